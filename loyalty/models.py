@@ -1,0 +1,69 @@
+"""Plumbing tables: stored API responses for idempotency and the outbox of messages sent."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a request carrying an Idempotency-Key, replayed to its retries."""
+
+    class State(models.TextChoices):
+        IN_FLIGHT = "in_flight", _("in flight")
+        COMPLETED = "completed", _("completed")
+
+    scope = models.CharField(_("scope"), max_length=64, help_text=_("Who sent the key, e.g. terminal:12."))
+    key = models.CharField(_("key"), max_length=255)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.IN_FLIGHT)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response_body = models.JSONField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_once_per_scope")]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self):
+        return f"{self.scope} {self.key}"
+
+
+class OutboxMessage(models.Model):
+    """Every message the platform sends (SMS today), kept so staff can see what went out and when."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+
+    class Kind(models.TextChoices):
+        LOGIN_CODE = "login_code", _("login code")
+        NOTICE = "notice", _("notice")
+        MARKETING = "marketing", _("marketing")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="outbox_messages",
+                                 verbose_name=_("merchant"))
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.SMS)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.NOTICE)
+    recipient = models.CharField(_("recipient"), max_length=32)
+    body = models.TextField(_("body"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    provider_reference = models.CharField(_("provider reference"), max_length=128, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["merchant", "recipient", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} → {self.recipient}"

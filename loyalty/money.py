@@ -1,0 +1,74 @@
+"""Money: Decimal with two places, rounded half-up at every step, parsed strictly at the edge."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from loyalty import errors
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+# The largest amount anybody may type: far above any bill, far below the column's 14 digits.
+MAX_AMOUNT = Decimal("9999999.99")
+
+
+def quantize(value) -> Decimal:
+    """Round to the cent, half up (the rounding rule of every step in the money path)."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def parse_amount(value, *, field: str = "amount", maximum: Decimal = MAX_AMOUNT, allow_zero: bool = False) -> Decimal:
+    """Parse an amount a person or terminal typed; refuse rather than round anything they meant."""
+    if isinstance(value, float):
+        # A float has already lost the amount the sender meant; make them send a string.
+        value = repr(value)
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+        raise errors.DomainError(errors.AMOUNT_INVALID, _("Enter an amount such as 12.50."), field=field)
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise errors.DomainError(errors.AMOUNT_INVALID, _("Enter an amount such as 12.50."), field=field) from None
+    if not amount.is_finite():
+        raise errors.DomainError(errors.AMOUNT_INVALID, _("Enter an amount such as 12.50."), field=field)
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise errors.DomainError(errors.AMOUNT_NOT_POSITIVE, _("The amount must be greater than zero."), field=field)
+    # The size check comes first: quantizing 1e3000 to the cent overflows the decimal context.
+    if amount > maximum:
+        raise errors.DomainError(
+            errors.AMOUNT_TOO_LARGE, _("The amount may be at most %(maximum)s.") % {"maximum": maximum}, field=field
+        )
+    if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise errors.DomainError(errors.AMOUNT_TOO_PRECISE, _("Amounts have at most two decimal places."), field=field)
+    return amount.quantize(CENT)
+
+
+class MoneyField(models.DecimalField):
+    """A money column: 14 digits, 2 places (DESIGN.md)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "loyalty.money.MoneyField", args, kwargs
+
+
+class AmountInput(serializers.Field):
+    """API input for an amount: a decimal string, validated by `parse_amount`."""
+
+    def __init__(self, *, maximum: Decimal = MAX_AMOUNT, allow_zero: bool = False, **kwargs):
+        self.maximum = maximum
+        self.allow_zero = allow_zero
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return parse_amount(data, field=self.field_name, maximum=self.maximum, allow_zero=self.allow_zero)
+
+    def to_representation(self, value):
+        return str(quantize(value))

@@ -1,0 +1,9 @@
+"""Pagination for list endpoints: page numbers, 20 a page, at most 100."""
+
+from rest_framework.pagination import PageNumberPagination
+
+
+class StandardPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100

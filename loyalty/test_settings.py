@@ -1,0 +1,8 @@
+"""Settings for the test suite: the real database from DATABASE_URL, tasks run eagerly."""
+
+from loyalty.settings import *  # noqa: F403
+
+CELERY_TASK_ALWAYS_EAGER = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+SMS_BACKEND = "loyalty.messaging.ConsoleSmsBackend"

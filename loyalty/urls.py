@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from loyalty import views
+from merchants import api as merchant_api
+from merchants import views as merchant_views
+
+admin.site.site_header = admin.site.site_title = _("Loyalty platform")
+admin.site.index_title = _("Merchant console")
+
+api_v1 = [
+    path("members/lookup", merchant_api.MemberLookupView.as_view(), name="member-lookup"),
+    path("members", merchant_api.MemberJoinView.as_view(), name="member-join"),
+    path("stores", merchant_api.StoreListView.as_view(), name="store-list"),
+]
+
+urlpatterns = [
+    path("", merchant_views.landing, name="landing"),
+    path("health", views.health, name="health"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("m/", include("merchants.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]

@@ -1,0 +1,247 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, is_platform_operator, staff_merchant
+from merchants import services
+from merchants.forms import ATTRIBUTE_PREFIX, MemberAdminForm
+from merchants.models import (
+    Member,
+    MemberField,
+    MemberTag,
+    Merchant,
+    StaffAction,
+    StaffMember,
+    Store,
+    Terminal,
+)
+
+
+@admin.register(Merchant)
+class MerchantAdmin(MerchantScopedAdmin):
+    list_display = ["name", "slug", "currency", "is_active", "created_at"]
+    search_fields = ["name", "slug"]
+    def get_prepopulated_fields(self, request, obj=None):
+        return {"slug": ["name"]} if is_platform_operator(request.user) else {}
+
+    def get_readonly_fields(self, request, obj=None):
+        # The slug is in every member link already printed on QR codes; only the operator changes it.
+        return [] if is_platform_operator(request.user) else ["slug", "is_active"]
+
+
+@admin.register(Store)
+class StoreAdmin(MerchantScopedAdmin):
+    list_display = ["name", "address", "phone", "is_open", "merchant"]
+    list_filter = ["is_open", "merchant"]
+    search_fields = ["name", "address"]
+
+
+class StaffMemberForm(forms.ModelForm):
+    """Adds the login (username and password) when a staff member is created."""
+
+    username = forms.CharField(label=_("username"), max_length=150, required=False)
+    password = forms.CharField(label=_("password"), widget=forms.PasswordInput, required=False)
+    first_name = forms.CharField(label=_("name"), max_length=150, required=False)
+
+    class Meta:
+        model = StaffMember
+        fields = ["merchant", "role", "store"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            username = cleaned.get("username")
+            if not username:
+                self.add_error("username", _("This field is required."))
+            elif get_user_model().objects.filter(username=username).exists():
+                self.add_error("username", _("This username is taken."))
+            password = cleaned.get("password")
+            if not password:
+                self.add_error("password", _("This field is required."))
+            else:
+                try:
+                    validate_password(password, get_user_model()(username=username or ""))
+                except forms.ValidationError as error:
+                    self.add_error("password", error)
+        store, merchant = cleaned.get("store"), cleaned.get("merchant")
+        if store is not None and merchant is not None and store.merchant_id != merchant.pk:
+            self.add_error("store", _("That store belongs to another merchant."))
+        return cleaned
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(MerchantScopedAdmin):
+    form = StaffMemberForm
+    list_display = ["user", "role", "store", "merchant", "created_at"]
+    list_filter = ["role", "store", "merchant"]
+    search_fields = ["user__username", "user__first_name"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["merchant", "role", "store"]
+        return fields + ["username", "first_name", "password"] if obj is None else fields
+
+    def save_model(self, request, obj, form, change):
+        merchant = staff_merchant(request.user) or form.cleaned_data["merchant"]
+        if change:
+            obj.merchant = merchant
+            obj.save()
+            services.set_staff_role(obj, obj.role)
+            return
+        created = services.add_staff(merchant, username=form.cleaned_data["username"],
+                                     password=form.cleaned_data["password"], role=form.cleaned_data["role"],
+                                     first_name=form.cleaned_data.get("first_name", ""),
+                                     store=form.cleaned_data.get("store"), check_password=False)
+        obj.pk, obj.user, obj.merchant, obj.created_at = created.pk, created.user, created.merchant, created.created_at
+        obj._state.adding = False
+
+
+class TerminalForm(forms.ModelForm):
+    class Meta:
+        model = Terminal
+        fields = ["merchant", "store", "name"]
+
+    def clean(self):
+        cleaned = super().clean()
+        store, merchant = cleaned.get("store"), cleaned.get("merchant")
+        if store is not None and merchant is not None and store.merchant_id != merchant.pk:
+            self.add_error("store", _("That store belongs to another merchant."))
+        return cleaned
+
+
+@admin.register(Terminal)
+class TerminalAdmin(MerchantScopedAdmin):
+    form = TerminalForm
+    list_display = ["name", "store", "key_prefix", "status", "last_used_at", "created_at"]
+    list_filter = ["store", "merchant"]
+    search_fields = ["name", "key_prefix"]
+    readonly_fields = ["key_prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    actions = ["export_csv", "revoke"]
+
+    @admin.display(description=_("status"))
+    def status(self, obj):
+        return _("active") if obj.is_active else _("revoked")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields + (["merchant", "store"] if obj else [])
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        merchant = staff_merchant(request.user) or form.cleaned_data["merchant"]
+        store = form.cleaned_data["store"]
+        terminal, key = services.create_terminal(store, name=form.cleaned_data["name"], created_by=request.user)
+        obj.pk, obj.key_prefix, obj.merchant, obj.store = terminal.pk, terminal.key_prefix, merchant, store
+        obj._state.adding = False
+        messages.warning(request, format_html(
+            _("The key of terminal “{}” is <code>{}</code>. Copy it now: it will not be shown again."),
+            terminal.name, key))
+
+    @admin.action(description=_("Revoke the selected terminals' keys"), permissions=["change"])
+    def revoke(self, request, queryset):
+        count = 0
+        for terminal in queryset.filter(revoked_at__isnull=True):
+            services.revoke_terminal(terminal)
+            count += 1
+        self.message_user(request, _("%(count)d terminal(s) revoked.") % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(MemberTag)
+class MemberTagAdmin(MerchantScopedAdmin):
+    list_display = ["name", "merchant"]
+    list_filter = ["merchant"]
+    search_fields = ["name"]
+
+
+class MemberFieldForm(forms.ModelForm):
+    class Meta:
+        model = MemberField
+        fields = ["merchant", "key", "label", "kind", "choices", "required", "position", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, choices = cleaned.get("kind"), cleaned.get("choices")
+        if kind in (MemberField.Kind.CHOICE, MemberField.Kind.MULTIPLE_CHOICE):
+            if not isinstance(choices, list) or not choices or not all(isinstance(c, str) and c for c in choices):
+                self.add_error("choices", _('List the options as a JSON list of strings, e.g. ["A", "B"].'))
+            elif len(set(choices)) != len(choices):
+                self.add_error("choices", _("Each option may appear only once."))
+        elif choices:
+            cleaned["choices"] = []
+        return cleaned
+
+
+@admin.register(MemberField)
+class MemberFieldAdmin(MerchantScopedAdmin):
+    form = MemberFieldForm
+    list_display = ["label", "key", "kind", "required", "position", "is_active", "merchant"]
+    list_filter = ["kind", "required", "is_active", "merchant"]
+    list_editable = ["position"]
+    search_fields = ["label", "key"]
+
+
+@admin.register(Member)
+class MemberAdmin(MerchantScopedAdmin):
+    form = MemberAdminForm
+    list_display = ["phone", "name", "gender", "status", "joined_at", "source_store", "merchant"]
+    list_filter = ["status", "gender", "source_store", "tags", "joined_at", "merchant"]
+    search_fields = ["phone", "name"]
+    date_hierarchy = "joined_at"
+    autocomplete_fields = ["referrer"]
+    filter_horizontal = ["tags"]
+    readonly_fields = ["last_seen_at"]
+    csv_fields = ["phone", "name", "gender", "birthday", "status", "joined_at", "source_store", "custom_fields"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if "fields" not in kwargs:
+            # Attribute fields belong to the form, not the model: keep them out of the factory's list.
+            kwargs["fields"] = [name for name in flatten_fieldsets(self.get_fieldsets(request, obj))
+                                if not name.startswith(ATTRIBUTE_PREFIX)]
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        merchant = staff_merchant(request.user)
+
+        class MerchantMemberForm(form_class):
+            def __init__(self, *args, **inner):
+                inner.setdefault("merchant", merchant)
+                super().__init__(*args, **inner)
+
+        return MerchantMemberForm
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        # Attribute fields are added by the form at run time; Django's admin only shows declared ones.
+        merchant = staff_merchant(request.user) or (obj.merchant if obj else None)
+        extra = [ATTRIBUTE_PREFIX + d.key for d in MemberField.objects.filter(merchant=merchant, is_active=True)] \
+            if merchant else []
+        if extra:
+            fieldsets = list(fieldsets) + [(_("Member attributes"), {"fields": extra})]
+        return fieldsets
+
+
+@admin.register(StaffAction)
+class StaffActionAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
+    """The audit trail of staff changes (Django's admin log), each merchant seeing its own."""
+
+    list_display = ["action_time", "user", "action", "content_type", "object_repr", "change_message_text"]
+    list_filter = ["action_flag", "content_type"]
+    search_fields = ["object_repr", "user__username"]
+    date_hierarchy = "action_time"
+    csv_fields = ["action_time", "user", "action", "content_type", "object_repr", "change_message_text"]
+
+    @admin.display(description=_("action"))
+    def action(self, obj):
+        return {1: _("added"), 2: _("changed"), 3: _("deleted")}.get(obj.action_flag, "")
+
+    @admin.display(description=_("change"))
+    def change_message_text(self, obj):
+        return obj.get_change_message()
+
+    def get_list_filter(self, request):
+        # content_type is shared, not merchant-owned: keep Django's plain filter for it.
+        return ["action_flag", "content_type"]
+
+
+admin.site.empty_value_display = "—"

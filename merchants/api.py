@@ -1,0 +1,59 @@
+"""Terminal API for members and stores. Every query is scoped to the calling terminal's merchant."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from loyalty.errors import DomainError
+from loyalty.idempotency import idempotent
+from merchants import errors
+from merchants.member_codes import resolve_member_code
+from merchants.models import Member, Store
+from merchants.serializers import MemberJoinSerializer, MemberLookupSerializer, MemberSerializer, StoreSerializer
+from merchants.services import join_member, normalize_phone
+
+
+class MemberLookupView(APIView):
+    """Find a member by phone number or by the QR code on their card page."""
+
+    @extend_schema(parameters=[MemberLookupSerializer], responses=MemberSerializer, operation_id="members_lookup")
+    def get(self, request):
+        terminal = request.auth
+        params = MemberLookupSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        phone, code = params.validated_data.get("phone"), params.validated_data.get("code")
+        if code:
+            member = resolve_member_code(terminal.merchant, code)
+        elif phone:
+            member = Member.objects.filter(merchant_id=terminal.merchant_id, phone=normalize_phone(phone)).first()
+        else:
+            raise DomainError(errors.LOOKUP_REQUIRED, _("Give the member's phone or scanned code."), field="phone")
+        if member is None:
+            raise DomainError(errors.MEMBER_NOT_FOUND, _("No member with this phone number."), field="phone",
+                              status_code=404)
+        return Response(MemberSerializer(member).data)
+
+
+class MemberJoinView(APIView):
+    """Register a customer as a member at the counter. Idempotent with an Idempotency-Key."""
+
+    @extend_schema(request=MemberJoinSerializer, responses={201: MemberSerializer}, operation_id="members_join",
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])
+    @idempotent
+    def post(self, request):
+        terminal = request.auth
+        data = MemberJoinSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = join_member(terminal.merchant, source_store=terminal.store, **data.validated_data)
+        return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class StoreListView(generics.ListAPIView):
+    """The merchant's stores, for terminals that route orders between them."""
+
+    serializer_class = StoreSerializer
+
+    def get_queryset(self):
+        return Store.objects.filter(merchant_id=self.request.auth.merchant_id).order_by("pk")

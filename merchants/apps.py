@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MerchantsConfig(AppConfig):
+    name = "merchants"
+    verbose_name = _("Merchants and members")
+
+    def ready(self):
+        from merchants import receivers  # noqa: F401

@@ -1,0 +1,76 @@
+"""API authentication for store terminals: `Authorization: Terminal <key>`.
+
+The terminal is `request.auth`; every API view scopes its queries to `request.auth.merchant_id`
+(and the store where it matters).
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions, permissions
+
+from merchants import errors
+from merchants.models import Terminal
+from merchants.services.staff import hash_terminal_key, split_terminal_key
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class TerminalPrincipal:
+    """What DRF calls `request.user` for a terminal: authenticated, never a staff login."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+
+    def __init__(self, terminal: Terminal):
+        self.terminal = terminal
+
+    def __str__(self):
+        return f"terminal:{self.terminal.pk}"
+
+
+class TerminalAuthenticationFailed(exceptions.AuthenticationFailed):
+    def __init__(self, code, detail):
+        super().__init__(detail=detail, code=code)
+        self.error_code = code
+
+
+class TerminalKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Terminal"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1").split()
+        if header and header[0] == self.keyword:
+            if len(header) != 2:
+                raise TerminalAuthenticationFailed(errors.TERMINAL_KEY_INVALID, _("Malformed terminal key header."))
+            key = header[1]
+        else:
+            key = request.headers.get("X-Terminal-Key")
+            if not key:
+                return None
+        prefix = split_terminal_key(key)
+        terminal = None
+        if prefix is not None:
+            terminal = (Terminal.objects.select_related("store", "merchant").filter(key_prefix=prefix).first())
+        if terminal is None or not hmac.compare_digest(terminal.key_hash, hash_terminal_key(key)):
+            raise TerminalAuthenticationFailed(errors.TERMINAL_KEY_INVALID, _("Invalid terminal key."))
+        if terminal.revoked_at is not None or not terminal.merchant.is_active:
+            raise TerminalAuthenticationFailed(errors.TERMINAL_REVOKED, _("This terminal has been revoked."))
+        now = timezone.now()
+        if terminal.last_used_at is None or now - terminal.last_used_at > LAST_USED_RESOLUTION:
+            Terminal.objects.filter(pk=terminal.pk).update(last_used_at=now)
+        return TerminalPrincipal(terminal), terminal
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class IsTerminal(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return isinstance(request.auth, Terminal)

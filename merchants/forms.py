@@ -1,0 +1,113 @@
+"""Forms for member pages and the admin; merchant-defined attributes become form fields here."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from loyalty.errors import DomainError
+from merchants.models import Member, MemberField, Merchant
+
+ATTRIBUTE_PREFIX = "cf_"
+
+
+def attribute_formfield(definition: MemberField) -> forms.Field:
+    common = {"label": definition.label, "required": definition.required}
+    if definition.kind == MemberField.Kind.NUMBER:
+        return forms.DecimalField(max_digits=14, decimal_places=4, **common)
+    if definition.kind == MemberField.Kind.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if definition.kind == MemberField.Kind.CHOICE:
+        return forms.ChoiceField(choices=[("", "—")] + [(c, c) for c in definition.choices], **common)
+    if definition.kind == MemberField.Kind.MULTIPLE_CHOICE:
+        return forms.MultipleChoiceField(choices=[(c, c) for c in definition.choices],
+                                         widget=forms.CheckboxSelectMultiple, **common)
+    return forms.CharField(max_length=200, **common)
+
+
+class MemberAttributesMixin:
+    """Adds one form field per active attribute of `merchant` and collects them into `custom_fields`."""
+
+    def add_attribute_fields(self, merchant: Merchant | None, initial: dict | None = None):
+        self.attribute_definitions = list(MemberField.objects.filter(merchant=merchant, is_active=True)) \
+            if merchant else []
+        for definition in self.attribute_definitions:
+            name = ATTRIBUTE_PREFIX + definition.key
+            self.fields[name] = attribute_formfield(definition)
+            if initial and definition.key in initial:
+                self.initial[name] = initial[definition.key]
+
+    def submitted_attributes(self) -> dict:
+        values = {}
+        for definition in self.attribute_definitions:
+            value = self.cleaned_data.get(ATTRIBUTE_PREFIX + definition.key)
+            values[definition.key] = "" if value is None else (value if not hasattr(value, "isoformat")
+                                                                 else value.isoformat())
+        return values
+
+    def add_domain_error(self, error: DomainError):
+        """Show a service's refusal on the field it names, or on the form as a whole."""
+        field = error.field or None
+        if field and field.startswith("custom_fields."):
+            field = ATTRIBUTE_PREFIX + field.split(".", 1)[1]
+        self.add_error(field if field in self.fields else None, str(error.message))
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(label=_("Mobile number"), max_length=20,
+                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel",
+                                                          "placeholder": _("11-digit mobile number")}))
+
+
+class LoginCodeForm(forms.Form):
+    phone = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    code = forms.RegexField(label=_("Code"), regex=r"^\s*\d{6}\s*$", max_length=10,
+                            error_messages={"invalid": _("The code has 6 digits.")},
+                            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code",
+                                                          "placeholder": "000000"}))
+
+
+class JoinForm(MemberAttributesMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=60, required=False)
+    gender = forms.ChoiceField(label=_("Gender"), choices=Member.Gender.choices, initial=Member.Gender.UNKNOWN)
+    birthday = forms.DateField(label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, merchant: Merchant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_attribute_fields(merchant)
+
+
+class MemberAdminForm(MemberAttributesMixin, forms.ModelForm):
+    """The admin's member form, with the merchant's attributes as real fields."""
+
+    class Meta:
+        model = Member
+        fields = ["merchant", "phone", "name", "gender", "birthday", "joined_at", "source_store", "referrer", "tags",
+                  "status"]
+
+    def __init__(self, *args, merchant: Merchant | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        merchant = merchant or (self.instance.merchant if self.instance.merchant_id else None)
+        self.add_attribute_fields(merchant, initial=self.instance.custom_fields if self.instance.pk else None)
+        self._merchant = merchant
+
+    def clean_phone(self):
+        from merchants.services import normalize_phone
+
+        try:
+            return normalize_phone(self.cleaned_data["phone"])
+        except DomainError as error:
+            raise forms.ValidationError(str(error.message), code=error.code) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        merchant = self._merchant or cleaned.get("merchant")
+        if merchant is not None and not self.errors:
+            from merchants.services import validate_member_fields
+
+            try:
+                self.instance.custom_fields = validate_member_fields(
+                    merchant, self.submitted_attributes(), existing=self.instance.custom_fields)
+            except DomainError as error:
+                self.add_domain_error(error)
+        return cleaned

@@ -1,0 +1,253 @@
+"""The tenant (Merchant), its stores, staff, terminals and members."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Merchant(models.Model):
+    """A business using the platform (商户): the tenant every other row belongs to."""
+
+    class Currency(models.TextChoices):
+        CNY = "CNY", _("Chinese yuan")
+        HKD = "HKD", _("Hong Kong dollar")
+        MOP = "MOP", _("Macanese pataca")
+        USD = "USD", _("US dollar")
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True,
+                            help_text=_("Used in member page addresses: /m/<slug>/"))
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
+    service_phone = models.CharField(_("service phone"), max_length=32, blank=True)
+    sms_signature = models.CharField(_("SMS signature"), max_length=20, blank=True,
+                                     help_text=_("Shown in brackets at the start of every SMS; the name if empty."))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("merchant")
+        verbose_name_plural = _("merchants")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def signature(self) -> str:
+        return self.sms_signature or self.name
+
+
+class Store(models.Model):
+    """A shop of a merchant (门店), where terminals stand and members pay."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="stores", verbose_name=_("merchant"))
+    name = models.CharField(_("name"), max_length=100)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    is_open = models.BooleanField(_("open"), default=True, help_text=_("A closed store takes no payments."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+        ordering = ["merchant", "name"]
+        constraints = [models.UniqueConstraint(fields=["merchant", "name"], name="store_name_unique_per_merchant")]
+
+    def __str__(self):
+        return self.name
+
+
+class StaffRole(models.TextChoices):
+    OWNER = "owner", _("owner")
+    MANAGER = "manager", _("manager")
+    CASHIER = "cashier", _("cashier")
+
+
+class StaffMember(models.Model):
+    """A login of the merchant's staff, with the role that sets what they may do in the admin."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile",
+                                verbose_name=_("user"))
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="staff", verbose_name=_("merchant"))
+    role = models.CharField(_("role"), max_length=16, choices=StaffRole.choices)
+    store = models.ForeignKey(Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff",
+                              verbose_name=_("store"), help_text=_("The store a cashier works at, if just one."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+        ordering = ["merchant", "user__username"]
+
+    def __str__(self):
+        return f"{self.user.get_username()} ({self.get_role_display()})"
+
+
+class Terminal(models.Model):
+    """A POS, cash register or payment plug-in of one store, calling the API with its own key.
+
+    The key is shown once when the terminal is created; only its prefix (to find the row) and a
+    SHA-256 hash (to check it) are stored.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="terminals",
+                                 verbose_name=_("merchant"))
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="terminals", verbose_name=_("store"))
+    name = models.CharField(_("name"), max_length=100)
+    key_prefix = models.CharField(_("key prefix"), max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("created by"), editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("terminal")
+        verbose_name_plural = _("terminals")
+        ordering = ["merchant", "store", "name"]
+
+    def __str__(self):
+        return f"{self.store} / {self.name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class MemberTag(models.Model):
+    """A label staff put on members (e.g. VIP, office worker) to find and target them."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="member_tags",
+                                 verbose_name=_("merchant"))
+    name = models.CharField(_("name"), max_length=40)
+
+    class Meta:
+        verbose_name = _("member tag")
+        verbose_name_plural = _("member tags")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["merchant", "name"], name="member_tag_unique_per_merchant")]
+
+    def __str__(self):
+        return self.name
+
+
+class MemberField(models.Model):
+    """A merchant-defined member attribute (会员属性), asked on the join form and kept on the member."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("text")
+        NUMBER = "number", _("number")
+        DATE = "date", _("date")
+        CHOICE = "choice", _("single choice")
+        MULTIPLE_CHOICE = "multiple_choice", _("multiple choice")
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="member_fields",
+                                 verbose_name=_("merchant"))
+    key = models.SlugField(_("key"), max_length=40, help_text=_("Internal name, e.g. company or shoe_size."))
+    label = models.CharField(_("label"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.TEXT)
+    choices = models.JSONField(_("choices"), default=list, blank=True,
+                               help_text=_("For choice fields: the options, as a JSON list of strings."))
+    required = models.BooleanField(_("required"), default=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("member field")
+        verbose_name_plural = _("member fields")
+        ordering = ["merchant", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["merchant", "key"], name="member_field_key_unique_per_merchant")]
+
+    def __str__(self):
+        return self.label
+
+
+phone_validator = RegexValidator(r"^(1[3-9]\d{9}|\+[1-9]\d{7,14})$",
+                                 _("Enter a mobile number: 11 digits starting with 1, or + and the country code."),
+                                 code="phone_invalid")
+
+
+class Member(models.Model):
+    """A customer of one merchant (会员). One phone is one member per merchant."""
+
+    class Gender(models.TextChoices):
+        UNKNOWN = "unknown", _("not given")
+        FEMALE = "female", _("female")
+        MALE = "male", _("male")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        FROZEN = "frozen", _("frozen")
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="members", verbose_name=_("merchant"))
+    phone = models.CharField(_("phone"), max_length=16, validators=[phone_validator])
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    joined_at = models.DateTimeField(_("joined at"), default=timezone.now, db_index=True)
+    source_store = models.ForeignKey(Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                     verbose_name=_("source store"))
+    referrer = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals",
+                                 verbose_name=_("referrer"))
+    tags = models.ManyToManyField(MemberTag, blank=True, related_name="members", verbose_name=_("tags"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    custom_fields = models.JSONField(_("member attributes"), default=dict, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["-joined_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["merchant", "phone"], name="member_phone_unique_per_merchant")]
+        indexes = [models.Index(fields=["merchant", "joined_at"]), models.Index(fields=["merchant", "birthday"])]
+
+    def __str__(self):
+        return self.name or self.masked_phone
+
+    @property
+    def masked_phone(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]}" if len(self.phone) >= 8 else self.phone
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class LoginCode(models.Model):
+    """A one-time code texted to a phone to log in on member pages; stored as a hash."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("merchant"))
+    phone = models.CharField(_("phone"), max_length=16)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("login code")
+        verbose_name_plural = _("login codes")
+        indexes = [models.Index(fields=["merchant", "phone", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.phone} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+
+class StaffAction(LogEntry):
+    """Django's admin log seen per merchant: what each staff member added, changed or deleted."""
+
+    merchant_lookup = "user__staff_profile__merchant"
+
+    class Meta:
+        proxy = True
+        verbose_name = _("staff action")
+        verbose_name_plural = _("staff actions")
+        ordering = ["-action_time"]

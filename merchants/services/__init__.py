@@ -1,0 +1,11 @@
+"""Every state change of the merchants app, one function per business action."""
+
+from merchants.services.login import request_login_code, verify_login_code  # noqa: F401
+from merchants.services.members import (  # noqa: F401
+    find_member_by_phone,
+    join_member,
+    normalize_phone,
+    update_member,
+    validate_member_fields,
+)
+from merchants.services.staff import add_staff, create_terminal, revoke_terminal, set_staff_role  # noqa: F401

@@ -1,0 +1,79 @@
+"""Staff logins, their roles, and store terminals with their API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.utils import timezone
+
+from merchants.models import Merchant, StaffMember, Store, Terminal
+from merchants.roles import group_for
+
+TERMINAL_KEY_PREFIX = "tk_"
+
+
+@transaction.atomic
+def add_staff(merchant: Merchant, *, username: str, password: str, role: str, first_name: str = "",
+              store: Store | None = None, check_password: bool = True) -> StaffMember:
+    """Create a staff login for `merchant` with `role`; they can sign in to the admin at once."""
+    user_model = get_user_model()
+    user = user_model(username=username, first_name=first_name, is_staff=True)
+    if check_password:
+        validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    staff = StaffMember.objects.create(user=user, merchant=merchant, role=role, store=store)
+    set_staff_role(staff, role)
+    return staff
+
+
+def set_staff_role(staff: StaffMember, role: str) -> StaffMember:
+    """Put the staff member's login in exactly the group of `role`."""
+    staff.role = role
+    staff.save(update_fields=["role"])
+    staff.user.is_staff = True
+    staff.user.save(update_fields=["is_staff"])
+    staff.user.groups.set([group_for(role)])
+    return staff
+
+
+def hash_terminal_key(key: str) -> str:
+    # The key carries 256 random bits, so a plain SHA-256 cannot be brute-forced; no slow hash needed
+    # on a path every API call takes.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def split_terminal_key(key: str) -> str | None:
+    """The prefix of a well-formed key, or None."""
+    if not key.startswith(TERMINAL_KEY_PREFIX):
+        return None
+    prefix, _, secret = key[len(TERMINAL_KEY_PREFIX):].partition("_")
+    if not prefix or not secret or len(prefix) > 16:
+        return None
+    return prefix
+
+
+def create_terminal(store: Store, *, name: str, created_by=None, key: str | None = None) -> tuple[Terminal, str]:
+    """Register a terminal and return it with its key, which is never shown again.
+
+    `key` is for demo data only, so the README can print a key that works.
+    """
+    if key is None:
+        key = f"{TERMINAL_KEY_PREFIX}{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
+    prefix = split_terminal_key(key)
+    if prefix is None:
+        raise ValueError("malformed terminal key")
+    terminal = Terminal.objects.create(merchant=store.merchant, store=store, name=name, key_prefix=prefix,
+                                       key_hash=hash_terminal_key(key), created_by=created_by)
+    return terminal, key
+
+
+def revoke_terminal(terminal: Terminal) -> Terminal:
+    """Stop a terminal's key from working, at once and for good."""
+    Terminal.objects.filter(pk=terminal.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    terminal.refresh_from_db(fields=["revoked_at"])
+    return terminal

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from merchants import views
+
+app_name = "member"
+
+urlpatterns = [
+    path("<slug:merchant_slug>/", views.home, name="home"),
+    path("<slug:merchant_slug>/login/", views.login, name="login"),
+    path("<slug:merchant_slug>/logout/", views.logout, name="logout"),
+    path("<slug:merchant_slug>/join/", views.join, name="join"),
+    path("<slug:merchant_slug>/code/", views.code, name="code"),
+]

@@ -1,0 +1,201 @@
+"""Member pages at /m/<merchant-slug>/: log in by one-time code, join, and the member home page."""
+
+from __future__ import annotations
+
+import time
+from functools import wraps
+
+import segno
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from loyalty.errors import DomainError
+from merchants.forms import JoinForm, LoginCodeForm, PhoneForm
+from merchants.member_codes import member_code, seconds_until_next_code
+from merchants.models import Member, Merchant
+from merchants.services import join_member, request_login_code, verify_login_code
+
+# A verified phone may finish joining within this time.
+VERIFIED_PHONE_TTL = 30 * 60
+
+
+def _member_key(merchant: Merchant) -> str:
+    return f"member:{merchant.pk}"
+
+
+def _verified_key(merchant: Merchant) -> str:
+    return f"verified-phone:{merchant.pk}"
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def current_member(request, merchant: Merchant) -> Member | None:
+    member_id = request.session.get(_member_key(merchant))
+    if member_id is None:
+        return None
+    member = Member.objects.filter(pk=member_id, merchant=merchant).first()
+    if member is None or not member.is_active:
+        request.session.pop(_member_key(merchant), None)
+        return None
+    return member
+
+
+def log_member_in(request, member: Member) -> None:
+    # A new session id on login, so a session fixed before login is worth nothing after it.
+    request.session.cycle_key()
+    request.session[_member_key(member.merchant)] = member.pk
+    request.session.pop(_verified_key(member.merchant), None)
+    Member.objects.filter(pk=member.pk).update(last_seen_at=timezone.now())
+
+
+def member_page(view):
+    """Resolve the merchant from the URL; with `login_required`, also the logged-in member."""
+
+    @wraps(view)
+    def wrapper(request, merchant_slug, *args, **kwargs):
+        merchant = get_object_or_404(Merchant, slug=merchant_slug, is_active=True)
+        request.merchant = merchant
+        return view(request, merchant, *args, **kwargs)
+
+    return wrapper
+
+
+def member_required(view):
+    @member_page
+    @wraps(view)
+    def wrapper(request, merchant, *args, **kwargs):
+        member = current_member(request, merchant)
+        if member is None:
+            login = reverse("member:login", args=[merchant.slug])
+            return redirect(f"{login}?next={request.get_full_path()}")
+        request.member = member
+        return view(request, merchant, member, *args, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+@never_cache
+@member_page
+def login(request, merchant):
+    home = reverse("member:home", args=[merchant.slug])
+    if current_member(request, merchant) is not None:
+        return redirect(_safe_next(request, home))
+    phone_form, code_form = PhoneForm(), None
+    if request.method == "POST" and request.POST.get("step") == "send":
+        phone_form = PhoneForm(request.POST)
+        if phone_form.is_valid():
+            try:
+                login_code = request_login_code(merchant, phone_form.cleaned_data["phone"],
+                                                client_ip=client_ip(request))
+            except DomainError as error:
+                phone_form.add_error("phone", str(error.message))
+            else:
+                messages.success(request, _("We sent a 6-digit code to %(phone)s.") % {"phone": login_code.phone})
+                code_form = LoginCodeForm(initial={"phone": login_code.phone})
+    elif request.method == "POST" and request.POST.get("step") == "verify":
+        code_form = LoginCodeForm(request.POST)
+        if code_form.is_valid():
+            try:
+                phone = verify_login_code(merchant, code_form.cleaned_data["phone"], code_form.cleaned_data["code"],
+                                          client_ip=client_ip(request))
+            except DomainError as error:
+                code_form.add_error("code" if error.field == "code" else None, str(error.message))
+            else:
+                member = Member.objects.filter(merchant=merchant, phone=phone).first()
+                if member is None:
+                    request.session[_verified_key(merchant)] = {"phone": phone, "at": time.time()}
+                    return redirect(reverse("member:join", args=[merchant.slug]))
+                if not member.is_active:
+                    code_form.add_error(None, _("This membership is frozen. Please contact the store."))
+                else:
+                    log_member_in(request, member)
+                    return redirect(_safe_next(request, home))
+    return render(request, "member/login.html", {
+        "merchant": merchant, "phone_form": phone_form, "code_form": code_form,
+        "next": _safe_next(request, ""),
+    })
+
+
+@never_cache
+@member_page
+def join(request, merchant):
+    """领卡/入会: a visitor whose phone was just verified fills the merchant's form and joins."""
+    verified = request.session.get(_verified_key(merchant))
+    if not verified or time.time() - verified.get("at", 0) > VERIFIED_PHONE_TTL:
+        messages.info(request, _("Verify your mobile number first, then fill in the form to join."))
+        return redirect(reverse("member:login", args=[merchant.slug]))
+    form = JoinForm(request.POST or None, merchant=merchant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = join_member(merchant, verified["phone"], name=form.cleaned_data["name"],
+                                 gender=form.cleaned_data["gender"], birthday=form.cleaned_data["birthday"],
+                                 custom_fields=form.submitted_attributes())
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            log_member_in(request, member)
+            messages.success(request, _("Welcome! You are now a member of %(merchant)s.") % {"merchant": merchant})
+            return redirect(reverse("member:home", args=[merchant.slug]))
+    return render(request, "member/join.html", {"merchant": merchant, "form": form, "phone": verified["phone"]})
+
+
+def _qr_svg(code: str) -> str:
+    return segno.make(code, error="m").svg_inline(scale=5, border=2, dark="#111", light="#fff")
+
+
+@never_cache
+@member_required
+def home(request, merchant, member):
+    code = member_code(member)
+    return render(request, "member/home.html", {
+        "merchant": merchant, "member": member, "code": code, "qr_svg": _qr_svg(code),
+        "refresh_in": seconds_until_next_code(), "sections": home_sections(request, member),
+    })
+
+
+HOME_SECTIONS: list = []
+
+
+def home_sections(request, member) -> list[dict]:
+    """Blocks other apps add to the member's home page (cards, coupons, balances).
+
+    Each app registers a callable in HOME_SECTIONS returning `{"title", "value", "url"}` or None.
+    """
+    return [section for provider in HOME_SECTIONS if (section := provider(request, member))]
+
+
+@never_cache
+@member_required
+def code(request, merchant, member):
+    """A fresh member code for the page to swap in without reloading."""
+    value = member_code(member)
+    return JsonResponse({"code": value, "svg": _qr_svg(value), "refresh_in": seconds_until_next_code()})
+
+
+@require_POST
+@member_page
+def logout(request, merchant):
+    request.session.pop(_member_key(merchant), None)
+    messages.info(request, _("You have logged out."))
+    return redirect(reverse("member:login", args=[merchant.slug]))
+
+
+def landing(request):
+    """The site root: where to go, for people who open the bare address."""
+    return render(request, "landing.html", {"merchants": Merchant.objects.filter(is_active=True)})

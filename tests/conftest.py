@@ -1,0 +1,109 @@
+"""Fixtures shared by the whole suite: two merchants with everything a test needs, on the real database."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from merchants import services
+from merchants.models import Member, Merchant, StaffMember, StaffRole, Store, Terminal
+
+PASSWORD = "test-pass-2026"
+
+
+def requires_postgres():
+    return pytest.mark.skipif(connection.vendor != "postgresql",
+                              reason="needs Postgres row locks (SELECT ... FOR UPDATE); CI runs it on Postgres")
+
+
+@dataclass
+class Tenant:
+    merchant: Merchant
+    store: Store
+    other_store: Store
+    owner: StaffMember
+    manager: StaffMember
+    cashier: StaffMember
+    terminal: Terminal
+    terminal_key: str
+    member: Member
+
+    def api(self) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Terminal {self.terminal_key}")
+        return client
+
+
+def make_tenant(slug: str, phone: str = "13800000001") -> Tenant:
+    merchant = Merchant.objects.create(name=f"Merchant {slug}", slug=slug)
+    store = Store.objects.create(merchant=merchant, name=f"{slug} main")
+    other_store = Store.objects.create(merchant=merchant, name=f"{slug} second")
+    staff = {
+        role: services.add_staff(merchant, username=f"{slug}-{role}", password=PASSWORD, role=role,
+                                 check_password=False)
+        for role in StaffRole.values
+    }
+    terminal, key = services.create_terminal(store, name="POS 1")
+    member = services.join_member(merchant, phone, name=f"{slug} member", source_store=store)
+    return Tenant(merchant, store, other_store, staff["owner"], staff["manager"], staff["cashier"], terminal, key,
+                  member)
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    # Rate-limit counters live in the cache (Redis in CI); each test starts from zero.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return make_tenant("alpha")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return make_tenant("beta", phone="13900000002")
+
+
+@pytest.fixture
+def operator(db, django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
+
+
+def staff_client(client, staff: StaffMember):
+    client.force_login(staff.user)
+    return client
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (Playwright's own browser download is not used)."""
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.path.exists(executable):
+        pytest.skip(f"no Chromium at {executable}: apt-get install chromium (make test tries to)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around it
+    # are still plain synchronous calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
