@@ -6,7 +6,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
 
 from loyalty import errors
 
@@ -58,17 +57,3 @@ class MoneyField(models.DecimalField):
         name, _path, args, kwargs = super().deconstruct()
         return name, "loyalty.money.MoneyField", args, kwargs
 
-
-class AmountInput(serializers.Field):
-    """API input for an amount: a decimal string, validated by `parse_amount`."""
-
-    def __init__(self, *, maximum: Decimal = MAX_AMOUNT, allow_zero: bool = False, **kwargs):
-        self.maximum = maximum
-        self.allow_zero = allow_zero
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        return parse_amount(data, field=self.field_name, maximum=self.maximum, allow_zero=self.allow_zero)
-
-    def to_representation(self, value):
-        return str(quantize(value))

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "loyalty",
     "merchants",
+    "cards.membership",
 ]
 
 MIDDLEWARE = [
@@ -132,7 +133,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["merchants.authentication.IsTerminal"],
     "DEFAULT_PAGINATION_CLASS": "loyalty.pagination.StandardPagination",
     "PAGE_SIZE": 20,
-    "EXCEPTION_HANDLER": "loyalty.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "loyalty.api_errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,

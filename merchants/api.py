@@ -11,7 +11,13 @@ from loyalty.idempotency import idempotent
 from merchants import errors
 from merchants.member_codes import resolve_member_code
 from merchants.models import Member, Store
-from merchants.serializers import MemberJoinSerializer, MemberLookupSerializer, MemberSerializer, StoreSerializer
+from merchants.serializers import (
+    MemberJoinSerializer,
+    MemberLookupSerializer,
+    MemberSerializer,
+    StoreSerializer,
+    member_summary,
+)
 from merchants.services import join_member, normalize_phone
 
 
@@ -33,7 +39,7 @@ class MemberLookupView(APIView):
         if member is None:
             raise DomainError(errors.MEMBER_NOT_FOUND, _("No member with this phone number."), field="phone",
                               status_code=404)
-        return Response(MemberSerializer(member).data)
+        return Response(member_summary(member))
 
 
 class MemberJoinView(APIView):
@@ -47,7 +53,7 @@ class MemberJoinView(APIView):
         data = MemberJoinSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         member = join_member(terminal.merchant, source_store=terminal.store, **data.validated_data)
-        return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+        return Response(member_summary(member), status=status.HTTP_201_CREATED)
 
 
 class StoreListView(generics.ListAPIView):

@@ -33,3 +33,15 @@ class MemberJoinSerializer(serializers.Serializer):
     gender = serializers.ChoiceField(choices=Member.Gender.choices, required=False, default=Member.Gender.UNKNOWN)
     birthday = serializers.DateField(required=False, allow_null=True, default=None)
     custom_fields = serializers.DictField(required=False, default=dict)
+
+
+# Apps above this one add to what a terminal sees of a member (level, points, balances): each entry is a
+# callable `(member) -> dict` whose keys are merged into the lookup answer.
+MEMBER_SUMMARY_EXTRAS: list = []
+
+
+def member_summary(member: Member) -> dict:
+    data = dict(MemberSerializer(member).data)
+    for extra in MEMBER_SUMMARY_EXTRAS:
+        data.update(extra(member))
+    return data

@@ -1,0 +1,148 @@
+"""The membership card programme (会员卡): levels, points and experience of each member."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from loyalty.money import MoneyField
+
+
+class MembershipProgram(models.Model):
+    """One membership card programme per merchant (会员卡): its face, its levels' basis and its points rules.
+
+    The points rules follow WeChat member cards: `cost_money_unit` paid earns `increase_bonus` points (at most
+    `max_increase_bonus` a payment); `cost_bonus_unit` points take `reduce_money` off a bill of at least
+    `least_money_to_use_bonus`, at most `max_reduce_bonus` points a bill.
+    """
+
+    class LevelBasis(models.TextChoices):
+        EXPERIENCE = "experience", _("cumulative experience")
+        SPEND = "spend", _("cumulative spend")
+
+    class PointsExpiry(models.TextChoices):
+        NEVER = "never", _("never expire")
+        MONTHS = "months", _("at the end of the Nth month after earning")
+        YEARS = "years", _("at the end of the Nth year after earning")
+
+    class Retention(models.TextChoices):
+        NEVER_DROP = "never_drop", _("levels never drop")
+        REEVALUATE = "reevaluate", _("re-evaluated every N days")
+
+    merchant = models.OneToOneField("merchants.Merchant", on_delete=models.CASCADE, related_name="membership_program",
+                                    verbose_name=_("merchant"))
+    card_name = models.CharField(_("card name"), max_length=40)
+    colour = models.CharField(_("colour"), max_length=7, default="#C0392B",
+                              help_text=_("Card face colour as #RRGGBB."))
+    logo = models.FileField(_("logo"), upload_to="membership/logos/", blank=True)
+    notice = models.CharField(_("notice"), max_length=200, blank=True)
+    service_phone = models.CharField(_("service phone"), max_length=32, blank=True)
+    join_requires_fields = models.BooleanField(_("joining asks for the member attributes"), default=True)
+    opening_points = models.PositiveIntegerField(_("points given on joining"), default=0)
+
+    level_basis = models.CharField(_("levels are reached by"), max_length=16, choices=LevelBasis.choices,
+                                   default=LevelBasis.EXPERIENCE)
+    retention = models.CharField(_("level retention"), max_length=16, choices=Retention.choices,
+                                 default=Retention.NEVER_DROP)
+    retention_days = models.PositiveIntegerField(_("re-evaluation period (days)"), default=365,
+                                                 validators=[MinValueValidator(1)])
+    drop_warning_days = models.PositiveIntegerField(_("warn members this many days before a drop"), default=7)
+
+    cost_money_unit = MoneyField(_("money per earning unit"), default=Decimal("1.00"),
+                                 validators=[MinValueValidator(Decimal("0.01"))])
+    increase_bonus = models.PositiveIntegerField(_("points per earning unit"), default=1)
+    max_increase_bonus = models.PositiveIntegerField(_("most points per payment"), default=0,
+                                                     help_text=_("0 means no limit."))
+    experience_per_unit = models.PositiveIntegerField(_("experience per earning unit"), default=1)
+
+    cost_bonus_unit = models.PositiveIntegerField(_("points per deduction unit"), default=100,
+                                                  validators=[MinValueValidator(1)])
+    reduce_money = MoneyField(_("money off per deduction unit"), default=Decimal("1.00"),
+                              validators=[MinValueValidator(Decimal("0.01"))])
+    least_money_to_use_bonus = MoneyField(_("least bill to use points"), default=Decimal("0.00"))
+    max_reduce_bonus = models.PositiveIntegerField(_("most points per bill"), default=0,
+                                                   help_text=_("0 means no limit."))
+    points_deduction_enabled = models.BooleanField(_("points can pay part of a bill"), default=True)
+
+    points_expiry = models.CharField(_("points expiry"), max_length=16, choices=PointsExpiry.choices,
+                                     default=PointsExpiry.NEVER)
+    points_expiry_period = models.PositiveSmallIntegerField(_("expiry period (N)"), default=1,
+                                                            validators=[MinValueValidator(1)])
+    expiry_warning_days = models.PositiveSmallIntegerField(_("warn members this many days before expiry"),
+                                                           default=7)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("membership programme")
+        verbose_name_plural = _("membership programmes")
+
+    def __str__(self):
+        return self.card_name
+
+
+class Level(models.Model):
+    """A membership level (会员等级): reached at a threshold, with a discount and a points multiplier."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="levels",
+                                 verbose_name=_("merchant"))
+    program = models.ForeignKey(MembershipProgram, on_delete=models.CASCADE, related_name="levels",
+                                verbose_name=_("programme"))
+    name = models.CharField(_("name"), max_length=40)
+    rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("1 is the entry level; higher is better."))
+    threshold = models.DecimalField(_("threshold"), max_digits=14, decimal_places=2, default=Decimal("0"),
+                                    validators=[MinValueValidator(Decimal("0"))],
+                                    help_text=_("Cumulative experience or spend needed, as the programme says."))
+    discount_percent = models.DecimalField(
+        _("member price (% of the bill)"), max_digits=5, decimal_places=2, default=Decimal("100.00"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("100"))],
+        help_text=_("95 means members of this level pay 95% of the bill."))
+    points_multiplier = models.DecimalField(_("points multiplier"), max_digits=4, decimal_places=2,
+                                            default=Decimal("1.00"), validators=[MinValueValidator(Decimal("0"))])
+    benefits = models.TextField(_("benefits"), blank=True)
+
+    class Meta:
+        verbose_name = _("level")
+        verbose_name_plural = _("levels")
+        ordering = ["merchant", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "rank"], name="level_rank_unique_per_merchant"),
+            models.CheckConstraint(condition=Q(discount_percent__gt=0) & Q(discount_percent__lte=100),
+                                   name="level_discount_between_0_and_100"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class MembershipCard(models.Model):
+    """A member's card: current level, points and experience. Balances change only through services."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="membership_cards",
+                                 verbose_name=_("merchant"))
+    member = models.OneToOneField("merchants.Member", on_delete=models.CASCADE, related_name="membership_card",
+                                  verbose_name=_("member"))
+    level = models.ForeignKey(Level, on_delete=models.PROTECT, null=True, blank=True, related_name="cards",
+                              verbose_name=_("level"))
+    points = models.IntegerField(_("points"), default=0)
+    experience = models.IntegerField(_("experience"), default=0)
+    total_spend = MoneyField(_("cumulative spend"), default=Decimal("0.00"))
+    level_since = models.DateTimeField(_("level since"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("membership card")
+        verbose_name_plural = _("membership cards")
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gte=0), name="card_points_not_negative"),
+            models.CheckConstraint(condition=Q(experience__gte=0), name="card_experience_not_negative"),
+            models.CheckConstraint(condition=Q(total_spend__gte=0), name="card_total_spend_not_negative"),
+        ]
+        indexes = [models.Index(fields=["merchant", "level"])]
+
+    def __str__(self):
+        return f"{self.member} · {self.level or '—'}"
