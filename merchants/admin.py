@@ -196,10 +196,12 @@ class MemberAdmin(MerchantScopedAdmin):
     csv_fields = ["phone", "name", "gender", "birthday", "status", "joined_at", "source_store", "custom_fields"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if "fields" not in kwargs:
-            # Attribute fields belong to the form, not the model: keep them out of the factory's list.
-            kwargs["fields"] = [name for name in flatten_fieldsets(self.get_fieldsets(request, obj))
-                                if not name.startswith(ATTRIBUTE_PREFIX)]
+        # Attribute fields belong to the form, not the model: keep them out of the factory's list.
+        fields = kwargs.get("fields")
+        if fields is None and "fields" not in kwargs:
+            fields = flatten_fieldsets(self.get_fieldsets(request, obj))
+        if fields is not None:
+            kwargs["fields"] = [name for name in fields if not name.startswith(ATTRIBUTE_PREFIX)]
         form_class = super().get_form(request, obj, change=change, **kwargs)
         merchant = staff_merchant(request.user)
 

@@ -156,7 +156,7 @@ def join(request, merchant):
 
 
 def _qr_svg(code: str) -> str:
-    return segno.make(code, error="m").svg_inline(scale=5, border=2, dark="#111", light="#fff")
+    return segno.make(code, error="m").svg_inline(border=2, dark="#111", light="#fff", omitsize=True)
 
 
 @never_cache

@@ -1,0 +1,54 @@
+"""The project as an operator meets it: health, production settings, demo data, commands."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.core.management import call_command
+
+from merchants.models import Merchant, StaffMember, Terminal
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_health_reports_database_and_cache(client, db):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "loyalty.settings", "DEBUG": "false",
+           "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-0123456789",
+           "ALLOWED_HOSTS": "loyalty.example.com", "SECURE_SSL_REDIRECT": "true", "SESSION_COOKIE_SECURE": "true",
+           "CSRF_COOKIE_SECURE": "true", "SECURE_HSTS_SECONDS": "31536000", "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+           "SECURE_HSTS_PRELOAD": "true"}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_seed_demo_is_safe_to_run_twice(db):
+    call_command("seed_demo", members=3)
+    counts = (Merchant.objects.count(), StaffMember.objects.count(), Terminal.objects.count())
+    call_command("seed_demo", members=3)
+    assert (Merchant.objects.count(), StaffMember.objects.count(), Terminal.objects.count()) == counts
+    assert counts == (2, 6, 3)
+    assert all(m.members.count() == 3 for m in Merchant.objects.all())
+
+
+def test_the_demo_terminal_key_printed_by_make_run_works(db, client):
+    from io import StringIO
+
+    call_command("seed_demo", members=1)
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    key = next(line.split(": ", 1)[1].strip() for line in out.getvalue().splitlines() if "tk_" in line)
+    response = client.get("/api/v1/stores", HTTP_AUTHORIZATION=f"Terminal {key}")
+    assert response.status_code == 200
+
+
+def test_audit_ledgers_is_clean_after_demo_data(db):
+    call_command("seed_demo", members=2)
+    call_command("audit_ledgers")
