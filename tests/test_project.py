@@ -19,7 +19,9 @@ def test_health_reports_database_and_cache(client, db):
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "loyalty.settings", "DEBUG": "false",
+    # The browser fixture allows sync ORM calls next to Playwright's loop; production never does.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {**inherited, "DJANGO_SETTINGS_MODULE": "loyalty.settings", "DEBUG": "false",
            "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-0123456789",
            "ALLOWED_HOSTS": "loyalty.example.com", "SECURE_SSL_REDIRECT": "true", "SESSION_COOKIE_SECURE": "true",
            "CSRF_COOKIE_SECURE": "true", "SECURE_HSTS_SECONDS": "31536000", "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",

@@ -53,7 +53,7 @@ class Command(BaseCommand):
         user_model = get_user_model()
         if not user_model.objects.filter(username=OPERATOR[0]).exists():
             user_model.objects.create_superuser(OPERATOR[0], "operator@example.com", OPERATOR[1])
-        for spec in MERCHANTS:
+        for slot, spec in enumerate(MERCHANTS, start=1):
             merchant, created = Merchant.objects.get_or_create(
                 slug=spec["slug"], defaults={"name": spec["name"], "service_phone": spec["phone"]})
             stores = [Store.objects.get_or_create(merchant=merchant, name=name, defaults={"address": address})[0]
@@ -72,15 +72,15 @@ class Command(BaseCommand):
                     "label": label, "kind": kind, "choices": choices, "required": required, "position": position})
             tags = [MemberTag.objects.get_or_create(merchant=merchant, name=name)[0] for name in spec["tags"]]
             if created or not merchant.members.exists():
-                self._members(merchant, stores, tags, members, rng)
+                self._members(merchant, slot, stores, tags, members, rng)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
-    def _members(self, merchant, stores, tags, count, rng):
+    def _members(self, merchant, slot, stores, tags, count, rng):
         names = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴婷"]
         fields = list(MemberField.objects.filter(merchant=merchant))
         now = timezone.now()
         for index in range(count):
-            phone = f"13{rng.randint(0, 9)}{merchant.pk:02d}{index:06d}"[:11]
+            phone = f"13{slot}{index:08d}"
             attributes = {}
             for definition in fields:
                 if definition.kind == MemberField.Kind.CHOICE:
