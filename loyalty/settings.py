@@ -153,7 +153,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: a Redis broker when REDIS_URL is set, otherwise tasks run in-process (embedded mode).
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -27,7 +27,7 @@ class Command(BaseCommand):
             member = Member.objects.filter(merchant__slug=spec["slug"]).order_by("pk").first()
             if member:
                 out(f"    {_('Demo member phone')}: {member.phone}  "
-                    f"({_('the login code is printed in this console and shown in the admin outbox')})")
+                    f"({_('the login code is printed in this console; the operator sees it in the admin outbox')})")
             out(f"    {_('Terminal key')}: {terminal_key(spec['slug'], 1)}")
         out(f"  {_('API docs')}: {url}/api/docs/     {_('Health')}: {url}/health")
         out(self.style.SUCCESS("=" * 72))
