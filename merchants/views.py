@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from loyalty.errors import DomainError
+from loyalty.http import client_ip
 from merchants.forms import JoinForm, LoginCodeForm, PhoneForm
 from merchants.member_codes import member_code, seconds_until_next_code
 from merchants.models import Member, Merchant
@@ -32,10 +33,6 @@ def _member_key(merchant: Merchant) -> str:
 
 def _verified_key(merchant: Merchant) -> str:
     return f"verified-phone:{merchant.pk}"
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def current_member(request, merchant: Merchant) -> Member | None:
