@@ -3,7 +3,7 @@ import re
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from loyalty.models import IdempotencyRecord, OutboxMessage
+from loyalty.models import GatewayPayment, IdempotencyRecord, OutboxMessage
 from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, is_platform_operator
 
 _DIGIT_RUN = re.compile(r"\d{4,8}")
@@ -48,3 +48,13 @@ class IdempotencyRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "scope", "key", "state", "response_status"]
     list_filter = ["state"]
     search_fields = ["key", "scope"]
+
+
+@admin.register(GatewayPayment)
+class GatewayPaymentAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
+    """Payments through the gateway, written by loyalty.payments only."""
+
+    list_display = ["created_at", "out_trade_no", "purpose", "amount", "status", "member", "paid_at"]
+    list_filter = ["status", "purpose"]
+    search_fields = ["out_trade_no", "gateway_trade_no", "reference"]
+    date_hierarchy = "created_at"

@@ -67,3 +67,51 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} → {self.recipient}"
+
+
+class GatewayPayment(models.Model):
+    """A payment a member makes through the payment gateway (支付网关), named for the purpose it fulfils.
+
+    The app that owns the purpose (a recharge, a coupon purchase) registers the handler that fulfils
+    it; the gateway's signed callback marks the payment paid exactly once and runs that handler in the
+    same transaction (loyalty.payments).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for payment")
+        PAID = "paid", _("paid")
+        FAILED = "failed", _("failed")
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="gateway_payments",
+                                 verbose_name=_("merchant"))
+    member = models.ForeignKey("merchants.Member", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="gateway_payments", verbose_name=_("member"))
+    store = models.ForeignKey("merchants.Store", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              verbose_name=_("store"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    purpose = models.CharField(_("purpose"), max_length=40, help_text=_("What the payment buys, e.g. recharge."))
+    reference = models.CharField(_("reference"), max_length=64, blank=True,
+                                 help_text=_("The row of the purpose's app this payment is for."))
+    subject = models.CharField(_("subject"), max_length=128, blank=True)
+    gateway = models.CharField(_("gateway"), max_length=32)
+    out_trade_no = models.CharField(_("our trade number"), max_length=64, unique=True)
+    gateway_trade_no = models.CharField(_("gateway trade number"), max_length=64, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    return_url = models.CharField(_("return address"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("gateway payment")
+        verbose_name_plural = _("gateway payments")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="gateway_payment_amount_positive"),
+            models.UniqueConstraint(fields=["gateway", "gateway_trade_no"], condition=~models.Q(gateway_trade_no=""),
+                                    name="gateway_trade_no_once"),
+        ]
+        indexes = [models.Index(fields=["merchant", "purpose", "reference"])]
+
+    def __str__(self):
+        return self.out_trade_no

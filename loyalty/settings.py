@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "loyalty",
     "merchants",
     "cards.membership",
+    "wallet",
+    "coupons",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +183,11 @@ OTP_VERIFY_FAILURES_PER_PHONE_PER_HOUR = 10
 # Idempotency records are kept at least this long (DESIGN.md: 24 hours).
 IDEMPOTENCY_TTL_HOURS = 48
 
+# The payment gateway members pay through (loyalty.payments); the sandbox confirms on its own page and
+# signs its callbacks with this secret.
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="loyalty.payments.SandboxGateway")
+PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="sandbox-secret-not-for-production")
+
 # Member QR codes change every step and are accepted for the window (a screenshot soon dies).
 MEMBER_CODE_STEP_SECONDS = 30
 MEMBER_CODE_VALID_SECONDS = 120
@@ -195,4 +202,8 @@ LOGGING = {
 
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "loyalty.tasks.purge_idempotency_records", "schedule": 3600.0},
+    "wallet-pay-due-instalments": {"task": "wallet.tasks.pay_due_instalments", "schedule": 3600.0},
+    "wallet-expire-cashback": {"task": "wallet.tasks.expire_cashback", "schedule": 3600.0},
+    "coupons-return-unclaimed-gifts": {"task": "coupons.tasks.return_unclaimed_gifts", "schedule": 600.0},
+    "coupons-expire": {"task": "coupons.tasks.expire_coupons", "schedule": 3600.0},
 }

@@ -3,9 +3,11 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from coupons import api as coupon_api
 from loyalty import views
 from merchants import api as merchant_api
 from merchants import views as merchant_views
+from wallet import api as wallet_api
 
 admin.site.site_header = admin.site.site_title = _("Loyalty platform")
 admin.site.index_title = _("Merchant console")
@@ -14,6 +16,10 @@ api_v1 = [
     path("members/lookup", merchant_api.MemberLookupView.as_view(), name="member-lookup"),
     path("members", merchant_api.MemberJoinView.as_view(), name="member-join"),
     path("stores", merchant_api.StoreListView.as_view(), name="store-list"),
+    path("coupons/redeem", coupon_api.RedeemView.as_view(), name="coupon-redeem"),
+    path("coupons/<str:code>", coupon_api.CouponDetailView.as_view(), name="coupon-detail"),
+    path("wallet/recharges", wallet_api.RechargeView.as_view(), name="wallet-recharge"),
+    path("wallet/members/<int:member_id>", wallet_api.WalletView.as_view(), name="wallet-balance"),
 ]
 
 urlpatterns = [
@@ -22,6 +28,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("m/", include("merchants.urls")),
+    path("m/", include("coupons.urls")),
+    path("m/", include("wallet.urls")),
+    path("payments/", include("loyalty.payment_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -1,0 +1,316 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from coupons import services
+from coupons.models import Coupon, CouponIssuance, CouponRedemption, CouponTemplate
+from coupons.render import qr_svg
+from loyalty.errors import DomainError
+from loyalty.money import parse_amount
+from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, staff_merchant
+from merchants.models import Store
+
+
+@admin.register(CouponTemplate)
+class CouponTemplateAdmin(MerchantScopedAdmin):
+    list_display = ["name", "kind", "status", "audience", "stock", "issued_count", "claimed", "redeemed",
+                    "redemption_rate", "claim_page_views", "money_off", "merchant"]
+    list_filter = ["kind", "status", "audience", "merchant"]
+    search_fields = ["name"]
+    filter_horizontal = ["stores", "levels"]
+    readonly_fields = ["issued_count", "claim_page_views", "claim_link", "figures", "daily_chart"]
+    actions = ["export_csv", "pause", "resume", "end"]
+    fieldsets = [
+        (None, {"fields": ["merchant", "name", "description", "kind", "status"]}),
+        (_("What it takes off"), {"fields": ["amount_off", "minimum_bill", "discount_percent", "discount_cap",
+                                              "exchange_item", "exchange_product"]}),
+        (_("Where and when it can be used"), {"fields": ["scope", "products", "categories", "stores", "weekdays",
+                                                          "hours_from", "hours_until", "stackable"]}),
+        (_("Validity"), {"fields": ["validity", "valid_from", "valid_until", "valid_days", "starts_after_days"]}),
+        (_("Stock and audience"), {"fields": ["stock", "issued_count", "per_member_limit", "audience",
+                                               "new_member_days", "levels"]}),
+        (_("How members get it"), {"fields": ["give_on_joining", "points_price", "giftable", "fission_friends",
+                                               "friend_template", "claim_link", "claim_page_views"]}),
+        (_("Figures"), {"fields": ["figures", "daily_chart"]}),
+    ]
+
+    def get_queryset(self, request):
+        claimed = (Coupon.objects.filter(template=OuterRef("pk"), source=Coupon.Source.CLAIM).order_by()
+                   .values("template").annotate(n=Count("pk")).values("n"))
+        live = Q(redemptions__reversed_at__isnull=True)
+        return super().get_queryset(request).annotate(
+            claimed_n=Coalesce(Subquery(claimed), 0),
+            redeemed_n=Count("redemptions", filter=live),
+            money_off_sum=Coalesce(Sum("redemptions__discount", filter=live), Value(0),
+                                   output_field=DecimalField(max_digits=14, decimal_places=2)))
+
+    @admin.display(description=_("claimed"), ordering="claimed_n")
+    def claimed(self, obj):
+        return obj.claimed_n
+
+    @admin.display(description=_("redeemed"), ordering="redeemed_n")
+    def redeemed(self, obj):
+        return obj.redeemed_n
+
+    @admin.display(description=_("redemption rate"))
+    def redemption_rate(self, obj):
+        return f"{obj.redeemed_n * 100 / obj.issued_count:.1f}%" if obj.issued_count else "—"
+
+    @admin.display(description=_("money taken off bills"), ordering="money_off_sum")
+    def money_off(self, obj):
+        return obj.money_off_sum
+
+    @admin.display(description=_("claim link and QR code"))
+    def claim_link(self, obj):
+        if not obj.pk:
+            return "—"
+        url = reverse("coupons:claim", args=[obj.merchant.slug, obj.claim_token])
+        return format_html('<a href="{}">{}</a><div style="width:160px">{}</div>', url, url,
+                           mark_safe(qr_svg(url)))  # noqa: S308 - segno's own SVG
+
+    @admin.display(description=_("figures"))
+    def figures(self, obj):
+        if not obj.pk:
+            return "—"
+        f = services.template_figures(obj)
+        rows = [(_("issued"), f["issued"]), (_("claimed"), f["claimed"]), (_("redeemed"), f["redeemed"]),
+                (_("redemption rate"), f"{f['redemption_rate']}%" if f["redemption_rate"] is not None else "—"),
+                (_("claim page views"), f["claim_page_views"]), (_("money taken off bills"), f["money_off"])]
+        return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
+
+    @admin.display(description=_("last 30 days (issued / redeemed)"))
+    def daily_chart(self, obj):
+        if not obj.pk:
+            return "—"
+        days = services.daily_figures(obj)
+        peak = max([max(d["issued"], d["redeemed"]) for d in days] + [1])
+        bars = format_html_join("", (
+            '<div style="display:flex;align-items:center;gap:6px;font-size:11px">'
+            '<span style="width:44px">{}</span>'
+            '<span style="background:#79aec8;height:8px;width:{}px" title="{}"></span>'
+            '<span style="background:#c0392b;height:8px;width:{}px" title="{}"></span>'
+            '<span>{} / {} · {}</span></div>'), (
+            (d["day"].strftime("%m-%d"), round(200 * d["issued"] / peak), d["issued"],
+             round(200 * d["redeemed"] / peak), d["redeemed"], d["issued"], d["redeemed"], d["money_off"])
+            for d in days))
+        return bars
+
+    def _set_status(self, request, queryset, status):
+        done = 0
+        for template in queryset:
+            try:
+                services.set_template_status(template, status)
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"{template}: {error.message}", messages.WARNING)
+        self.message_user(request, _("%(count)d template(s) changed.") % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Pause the selected templates"), permissions=["change"])
+    def pause(self, request, queryset):
+        self._set_status(request, queryset, CouponTemplate.Status.PAUSED)
+
+    @admin.action(description=_("Resume the selected templates"), permissions=["change"])
+    def resume(self, request, queryset):
+        self._set_status(request, queryset, CouponTemplate.Status.ACTIVE)
+
+    @admin.action(description=_("End the selected templates"), permissions=["change"])
+    def end(self, request, queryset):
+        self._set_status(request, queryset, CouponTemplate.Status.ENDED)
+
+
+class RedeemForm(forms.Form):
+    code = forms.CharField(label=_("coupon code"), max_length=40)
+    store = forms.ModelChoiceField(label=_("store"), queryset=Store.objects.none())
+    bill_amount = forms.CharField(label=_("bill amount"), max_length=20)
+    payment_reference = forms.CharField(label=_("payment reference"), max_length=64, required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = scope_queryset(Store.objects.all(), user)
+
+
+@admin.register(Coupon)
+class CouponAdmin(MerchantScopedAdmin):
+    list_display = ["code", "template", "member", "state", "source", "issued_at", "valid_until", "used_at",
+                    "merchant"]
+    list_filter = ["state", "source", "template", "merchant"]
+    search_fields = ["code", "member__phone"]
+    list_select_related = ["template", "member"]
+    date_hierarchy = "issued_at"
+    csv_fields = ["code", "template", "member", "state", "source", "issued_at", "valid_from", "valid_until",
+                  "used_at"]
+    actions = ["export_csv", "reverse_redemptions", "void"]
+    change_list_template = "coupons/admin/coupon_changelist.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [path("redeem/", self.admin_site.admin_view(self.redeem_view), name="coupons_coupon_redeem"),
+                *super().get_urls()]
+
+    def redeem_view(self, request):
+        """核销 at the counter: type or scan the code, check it, mark it used."""
+        if not request.user.has_perm("coupons.redeem_coupon"):
+            raise PermissionDenied
+        form = RedeemForm(request.POST or None, user=request.user)
+        merchant = staff_merchant(request.user)
+        if request.method == "POST" and form.is_valid():
+            store = form.cleaned_data["store"]
+            try:
+                amount = parse_amount(form.cleaned_data["bill_amount"], field="bill_amount")
+                coupon = services.find_coupon_by_code(merchant or store.merchant, form.cleaned_data["code"])
+                redemption = services.redeem_coupon(coupon, bill_amount=amount, store=store, staff=request.user,
+                                                    payment_reference=form.cleaned_data["payment_reference"])
+            except DomainError as error:
+                form.add_error("bill_amount" if error.field == "bill_amount" else "code", str(error.message))
+            else:
+                self.message_user(request, _("Coupon %(code)s redeemed: %(amount)s off.") % {
+                    "code": coupon.display_code, "amount": redemption.discount}, messages.SUCCESS)
+                return redirect("admin:coupons_coupon_redeem")
+        context = {**self.admin_site.each_context(request), "form": form, "title": _("Redeem a coupon"),
+                   "opts": self.model._meta}
+        return TemplateResponse(request, "coupons/admin/redeem.html", context)
+
+    @admin.action(description=_("Reverse the redemption of the selected coupons"))
+    def reverse_redemptions(self, request, queryset):
+        if not request.user.has_perm("coupons.reverse_redemption"):
+            raise PermissionDenied
+        done = 0
+        for coupon in queryset.filter(state=Coupon.State.USED):
+            try:
+                services.reverse_redemption(coupon, staff=request.user, reason=str(_("reversed in the admin")))
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"{coupon}: {error.message}", messages.WARNING)
+        self.message_user(request, _("%(count)d redemption(s) reversed.") % {"count": done}, messages.SUCCESS)
+
+
+    @admin.action(description=_("Void the selected coupons"))
+    def void(self, request, queryset):
+        if not request.user.has_perm("coupons.reverse_redemption"):
+            raise PermissionDenied
+        done = 0
+        for coupon in queryset:
+            try:
+                services.void_coupon(coupon)
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"{coupon}: {error.message}", messages.WARNING)
+        self.message_user(request, _("%(count)d coupon(s) voided.") % {"count": done}, messages.SUCCESS)
+
+
+@admin.register(CouponRedemption)
+class CouponRedemptionAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
+    list_display = ["coupon", "template", "store", "bill_amount", "discount", "payment_reference", "staff",
+                    "terminal", "redeemed_at", "reversed_at", "merchant"]
+    list_filter = ["store", "template", "merchant"]
+    search_fields = ["coupon__code", "payment_reference"]
+    list_select_related = ["coupon__template", "template", "store", "staff", "terminal"]
+    date_hierarchy = "redeemed_at"
+
+
+class IssuanceForm(forms.ModelForm):
+    phones_file = forms.FileField(label=_("CSV of phones"), required=False,
+                                  help_text=_("For the “uploaded list of phones” segment: one phone per line."))
+
+    class Meta:
+        model = CouponIssuance
+        fields = ["merchant", "template", "segment", "level", "joined_from", "joined_until", "inactive_days", "tag",
+                  "notify_members"]
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("phones_file")
+        cleaned["phones"] = services.parse_phone_list(upload.read()) if upload else []
+        template, merchant = cleaned.get("template"), cleaned.get("merchant")
+        if template is not None and merchant is not None and template.merchant_id != merchant.pk:
+            self.add_error("template", _("That template belongs to another merchant."))
+        elif template is not None:
+            try:
+                services.validate_segment(template, segment=cleaned.get("segment"), level=cleaned.get("level"),
+                                          joined_from=cleaned.get("joined_from"),
+                                          joined_until=cleaned.get("joined_until"),
+                                          inactive_days=cleaned.get("inactive_days"), tag=cleaned.get("tag"),
+                                          phones=cleaned["phones"])
+            except DomainError as error:
+                self.add_error("segment", str(error.message))
+        return cleaned
+
+
+@admin.register(CouponIssuance)
+class CouponIssuanceAdmin(MerchantScopedAdmin):
+    form = IssuanceForm
+    list_display = ["template", "segment", "status", "progress", "rate", "eta", "created_at", "merchant"]
+    list_filter = ["status", "segment", "merchant"]
+    list_select_related = ["template"]
+    actions = ["export_csv", "cancel", "resume"]
+    progress_fields = ["status", "progress", "total", "processed", "issued", "last_member_id", "rate", "eta",
+                       "stopped_reason", "started_at", "updated_at", "finished_at", "created_by"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["merchant", "template", "segment", "level", "joined_from", "joined_until", "inactive_days", "tag",
+                  "notify_members"]
+        return fields + ["phones_file"] if obj is None else fields + self.progress_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["merchant", "template", "segment", "level", "joined_from", "joined_until", "inactive_days", "tag",
+                "notify_members", *self.progress_fields]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj):
+        total = max(obj.total, 1)
+        return format_html('<progress max="{}" value="{}"></progress> {} / {}', total, obj.processed, obj.issued,
+                           obj.total)
+
+    @admin.display(description=_("rate (members/s)"))
+    def rate(self, obj):
+        rate = obj.rate_per_second
+        return f"{rate:,.0f}" if rate else "—"
+
+    @admin.display(description=_("time left"))
+    def eta(self, obj):
+        seconds = obj.eta_seconds
+        return f"{seconds:,.0f} s" if seconds is not None else "—"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = form.cleaned_data
+        created = services.create_issuance(
+            data["template"], segment=data["segment"], created_by=request.user,
+            notify_members=data["notify_members"], level=data.get("level"), joined_from=data.get("joined_from"),
+            joined_until=data.get("joined_until"), inactive_days=data.get("inactive_days"), tag=data.get("tag"),
+            phones=data.get("phones"))
+        obj.pk, obj.merchant_id, obj.created_at = created.pk, created.merchant_id, created.created_at
+        obj._state.adding = False
+
+    @admin.action(description=_("Cancel the selected mass sends"), permissions=["change"])
+    def cancel(self, request, queryset):
+        done = sum(services.cancel_issuance(issuance) for issuance in queryset)
+        self.message_user(request, _("%(count)d mass send(s) cancelled.") % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Resume the selected mass sends (after a worker stopped)"), permissions=["change"])
+    def resume(self, request, queryset):
+        for issuance in queryset.filter(status__in=[CouponIssuance.Status.PENDING, CouponIssuance.Status.RUNNING]):
+            services.resume_issuance(issuance)
+        self.message_user(request, _("The mass sends continue after their checkpoints."), messages.SUCCESS)

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CouponsConfig(AppConfig):
+    name = "coupons"
+    verbose_name = _("Coupons")
+
+    def ready(self):
+        from coupons import receivers  # noqa: F401
+        from coupons.views import coupons_tile
+        from merchants.roles import grant
+        from merchants.views import HOME_SECTIONS
+
+        grant("cashier", ["coupons.view_coupon", "coupons.redeem_coupon", "coupons.view_couponredemption",
+                          "coupons.view_coupontemplate"])
+        if coupons_tile not in HOME_SECTIONS:
+            HOME_SECTIONS.append(coupons_tile)

@@ -1,0 +1,56 @@
+"""Operators: send a coupon template to a segment of members (投放), or resume a mass send after a crash."""
+
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from coupons import services
+from coupons.models import CouponIssuance, CouponTemplate
+from loyalty.errors import DomainError
+
+
+class Command(BaseCommand):
+    help = "Send a coupon template to a segment of its merchant's members, in this process."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--template", type=int, help="coupon template id")
+        parser.add_argument("--segment", default="all", choices=CouponIssuance.Segment.values)
+        parser.add_argument("--level", type=int, help="level id (segment level)")
+        parser.add_argument("--tag", type=int, help="member tag id (segment tag)")
+        parser.add_argument("--joined-from", type=datetime.date.fromisoformat)
+        parser.add_argument("--joined-until", type=datetime.date.fromisoformat)
+        parser.add_argument("--inactive-days", type=int)
+        parser.add_argument("--phones-file", help="CSV file with a phone in the first column")
+        parser.add_argument("--no-notify", action="store_true", help="do not text the members")
+        parser.add_argument("--resume", type=int, metavar="JOB", help="continue mass send JOB after its checkpoint")
+        parser.add_argument("--batch-size", type=int, default=services.issuance.BATCH_SIZE)
+        parser.add_argument("--throttle-ms", type=int, default=0, help="pause between batches to spare the database")
+
+    def handle(self, *args, **options):
+        if options["resume"]:
+            issuance = CouponIssuance.objects.filter(pk=options["resume"]).first()
+            if issuance is None:
+                raise CommandError(f"no mass send {options['resume']}")
+        else:
+            template = CouponTemplate.objects.filter(pk=options["template"]).first()
+            if template is None:
+                raise CommandError("give --template with an existing template id")
+            merchant = template.merchant
+            phones = []
+            if options["phones_file"]:
+                with open(options["phones_file"], "rb") as handle:
+                    phones = services.parse_phone_list(handle.read())
+            try:
+                issuance = services.create_issuance(
+                    template, segment=options["segment"], notify_members=not options["no_notify"],
+                    level=merchant.levels.filter(pk=options["level"]).first() if options["level"] else None,
+                    tag=merchant.member_tags.filter(pk=options["tag"]).first() if options["tag"] else None,
+                    joined_from=options["joined_from"], joined_until=options["joined_until"],
+                    inactive_days=options["inactive_days"], phones=phones, start=False)
+            except DomainError as error:
+                raise CommandError(str(error.message)) from error
+        issuance = services.run_issuance(issuance.pk, batch_size=options["batch_size"],
+                                         throttle_seconds=options["throttle_ms"] / 1000)
+        self.stdout.write(f"mass_send={issuance.pk} status={issuance.status} total={issuance.total} "
+                          f"processed={issuance.processed} issued={issuance.issued}"
+                          + (f" stopped_because={issuance.stopped_reason}" if issuance.stopped_reason else ""))

@@ -1,0 +1,33 @@
+"""Every state change of the coupons app, one function per business action."""
+
+from coupons.services.issuance import (  # noqa: F401
+    cancel_issuance,
+    create_issuance,
+    parse_phone_list,
+    resume_issuance,
+    run_issuance,
+    segment_members,
+    validate_segment,
+)
+from coupons.services.lifecycle import (  # noqa: F401
+    accept_gift,
+    cancel_gift,
+    check_audience,
+    claim_coupon,
+    claim_through_share,
+    exchange_points_for_coupon,
+    expire_coupons,
+    friends_helped,
+    gift_is_open,
+    give_join_gifts,
+    issue_coupon,
+    record_claim_page_view,
+    return_unclaimed_gifts,
+    set_template_status,
+    set_template_stock,
+    start_gift,
+    void_coupon,
+)
+from coupons.services.redemption import find_coupon_by_code, redeem_coupon, reverse_redemption  # noqa: F401
+from coupons.services.rules import coupon_discount, effective_state, validity_for  # noqa: F401
+from coupons.services.stats import daily_figures, template_figures  # noqa: F401

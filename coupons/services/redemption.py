@@ -1,0 +1,71 @@
+"""Finding a coupon by its code and using it on a bill (核销), and undoing that."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coupons import codes, errors, states
+from coupons.models import Coupon, CouponRedemption
+from coupons.services.lifecycle import coupon_for_update, reversal_window
+from coupons.services.rules import FIELD, coupon_discount
+from loyalty.errors import DomainError
+from loyalty.money import quantize
+
+
+def find_coupon_by_code(merchant, code: str) -> Coupon:
+    """The merchant's coupon with this code. A typo fails the check symbol and is told apart from an unknown code."""
+    normalized = codes.normalize(code)
+    if not codes.is_well_formed(normalized):
+        raise DomainError(errors.COUPON_CODE_MISTYPED,
+                          _("This code looks mistyped: check the characters and type it again."), field=FIELD)
+    coupon = (Coupon.objects.select_related("template", "member").filter(merchant_id=merchant.pk, code=normalized)
+              .first())
+    if coupon is None:
+        raise DomainError(errors.COUPON_NOT_FOUND, _("There is no coupon with this code."), field=FIELD,
+                          status_code=404)
+    return coupon
+
+
+@transaction.atomic
+def redeem_coupon(coupon: Coupon, *, bill_amount: Decimal, store, terminal=None, staff=None,
+                  payment_reference: str = "", lines: list[dict] | None = None) -> CouponRedemption:
+    """Use the coupon on a bill, once: the row is locked, re-checked, marked used and the use recorded.
+
+    Two cashiers scanning the same code at the same moment queue on the lock; the second sees "used".
+    """
+    locked = coupon_for_update(pk=coupon.pk)
+    now = timezone.now()
+    discount, _reason = coupon_discount(locked, bill_amount=bill_amount, lines=lines, store=store, at=now)
+    states.move(locked, Coupon.State.USED, used_at=now)
+    redemption = CouponRedemption.objects.create(
+        merchant_id=locked.merchant_id, coupon=locked, template_id=locked.template_id, store=store,
+        terminal=terminal, staff=staff, bill_amount=quantize(bill_amount), discount=discount,
+        payment_reference=payment_reference[:64], redeemed_at=now)
+    coupon.state, coupon.used_at = locked.state, locked.used_at
+    return redemption
+
+
+@transaction.atomic
+def reverse_redemption(coupon: Coupon, *, staff=None, reason: str) -> CouponRedemption:
+    """Undo a redemption within the time limit (a manager, or a checkout refund): the coupon comes back
+    if it is still valid, and expires otherwise."""
+    locked = coupon_for_update(pk=coupon.pk)
+    redemption = (CouponRedemption.objects.select_for_update().filter(coupon=locked, reversed_at__isnull=True)
+                  .first())
+    if redemption is None or locked.state != Coupon.State.USED:
+        raise DomainError(errors.COUPON_NOT_REDEEMED, _("This coupon has not been used."), field=FIELD,
+                          status_code=409)
+    now = timezone.now()
+    if now - redemption.redeemed_at > reversal_window():
+        raise DomainError(errors.COUPON_REVERSAL_TOO_LATE, _("This redemption is too old to be reversed."),
+                          field=FIELD, status_code=409)
+    redemption.reversed_at, redemption.reversed_by, redemption.reversal_reason = now, staff, (reason or "")[:200]
+    redemption.save(update_fields=["reversed_at", "reversed_by", "reversal_reason"])
+    target = Coupon.State.AVAILABLE if now < locked.valid_until else Coupon.State.EXPIRED
+    states.move(locked, target, used_at=None)
+    coupon.state, coupon.used_at = locked.state, None
+    return redemption

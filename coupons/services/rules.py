@@ -1,0 +1,135 @@
+"""What a coupon takes off a bill, and whether it may be used here and now. Pure arithmetic, no writes."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coupons import errors
+from coupons.models import Coupon, CouponTemplate
+from loyalty.errors import DomainError
+from loyalty.money import ZERO, quantize
+
+FIELD = "coupon_code"
+
+
+def validity_for(template: CouponTemplate, issued_at: datetime.datetime) -> tuple[datetime.datetime,
+                                                                                 datetime.datetime]:
+    """When a coupon issued at `issued_at` is valid: the template's dates, or N days starting M days later.
+
+    Relative validity counts whole days in the merchant's time zone, like WeChat's fixed_begin_term /
+    fixed_term: claimed at 23:30 on the 1st with M=0, N=1, it is valid until midnight after the 1st.
+    """
+    if template.validity == CouponTemplate.Validity.FIXED:
+        return template.valid_from, template.valid_until
+    local_day = timezone.localtime(issued_at).date()
+    first_day = local_day + datetime.timedelta(days=template.starts_after_days)
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(first_day, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(first_day + datetime.timedelta(days=template.valid_days or 1),
+                                    datetime.time.min, tzinfo=tz)
+    return max(start, issued_at), end
+
+
+def effective_state(coupon: Coupon, at: datetime.datetime | None = None) -> str:
+    """The state a member should see: a coupon past its end is expired even before the nightly sweep."""
+    at = at or timezone.now()
+    if coupon.state in (Coupon.State.AVAILABLE, Coupon.State.LOCKED, Coupon.State.GIFTING) and at >= coupon.valid_until:
+        return Coupon.State.EXPIRED
+    return coupon.state
+
+
+def check_usable(coupon: Coupon, *, store, at: datetime.datetime | None = None) -> None:
+    """Refuse, with the reason a cashier can act on, a coupon that cannot be used at `store` at `at`."""
+    at = at or timezone.now()
+    template = coupon.template
+    if store is None or store.merchant_id != coupon.merchant_id:
+        raise DomainError(errors.COUPON_WRONG_MERCHANT, _("This coupon belongs to another merchant."), field=FIELD,
+                          status_code=404)
+    state = effective_state(coupon, at)
+    if state == Coupon.State.USED:
+        raise DomainError(errors.COUPON_USED, _("This coupon has already been used."), field=FIELD, status_code=409)
+    if state == Coupon.State.EXPIRED:
+        raise DomainError(errors.COUPON_EXPIRED, _("This coupon has expired."), field=FIELD)
+    if state == Coupon.State.LOCKED:
+        raise DomainError(errors.COUPON_LOCKED, _("This coupon unlocks when enough friends have claimed theirs."),
+                          field=FIELD)
+    if state != Coupon.State.AVAILABLE:
+        raise DomainError(errors.COUPON_NOT_USABLE, _("This coupon cannot be used (%(state)s).") % {
+            "state": Coupon.State(state).label}, field=FIELD, status_code=409)
+    if at < coupon.valid_from:
+        raise DomainError(errors.COUPON_NOT_YET_VALID, _("This coupon is valid from %(date)s.") % {
+            "date": timezone.localtime(coupon.valid_from).strftime("%Y-%m-%d %H:%M")}, field=FIELD)
+    store_ids = [s.pk for s in template.stores.all()]
+    if store_ids and store.pk not in store_ids:
+        raise DomainError(errors.COUPON_WRONG_STORE, _("This coupon cannot be used at this store."), field=FIELD)
+    local = timezone.localtime(at)
+    if template.weekdays and local.isoweekday() not in template.weekdays:
+        raise DomainError(errors.COUPON_OUTSIDE_HOURS, _("This coupon cannot be used on this day of the week."),
+                          field=FIELD)
+    if template.hours_from is not None and template.hours_until is not None:
+        now, start, end = local.time(), template.hours_from, template.hours_until
+        inside = start <= now < end if start <= end else (now >= start or now < end)
+        if not inside:
+            raise DomainError(errors.COUPON_OUTSIDE_HOURS,
+                              _("This coupon can be used between %(start)s and %(end)s.") % {
+                                  "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}, field=FIELD)
+
+
+def _matches(template: CouponTemplate, line: dict) -> bool:
+    return (str(line.get("product", "")) in template.products) or (str(line.get("category", "")) in
+                                                                   template.categories)
+
+
+def _line_amount(line: dict) -> Decimal:
+    return quantize(Decimal(str(line.get("amount", "0"))))
+
+
+def eligible_amount(template: CouponTemplate, bill_amount: Decimal, lines: list[dict] | None) -> Decimal:
+    """The part of the bill the coupon works on: the whole bill, or the listed products' lines."""
+    if template.scope == CouponTemplate.Scope.BILL:
+        return bill_amount
+    if not lines:
+        raise DomainError(errors.COUPON_NOT_APPLICABLE,
+                          _("This coupon is for certain products only; the bill must list its items."), field="lines")
+    return min(quantize(sum((_line_amount(line) for line in lines if _matches(template, line)), ZERO)), bill_amount)
+
+
+def coupon_discount(coupon: Coupon, *, bill_amount: Decimal, lines: list[dict] | None = None, store,
+                    at: datetime.datetime | None = None) -> tuple[Decimal, str]:
+    """How much `coupon` takes off this bill at this store and time, and a short why; refuses if it can't.
+
+    Cash: the amount off, never more than the eligible amount. Discount: (100 - pays%) of the eligible
+    amount, rounded half up, at most the cap. Exchange: the price of one unit of the free item on the
+    bill's lines (zero when the bill has no lines: the item is handed over outside the bill).
+    """
+    check_usable(coupon, store=store, at=at)
+    template = coupon.template
+    bill_amount = quantize(bill_amount)
+    base = eligible_amount(template, bill_amount, lines)
+    if template.minimum_bill is not None and base < template.minimum_bill:
+        raise DomainError(errors.COUPON_BELOW_MINIMUM, _("This coupon needs a bill of at least %(minimum)s.") % {
+            "minimum": template.minimum_bill}, field="bill_amount")
+    if template.scope == CouponTemplate.Scope.PRODUCTS and base <= ZERO:
+        raise DomainError(errors.COUPON_NOT_APPLICABLE, _("None of the bill's items is covered by this coupon."),
+                          field="lines")
+    if template.kind == CouponTemplate.Kind.CASH:
+        amount = min(template.amount_off, base)
+        return amount, _("%(name)s: %(amount)s off") % {"name": template.name, "amount": amount}
+    if template.kind == CouponTemplate.Kind.DISCOUNT:
+        amount = quantize(base * (Decimal("100") - template.discount_percent) / Decimal("100"))
+        if template.discount_cap is not None:
+            amount = min(amount, template.discount_cap)
+        return amount, _("%(name)s: pay %(percent)s%%") % {"name": template.name,
+                                                            "percent": template.discount_percent.normalize()}
+    price = ZERO
+    for line in lines or []:
+        if template.exchange_product and str(line.get("product", "")) == template.exchange_product:
+            quantity = max(int(line.get("quantity") or 1), 1)
+            price = quantize(_line_amount(line) / quantity)
+            break
+    return min(price, bill_amount), _("%(name)s: free %(item)s") % {"name": template.name,
+                                                                    "item": template.exchange_item}

@@ -1,0 +1,28 @@
+"""One row of a tenant per coupons admin model, for the tenant-isolation tests."""
+
+from decimal import Decimal
+
+from coupons import services
+from coupons.models import CouponIssuance
+from tests.coupons.helpers import make_template
+
+
+def _coupon(t):
+    return services.issue_coupon(make_template(t.merchant, name="secret A coupon"), t.member, source="staff")
+
+
+def _redemption(t):
+    coupon = _coupon(t)
+    return services.redeem_coupon(coupon, bill_amount=Decimal("150.00"), store=t.store)
+
+
+def _issuance(t):
+    return CouponIssuance.objects.create(merchant=t.merchant, template=make_template(t.merchant, name="A send"))
+
+
+FACTORIES = {
+    "coupons.coupontemplate": lambda t: make_template(t.merchant, name="secret A template"),
+    "coupons.coupon": _coupon,
+    "coupons.couponredemption": _redemption,
+    "coupons.couponissuance": _issuance,
+}

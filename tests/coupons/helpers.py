@@ -1,0 +1,33 @@
+"""Coupon templates for tests: a valid default of each kind, overridable field by field."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from coupons.models import CouponTemplate
+from merchants.services import join_member
+
+
+def make_template(merchant, **fields) -> CouponTemplate:
+    now = timezone.now()
+    values = {
+        "name": "10 off 100", "kind": CouponTemplate.Kind.CASH, "amount_off": Decimal("10.00"),
+        "minimum_bill": Decimal("100.00"), "validity": CouponTemplate.Validity.FIXED,
+        "valid_from": now - datetime.timedelta(days=1), "valid_until": now + datetime.timedelta(days=30),
+        "stock": 100, "per_member_limit": 1, "audience": CouponTemplate.Audience.MEMBERS,
+    }
+    values.update(fields)
+    stores = values.pop("stores", None)
+    template = CouponTemplate(merchant=merchant, **values)
+    template.full_clean(exclude=["merchant", "claim_token"])
+    template.save()
+    if stores:
+        template.stores.set(stores)
+    return template
+
+
+def make_members(merchant, count: int, *, start: int = 0) -> list:
+    return [join_member(merchant, f"137{start + i:08d}") for i in range(count)]

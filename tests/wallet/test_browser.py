@@ -1,0 +1,43 @@
+"""A member recharges through the sandbox gateway in a real browser and sees principal and bonus."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from loyalty.models import OutboxMessage
+from tests.wallet.helpers import balances, enable_stored_value
+from wallet.models import RechargeOffer
+
+pytestmark = pytest.mark.browser
+
+
+def test_member_recharges_through_the_sandbox_and_sees_principal_and_bonus(page, live_server, transactional_db,
+                                                                           tenant_a):
+    enable_stored_value(tenant_a.merchant)
+    offer = RechargeOffer.objects.create(merchant=tenant_a.merchant, name="充200送30", pay_amount=Decimal("200.00"),
+                                         bonus_value=Decimal("30.00"))
+    page.goto(live_server.url + reverse("wallet:home", args=[tenant_a.merchant.slug]))
+    # Not logged in: the real OTP form (the code read from the outbox), then back to the wallet.
+    page.wait_for_selector("#phone-form")
+    page.fill("input[name=phone]", tenant_a.member.phone)
+    page.click("#phone-form button[type=submit]")
+    page.wait_for_selector("#code-form")
+    message = OutboxMessage.objects.filter(recipient=tenant_a.member.phone,
+                                           kind=OutboxMessage.Kind.LOGIN_CODE).latest("pk")
+    page.fill("input[name=code]", re.search(r"\d{6}", message.body).group())
+    page.click("#code-form button[type=submit]")
+    page.wait_for_selector("#balance-principal")
+    assert page.inner_text("#balance-principal") == "¥0.00"
+    page.click(f"button.offer[data-offer='{offer.pk}']")
+    page.wait_for_selector("#sandbox-payment")
+    assert "200.00" in page.inner_text("#sandbox-amount")
+    page.click("#sandbox-pay")
+    page.wait_for_selector("#recharge-result")
+    assert page.inner_text("#balance-principal") == "¥200.00"
+    assert page.inner_text("#balance-bonus") == "¥30.00"
+    assert "200.00" in page.inner_text("#wallet-history") and "30.00" in page.inner_text("#wallet-history")
+    assert balances(tenant_a.member) == (Decimal("200.00"), Decimal("30.00"), Decimal("0.00"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path="/tmp/wallet.png", full_page=True)
