@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -11,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from coupons import services
-from coupons.models import Coupon, CouponIssuance, CouponRedemption, CouponTemplate
+from coupons.models import Coupon, CouponIssuance, CouponPurchase, CouponRedemption, CouponTemplate
 from coupons.render import qr_svg
 from loyalty.errors import DomainError
 from loyalty.money import parse_amount
@@ -26,7 +27,7 @@ class CouponTemplateAdmin(MerchantScopedAdmin):
     list_filter = ["kind", "status", "audience", "merchant"]
     search_fields = ["name"]
     filter_horizontal = ["stores", "levels"]
-    readonly_fields = ["issued_count", "claim_page_views", "claim_link", "figures", "daily_chart"]
+    readonly_fields = ["issued_count", "claimed_count", "claim_page_views", "claim_link", "figures", "daily_chart"]
     actions = ["export_csv", "pause", "resume", "end"]
     fieldsets = [
         (None, {"fields": ["merchant", "name", "description", "kind", "status"]}),
@@ -35,26 +36,24 @@ class CouponTemplateAdmin(MerchantScopedAdmin):
         (_("Where and when it can be used"), {"fields": ["scope", "products", "categories", "stores", "weekdays",
                                                           "hours_from", "hours_until", "stackable"]}),
         (_("Validity"), {"fields": ["validity", "valid_from", "valid_until", "valid_days", "starts_after_days"]}),
-        (_("Stock and audience"), {"fields": ["stock", "issued_count", "per_member_limit", "audience",
+        (_("Stock and audience"), {"fields": ["stock", "issued_count", "claimed_count", "per_member_limit", "audience",
                                                "new_member_days", "levels"]}),
-        (_("How members get it"), {"fields": ["give_on_joining", "points_price", "giftable", "fission_friends",
+        (_("How members get it"), {"fields": ["give_on_joining", "points_price", "price", "giftable",
+                                               "fission_friends",
                                                "friend_template", "claim_link", "claim_page_views"]}),
         (_("Figures"), {"fields": ["figures", "daily_chart"]}),
     ]
 
     def get_queryset(self, request):
-        claimed = (Coupon.objects.filter(template=OuterRef("pk"), source=Coupon.Source.CLAIM).order_by()
-                   .values("template").annotate(n=Count("pk")).values("n"))
         live = Q(redemptions__reversed_at__isnull=True)
         return super().get_queryset(request).annotate(
-            claimed_n=Coalesce(Subquery(claimed), 0),
             redeemed_n=Count("redemptions", filter=live),
             money_off_sum=Coalesce(Sum("redemptions__discount", filter=live), Value(0),
                                    output_field=DecimalField(max_digits=14, decimal_places=2)))
 
-    @admin.display(description=_("claimed"), ordering="claimed_n")
+    @admin.display(description=_("claimed"), ordering="claimed_count")
     def claimed(self, obj):
-        return obj.claimed_n
+        return obj.claimed_count
 
     @admin.display(description=_("redeemed"), ordering="redeemed_n")
     def redeemed(self, obj):
@@ -149,6 +148,10 @@ class CouponAdmin(MerchantScopedAdmin):
                   "used_at"]
     actions = ["export_csv", "reverse_redemptions", "void"]
     change_list_template = "coupons/admin/coupon_changelist.html"
+    # A merchant holds millions of coupons after a few mass sends: newest first by the primary key's
+    # index, and no second count of the whole table under the filters.
+    ordering = ["-pk"]
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False
@@ -224,6 +227,19 @@ class CouponRedemptionAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     date_hierarchy = "redeemed_at"
 
 
+@admin.register(CouponPurchase)
+class CouponPurchaseAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
+    """Coupons members bought through the payment gateway; "refund due" ones need staff to pay back."""
+
+    list_display = ["template", "member", "price", "status", "payment", "coupon", "note", "created_at", "paid_at",
+                    "merchant"]
+    list_filter = ["status", "template", "merchant"]
+    search_fields = ["member__phone", "payment__out_trade_no"]
+    list_select_related = ["template", "member", "payment", "coupon__template"]
+    date_hierarchy = "created_at"
+    actions = ["export_csv"]
+
+
 class IssuanceForm(forms.ModelForm):
     phones_file = forms.FileField(label=_("CSV of phones"), required=False,
                                   help_text=_("For the “uploaded list of phones” segment: one phone per line."))
@@ -278,19 +294,43 @@ class CouponIssuanceAdmin(MerchantScopedAdmin):
 
     @admin.display(description=_("progress"))
     def progress(self, obj):
-        total = max(obj.total, 1)
-        return format_html('<progress max="{}" value="{}"></progress> {} / {}', total, obj.processed, obj.issued,
-                           obj.total)
+        figures = self._figures(obj)
+        url = reverse("admin:coupons_couponissuance_progress", args=[obj.pk]) if obj.pk else ""
+        return format_html(
+            '<span class="issuance-progress" data-url="{}" data-running="{}">'
+            '<progress max="{}" value="{}"></progress> <span data-figure="issued">{}</span> / '
+            '<span data-figure="total">{}</span></span>',
+            url, "1" if figures["status"] in ("pending", "running") else "", max(obj.total, 1), obj.processed,
+            figures["issued"], figures["total"])
 
     @admin.display(description=_("rate (members/s)"))
     def rate(self, obj):
-        rate = obj.rate_per_second
-        return f"{rate:,.0f}" if rate else "—"
+        return format_html('<span data-figure="rate">{}</span>', self._figures(obj)["rate"])
 
     @admin.display(description=_("time left"))
     def eta(self, obj):
-        seconds = obj.eta_seconds
-        return f"{seconds:,.0f} s" if seconds is not None else "—"
+        return format_html('<span data-figure="eta">{}</span>', self._figures(obj)["eta"])
+
+    @staticmethod
+    def _figures(obj) -> dict:
+        rate, eta = obj.rate_per_second, obj.eta_seconds
+        return {"status": obj.status, "status_label": obj.get_status_display(), "total": obj.total,
+                "processed": obj.processed, "issued": obj.issued, "rate": f"{rate:,.0f}" if rate else "—",
+                "eta": f"{eta:,.0f} s" if eta is not None else "—", "stopped_reason": obj.stopped_reason}
+
+    def get_urls(self):
+        return [path("<path:object_id>/progress/", self.admin_site.admin_view(self.progress_view),
+                     name="coupons_couponissuance_progress"), *super().get_urls()]
+
+    def progress_view(self, request, object_id):
+        """The figures of a mass send as JSON, polled by the progress bar while the job runs."""
+        issuance = self.get_object(request, object_id)
+        if issuance is None or not self.has_view_permission(request, issuance):
+            raise Http404
+        return JsonResponse(self._figures(issuance))
+
+    class Media:
+        js = ["coupons/issuance_progress.js"]
 
     def save_model(self, request, obj, form, change):
         if change:

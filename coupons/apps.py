@@ -7,11 +7,17 @@ class CouponsConfig(AppConfig):
     verbose_name = _("Coupons")
 
     def ready(self):
-        from coupons import receivers  # noqa: F401
+        from coupons import (
+            receivers,  # noqa: F401
+            services,
+        )
         from coupons.views import coupons_tile
+        from loyalty.payments import register_purpose
         from merchants.roles import grant
         from merchants.views import HOME_SECTIONS
 
+        register_purpose(services.COUPON_PURCHASE_PURPOSE, services.fulfil_coupon_purchase,
+                         services.fail_coupon_purchase)
         grant("cashier", ["coupons.view_coupon", "coupons.redeem_coupon", "coupons.view_couponredemption",
                           "coupons.view_coupontemplate"])
         if coupons_tile not in HOME_SECTIONS:

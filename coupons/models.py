@@ -62,8 +62,10 @@ class CouponTemplate(models.Model):
     minimum_bill = MoneyField(_("minimum bill"), null=True, blank=True, validators=[MinValueValidator(CENT)],
                               help_text=_("The least (eligible) amount the coupon applies to; empty for none."))
     discount_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("member pays (% of the amount)"), max_digits=5, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(CENT), MaxValueValidator(Decimal("99.99"))],
+        # xgettext:no-python-format
         help_text=_("Discount coupons: 88 means the member pays 88% of the amount."))
     discount_cap = MoneyField(_("discount cap"), null=True, blank=True, validators=[MinValueValidator(CENT)],
                               help_text=_("Discount coupons: the most taken off; empty for no cap."))
@@ -96,6 +98,8 @@ class CouponTemplate(models.Model):
     stock = models.PositiveIntegerField(_("stock"), null=True, blank=True,
                                         help_text=_("How many may be issued in all; empty for no limit."))
     issued_count = models.PositiveIntegerField(_("issued"), default=0, editable=False)
+    claimed_count = models.PositiveIntegerField(_("claimed"), default=0, editable=False,
+                                                help_text=_("Coupons members took through the claim link."))
     per_member_limit = models.PositiveIntegerField(_("per-member limit"), default=1,
                                                    help_text=_("How many one member may hold; 0 for no limit."))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
@@ -107,6 +111,9 @@ class CouponTemplate(models.Model):
     give_on_joining = models.BooleanField(_("give on joining"), default=False)
     points_price = models.PositiveIntegerField(_("price in points"), default=0,
                                                help_text=_("0: not on the points shelf."))
+    price = MoneyField(_("price"), null=True, blank=True, validators=[MinValueValidator(CENT)],
+                       help_text=_("Members buy it for this amount on its claim page, through the payment "
+                                   "gateway; empty: not for sale (claimed for free)."))
     giftable = models.BooleanField(_("members may gift it to a friend"), default=False)
     fission_friends = models.PositiveSmallIntegerField(
         _("fission: friends needed"), default=0,
@@ -275,16 +282,19 @@ class Coupon(models.Model):
 
     # A mass send writes a million rows, and every index and checked foreign key is paid per row.
     # Few indexes, then: the foreign keys are served by the composite indexes below. And the database
-    # does not check the keys that point at the same row for a whole send (merchant, template, mass
-    # send): Postgres would check and lock that one row once per coupon, nearly half the time of a
-    # send. Services take all three from the locked template row, and none of them is ever deleted
-    # while it has coupons (PROTECT, and a merchant's deletion cascades through Django).
+    # checks none of the coupon's keys: Postgres would queue a trigger per key per coupon and check it
+    # at commit, locking the member's row (FOR KEY SHARE writes into it), which alone took longer than
+    # the whole insert; even the empty keys of gifts and shares cost a trigger call each. Services take
+    # merchant, template and mass send from the locked template, members from the segment's query in
+    # the same transaction, and the coupons a gift or share points at under their row lock; none of
+    # these rows is ever deleted in SQL behind Django's back (coupons, templates and mass sends are
+    # PROTECTed, members are blocked rather than deleted, and Django's deletions cascade first).
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="coupons",
                                  verbose_name=_("merchant"), db_index=False, db_constraint=False)
     template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="coupons",
                                  verbose_name=_("coupon template"), db_index=False, db_constraint=False)
     member = models.ForeignKey("merchants.Member", on_delete=models.CASCADE, related_name="coupons",
-                               verbose_name=_("member"), db_index=False)
+                               verbose_name=_("member"), db_index=False, db_constraint=False)
     code = models.CharField(_("code"), max_length=codes.CODE_LENGTH)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.AVAILABLE)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.CLAIM)
@@ -297,12 +307,12 @@ class Coupon(models.Model):
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
     shared_via = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="friend_coupons", verbose_name=_("claimed through the share of"),
-                                   db_index=False)
+                                   db_index=False, db_constraint=False)
     share_token = models.CharField(_("share link token"), max_length=32, null=True, blank=True)
     gift_token = models.CharField(_("gift link token"), max_length=32, null=True, blank=True)
     gift_started_at = models.DateTimeField(_("gift sent at"), null=True, blank=True)
     gifted_from = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                    verbose_name=_("gifted from"), db_index=False)
+                                    verbose_name=_("gifted from"), db_index=False, db_constraint=False)
 
     class Meta:
         verbose_name = _("coupon")
@@ -310,8 +320,10 @@ class Coupon(models.Model):
         ordering = ["-issued_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["merchant", "code"], name="coupon_code_unique_per_merchant"),
-            # A mass send gives each member at most one coupon, however often a batch is re-run.
-            models.UniqueConstraint(fields=["issuance", "member"], condition=Q(issuance__isnull=False),
+            # A mass send gives each member at most one coupon, however often a batch is re-run. The
+            # template leads (a mass send has one template) so that this is also the template's index;
+            # coupons from no mass send have no issuance and never clash here.
+            models.UniqueConstraint(fields=["template", "issuance", "member"],
                                     name="coupon_once_per_member_per_issuance"),
             # The same friend helping twice with one share does not count twice.
             models.UniqueConstraint(fields=["shared_via", "member"], condition=Q(shared_via__isnull=False),
@@ -326,9 +338,10 @@ class Coupon(models.Model):
         ]
         indexes = [
             models.Index(fields=["member", "state"], name="coupon_member_state"),
-            models.Index(fields=["template", "member"], name="coupon_template_member"),
             models.Index(fields=["valid_until"], name="coupon_open_by_end",
                          condition=Q(state__in=["available", "locked", "gifting"])),
+            # The sweep that returns unclaimed gifts, every few minutes: a handful of rows, never a scan.
+            models.Index(fields=["gift_started_at"], name="coupon_gifts_pending", condition=Q(state="gifting")),
         ]
 
     def __str__(self):
@@ -376,3 +389,43 @@ class CouponRedemption(models.Model):
 
     def __str__(self):
         return f"{self.coupon} @ {self.store}"
+
+
+class CouponPurchase(models.Model):
+    """A member buying a coupon through the payment gateway (the purpose "coupon_purchase").
+
+    The coupon is issued once, when the gateway's signed callback confirms the payment. If by then the
+    coupon cannot be given (stock ran out, the template ended), the purchase says that the money is
+    to be refunded instead.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for payment")
+        PAID = "paid", _("paid, coupon issued")
+        FAILED = "failed", _("payment failed")
+        REFUND_DUE = "refund_due", _("paid, but the coupon could not be issued: refund due")
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="purchases",
+                                 verbose_name=_("coupon template"))
+    member = models.ForeignKey("merchants.Member", on_delete=models.CASCADE, related_name="coupon_purchases",
+                               verbose_name=_("member"))
+    price = MoneyField(_("price"))
+    payment = models.OneToOneField("loyalty.GatewayPayment", on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="coupon_purchase", verbose_name=_("payment"))
+    coupon = models.OneToOneField(Coupon, on_delete=models.PROTECT, null=True, blank=True, related_name="purchase",
+                                  verbose_name=_("coupon"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("coupon purchase")
+        verbose_name_plural = _("coupon purchases")
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=Q(price__gt=0), name="coupon_purchase_price_positive")]
+
+    def __str__(self):
+        return f"{self.template} · {self.member}"

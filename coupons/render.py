@@ -17,8 +17,14 @@ from barcode.writer import SVGWriter  # noqa: E402
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 
 
-def qr_svg(text: str) -> str:
-    return segno.make(text, error="m").svg_inline(border=2, dark="#111", light="#fff", omitsize=True)
+def qr_svg(text: str, *, standalone: bool = False) -> str:
+    """The QR code as SVG: inline in a page, or `standalone` as an image file of its own."""
+    qr = segno.make(text, error="m")
+    if not standalone:
+        return qr.svg_inline(border=2, dark="#111", light="#fff", omitsize=True)
+    out = io.BytesIO()
+    qr.save(out, kind="svg", border=2, dark="#111", light="#fff", scale=4)
+    return out.getvalue().decode()
 
 
 def barcode_svg(text: str) -> str:

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,8 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from coupons import services
-from coupons.models import Coupon, CouponTemplate
+from coupons.models import Coupon, CouponPurchase, CouponTemplate
 from coupons.render import barcode_svg, qr_svg
+from loyalty import payments
 from loyalty.errors import DomainError
 from merchants.views import current_member, member_page, member_required
 
@@ -46,14 +47,42 @@ def _login_url(merchant, next_url: str) -> str:
 def wallet(request, merchant, member):
     """券包: the member's coupons by tab, with the code and QR code of each usable one."""
     tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "available"
+    _say_how_the_purchase_went(request, member)
     coupons = (Coupon.objects.filter(member=member).filter(TABS[tab](timezone.now()))
                .select_related("template").order_by("valid_until", "pk"))
     page = Paginator(coupons, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Each usable coupon's QR code is its own image (qr_image): the list costs no QR drawing, and the
+    # browser fetches the pictures lazily and keeps them, since a code never changes.
     items = [{"coupon": coupon, "state": services.effective_state(coupon),
-              "qr": qr_svg(coupon.code) if tab == "available" and coupon.state == Coupon.State.AVAILABLE else ""}
+              "qr": tab == "available" and coupon.state == Coupon.State.AVAILABLE}
              for coupon in page]
     return render(request, "coupons/wallet.html", {"merchant": merchant, "member": member, "tab": tab,
                                                    "page": page, "items": items})
+
+
+def _say_how_the_purchase_went(request, member) -> None:
+    """Back from the gateway: say whether the coupon bought is in the wallet (the callback may still be on its way)."""
+    chosen = request.GET.get("purchase", "")
+    purchase = CouponPurchase.objects.filter(pk=chosen, member=member).first() if chosen.isdigit() else None
+    if purchase is None:
+        return
+    if purchase.status == CouponPurchase.Status.PAID:
+        messages.success(request, _("Paid: the coupon is in your wallet."))
+    elif purchase.status == CouponPurchase.Status.REFUND_DUE:
+        messages.error(request, _("Paid, but the coupon could no longer be issued; the shop will refund you."))
+    elif purchase.status == CouponPurchase.Status.FAILED:
+        messages.error(request, _("The payment did not go through."))
+    else:
+        messages.info(request, _("Waiting for the payment to be confirmed; refresh in a moment."))
+
+
+@member_required
+def qr_image(request, merchant, member, code):
+    """The QR code of one of the member's coupons, as an SVG image the browser may keep (codes never change)."""
+    coupon = get_object_or_404(Coupon.objects.only("code"), member=member, code=code)
+    response = HttpResponse(qr_svg(coupon.code, standalone=True), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @never_cache
@@ -110,6 +139,8 @@ def claim(request, merchant, token):
     if request.method == "POST":
         if member is None:
             return redirect(_login_url(merchant, request.path))
+        if template.price is not None:
+            return _buy(request, merchant, member, template)
         try:
             coupon = services.claim_coupon(template, member)
         except DomainError as error:
@@ -121,6 +152,19 @@ def claim(request, merchant, token):
         services.record_claim_page_view(template)
     return render(request, "coupons/claim.html", {"merchant": merchant, "member": member, "template": template,
                                                   "login_url": _login_url(merchant, request.path)})
+
+
+def _buy(request, merchant, member, template):
+    """A coupon with a price: start the purchase and send the member to the payment gateway."""
+    try:
+        purchase, payment = services.start_coupon_purchase(template, member)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect(request.path)
+    payment.return_url = request.build_absolute_uri(
+        f"{reverse('coupons:wallet', args=[merchant.slug])}?purchase={purchase.pk}")
+    payment.save(update_fields=["return_url"])
+    return redirect(payments.checkout_url(payment))
 
 
 @never_cache

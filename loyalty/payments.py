@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -36,6 +36,7 @@ PAYMENT_SIGNATURE_INVALID = "payment_signature_invalid"
 PAYMENT_AMOUNT_MISMATCH = "payment_amount_mismatch"
 PAYMENT_ALREADY_FAILED = "payment_already_failed"
 PAYMENT_PURPOSE_UNKNOWN = "payment_purpose_unknown"
+PAYMENT_TRADE_NUMBER_USED = "payment_trade_number_used"
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,13 @@ def confirm_payment(out_trade_no: str, *, gateway_trade_no: str, amount: Decimal
         payment.status = GatewayPayment.Status.PAID
         payment.gateway_trade_no = gateway_trade_no
         payment.paid_at = timezone.now()
-        payment.save(update_fields=["status", "gateway_trade_no", "paid_at"])
+        try:
+            with transaction.atomic():
+                payment.save(update_fields=["status", "gateway_trade_no", "paid_at"])
+        except IntegrityError:
+            # The gateway's trade number already paid another payment: one payment of money, one fulfilment.
+            raise errors.DomainError(PAYMENT_TRADE_NUMBER_USED, _("This trade number has already paid another "
+                                                                  "payment."), status_code=409) from None
         _PURPOSES[payment.purpose].fulfil(payment)
         return payment
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -12,17 +12,26 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.errors import DomainError
-from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, staff_merchant
+from loyalty.tenancy import (
+    MerchantScopedAdmin,
+    MerchantScopedInline,
+    ReadOnlyAdminMixin,
+    scope_queryset,
+    staff_merchant,
+)
 from merchants.models import Member, Store
 from merchants.services import normalize_phone
 from wallet import services
 from wallet.models import (
+    MAX_RECHARGE_COUPONS,
     BalanceTier,
     BonusInstalment,
     CashbackLot,
     CashbackRule,
+    CashbackTakeBack,
     Recharge,
     RechargeOffer,
+    RechargeOfferCoupon,
     RedPacketCampaign,
     RedPacketClaim,
     Wallet,
@@ -40,9 +49,11 @@ class WalletSettingsForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        # self.instance still holds the saved values here: turning off is checked against them.
+        # self.instance still holds the saved values here: turning off is checked against them. The
+        # admin saves in the same transaction, so the lock keeps a recharge from slipping in between.
         if self.instance.pk and self.instance.stored_value_enabled and not cleaned.get("stored_value_enabled"):
             try:
+                services.settings_for_update(self.instance.merchant)
                 services.check_stored_value_can_be_turned_off(self.instance.merchant)
             except DomainError as error:
                 self.add_error("stored_value_enabled", str(error.message))
@@ -58,11 +69,47 @@ class WalletSettingsAdmin(MerchantScopedAdmin):
         return False
 
 
+class OfferCouponsFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        total = sum(form.cleaned_data.get("quantity") or 0 for form in self.forms
+                    if form.cleaned_data and not form.cleaned_data.get("DELETE"))
+        if total > MAX_RECHARGE_COUPONS:
+            raise ValidationError(_("A recharge offer gives at most %(most)s coupons in all.")
+                                  % {"most": MAX_RECHARGE_COUPONS})
+
+
+class OfferCouponInline(MerchantScopedInline):
+    model = RechargeOfferCoupon
+    formset = OfferCouponsFormSet
+    fields = ["template", "quantity"]
+    extra = 1
+    max_num = MAX_RECHARGE_COUPONS
+    verbose_name_plural = _("coupons given with the recharge (five at most in all)")
+
+
 @admin.register(RechargeOffer)
 class RechargeOfferAdmin(MerchantScopedAdmin):
     list_display = ["name", "pay_amount", "bonus_kind", "bonus_value", "monthly_bonus", "monthly_bonus_months",
-                    "points", "starts_at", "ends_at", "is_active", "merchant"]
+                    "points", "experience", "coupons_summary", "starts_at", "ends_at", "is_active", "merchant"]
     list_filter = ["is_active", "merchant"]
+    inlines = [OfferCouponInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("coupons__template")
+
+    @admin.display(description=_("coupons"))
+    def coupons_summary(self, obj):
+        return ", ".join(str(line) for line in obj.coupons.all()) or "—"
+
+    def save_formset(self, request, form, formset, change):
+        # The inline rows belong to the offer's merchant, whoever (staff or operator) saves them.
+        for line in formset.save(commit=False):
+            line.merchant_id = form.instance.merchant_id
+            line.save()
+        for line in formset.deleted_objects:
+            line.delete()
+        formset.save_m2m()
 
 
 @admin.register(BalanceTier)
@@ -105,7 +152,10 @@ class WalletAdmin(ReadOnlyScopedAdmin):
 
     def changelist_view(self, request, extra_context=None):
         merchant = staff_merchant(request.user)
-        extra = {"liability": services.liability(merchant) if merchant else None}
+        if merchant is not None:
+            extra = {"liability": services.liability(merchant)}
+        else:
+            extra = {"liability": services.liability() if request.user.is_superuser else None}
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
 
@@ -135,7 +185,7 @@ class CashRechargeForm(forms.Form):
 @admin.register(Recharge)
 class RechargeAdmin(ReadOnlyScopedAdmin):
     list_display = ["created_at", "member", "store", "channel", "status", "amount", "bonus_now", "bonus_scheduled",
-                    "principal_left", "bonus_left", "refund_link", "merchant"]
+                    "coupons_given", "principal_left", "bonus_left", "refund_link", "merchant"]
     list_filter = ["status", "channel", "store", "merchant"]
     search_fields = ["member__phone"]
     list_select_related = ["member", "store"]
@@ -199,8 +249,9 @@ class RechargeAdmin(ReadOnlyScopedAdmin):
                 self.message_user(request, str(error.message), messages.ERROR)
             else:
                 self.message_user(request, _("Refunded: pay %(principal)s back to the member; bonus %(bonus)s "
-                                             "taken back.") % {"principal": done.principal,
-                                                               "bonus": done.bonus_taken_back}, messages.SUCCESS)
+                                             "taken back; %(coupons)s coupons voided.") % {
+                    "principal": done.principal, "bonus": done.bonus_taken_back, "coupons": done.coupons_voided},
+                    messages.SUCCESS)
             return redirect("admin:wallet_recharge_changelist")
         context = {**self.admin_site.each_context(request), "recharge": found, "preview": preview,
                    "title": _("Refund a recharge"), "opts": self.model._meta}
@@ -215,8 +266,16 @@ class BonusInstalmentAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(CashbackLot)
 class CashbackLotAdmin(ReadOnlyScopedAdmin):
-    list_display = ["created_at", "wallet", "source", "amount", "remaining", "expires_at", "expired", "merchant"]
+    list_display = ["created_at", "wallet", "source", "reference", "amount", "remaining", "expires_at", "expired",
+                    "merchant"]
     list_filter = ["source", "expired", "merchant"]
+    search_fields = ["reference", "wallet__member__phone"]
+
+
+@admin.register(CashbackTakeBack)
+class CashbackTakeBackAdmin(ReadOnlyScopedAdmin):
+    list_display = ["created_at", "wallet", "reference", "lot", "taken", "shortfall", "merchant"]
+    search_fields = ["reference", "wallet__member__phone"]
 
 
 @admin.register(WalletDebit)

@@ -12,6 +12,7 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -22,9 +23,19 @@ from loyalty.money import MoneyField
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+# A recharge offer gives at most this many coupons in all (the issue's "up to five coupons").
+MAX_RECHARGE_COUPONS = 5
 # A special period has both ends, the end after the start; or neither (always on).
 WINDOW_COMPLETE = Q(starts_at__isnull=True, ends_at__isnull=True) | Q(
     starts_at__isnull=False, ends_at__isnull=False, ends_at__gt=models.F("starts_at"))
+
+
+def check_window(starts_at, ends_at, *, required: bool = True) -> None:
+    """The admin's version of WINDOW_COMPLETE: a translated form error instead of a database crash."""
+    if required and (starts_at is None) != (ends_at is None):
+        raise ValidationError(_("Give both the start and the end of the special period, or neither."))
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        raise ValidationError({"ends_at": _("The end must come after the start.")})
 
 
 class Pocket(models.TextChoices):
@@ -158,9 +169,56 @@ class RechargeOffer(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        check_window(self.starts_at, self.ends_at)
+        if self.bonus_kind == self.BonusKind.PERCENT and self.bonus_value is not None and self.bonus_value > 100:
+            raise ValidationError({"bonus_value": _("A percentage bonus is at most 100.")})
+        if self.monthly_bonus and not self.monthly_bonus_months:
+            raise ValidationError({"monthly_bonus_months": _("Say for how many months the monthly bonus is paid.")})
+
     @property
     def is_special(self) -> bool:
         return self.starts_at is not None
+
+
+class RechargeOfferCoupon(models.Model):
+    """Coupons a recharge offer gives (充值送券): a coupon template and how many of it; five at most in all."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    offer = models.ForeignKey(RechargeOffer, on_delete=models.CASCADE, related_name="coupons",
+                              verbose_name=_("recharge offer"))
+    template = models.ForeignKey("coupons.CouponTemplate", on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("coupon"))
+    quantity = models.PositiveSmallIntegerField(
+        _("how many"), default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RECHARGE_COUPONS)])
+
+    class Meta:
+        verbose_name = _("coupon given with the recharge")
+        verbose_name_plural = _("coupons given with the recharge")
+        ordering = ["offer", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "template"], name="recharge_offer_coupon_once"),
+            models.CheckConstraint(condition=Q(quantity__gte=1) & Q(quantity__lte=MAX_RECHARGE_COUPONS),
+                                   name="recharge_offer_coupon_quantity_in_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.template} × {self.quantity}"
+
+    def clean(self):
+        if self.template_id is None:
+            return
+        # In the admin the offer may be new and unsaved; its merchant is known all the same.
+        offer = self.offer if (self.offer_id or type(self).offer.is_cached(self)) else None
+        template = self.template
+        merchant_id = self.merchant_id or (offer.merchant_id if offer is not None else None)
+        if merchant_id and template.merchant_id != merchant_id:
+            raise ValidationError({"template": _("Choose a coupon of this merchant.")})
+        if template.per_member_limit and self.quantity and self.quantity > template.per_member_limit:
+            raise ValidationError({"quantity": _("One member may hold at most %(limit)s of this coupon.")
+                                   % {"limit": template.per_member_limit}})
 
 
 class Recharge(models.Model):
@@ -196,6 +254,7 @@ class Recharge(models.Model):
     bonus_scheduled = MoneyField(_("bonus in instalments"), default=ZERO)
     points = models.PositiveIntegerField(_("points given"), default=0)
     experience = models.PositiveIntegerField(_("experience given"), default=0)
+    coupons_given = models.PositiveSmallIntegerField(_("coupons given"), default=0)
     principal_left = MoneyField(_("unspent principal"), default=ZERO)
     bonus_left = MoneyField(_("unspent bonus"), default=ZERO)
     refunded_principal = MoneyField(_("principal refunded"), default=ZERO)
@@ -262,6 +321,25 @@ class BonusInstalment(models.Model):
 
     def __str__(self):
         return f"{self.recharge} #{self.sequence}"
+
+
+class RechargeCoupon(models.Model):
+    """A coupon given with a recharge: what a refund of the recharge takes back (voids, if still unused)."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    recharge = models.ForeignKey(Recharge, on_delete=models.PROTECT, related_name="coupons",
+                                 verbose_name=_("recharge"))
+    coupon = models.OneToOneField("coupons.Coupon", on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("coupon"))
+
+    class Meta:
+        verbose_name = _("coupon given with a recharge")
+        verbose_name_plural = _("coupons given with recharges")
+        ordering = ["recharge", "pk"]
+
+    def __str__(self):
+        return f"{self.recharge} · {self.coupon}"
 
 
 class CashbackLot(models.Model):
@@ -348,6 +426,37 @@ class WalletDebit(models.Model):
         return self.refunded_principal + self.refunded_bonus + self.refunded_cashback
 
 
+class CashbackTakeBack(models.Model):
+    """Cashback taken back because the payment that earned it was refunded (once per refund).
+
+    What the member had already spent cannot be taken from the pocket (a balance never goes below
+    zero): it is recorded here as the shortfall, for the merchant to settle with the refund.
+    """
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="+", verbose_name=_("wallet"))
+    lot = models.ForeignKey(CashbackLot, on_delete=models.PROTECT, related_name="take_backs",
+                            verbose_name=_("cashback"))
+    reference = models.CharField(_("refund reference"), max_length=64)
+    taken = MoneyField(_("taken back"), default=ZERO)
+    shortfall = MoneyField(_("already spent (shortfall)"), default=ZERO)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("cashback taken back")
+        verbose_name_plural = _("cashback taken back")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["lot", "reference"], name="cashback_take_back_once_per_refund"),
+            models.CheckConstraint(condition=Q(taken__gte=0) & Q(shortfall__gte=0),
+                                   name="cashback_take_back_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} −{self.taken}"
+
+
 class WalletEntry(models.Model):
     """The append-only money ledger (资金流水): one row per change of one pocket."""
 
@@ -362,6 +471,7 @@ class WalletEntry(models.Model):
         CASHBACK = "cashback", _("cashback")
         RED_PACKET = "red_packet", _("red packet")
         CASHBACK_EXPIRED = "cashback_expired", _("cashback expired")
+        CASHBACK_TAKEN_BACK = "cashback_taken_back", _("cashback taken back on refund")
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
                                  verbose_name=_("merchant"))
@@ -407,8 +517,10 @@ class BalanceTier(models.Model):
                                  verbose_name=_("merchant"))
     min_balance = MoneyField(_("stored value at least"), validators=[MinValueValidator(CENT)])
     discount_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("pay (% of the bill)"), max_digits=5, decimal_places=2,
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("100"))],
+        # xgettext:no-python-format
         help_text=_("80 means the member pays 80% of the bill."))
     starts_at = models.DateTimeField(_("special period starts"), null=True, blank=True)
     ends_at = models.DateTimeField(_("special period ends"), null=True, blank=True)
@@ -429,6 +541,9 @@ class BalanceTier(models.Model):
     def __str__(self):
         return _("≥ %(balance)s: pay %(percent)s%%") % {"balance": self.min_balance, "percent": self.discount_percent}
 
+    def clean(self):
+        check_window(self.starts_at, self.ends_at)
+
 
 class CashbackRule(models.Model):
     """Cashback (消费返现): a share of each payment returned to the cashback pocket.
@@ -442,8 +557,10 @@ class CashbackRule(models.Model):
                               verbose_name=_("store"), help_text=_("Empty: every store."))
     level = models.ForeignKey("membership.Level", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
                               verbose_name=_("level"), help_text=_("Empty: every level."))
-    percent = models.DecimalField(_("cashback (% of the payment)"), max_digits=5, decimal_places=2,
-                                  validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))])
+    percent = models.DecimalField(
+        # xgettext:no-python-format
+        _("cashback (% of the payment)"), max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))])
     cap_per_payment = MoneyField(_("at most per payment"), default=ZERO, validators=[MinValueValidator(ZERO)],
                                  help_text=_("0 means no limit."))
     expiry_days = models.PositiveIntegerField(_("expires after (days)"), null=True, blank=True,
@@ -512,6 +629,21 @@ class RedPacketCampaign(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        check_window(self.starts_at, self.ends_at, required=False)
+        if self.amount_kind == self.AmountKind.RANDOM:
+            if self.max_amount is None:
+                raise ValidationError({"max_amount": _("A random red packet needs its largest amount.")})
+            if self.amount is not None and self.max_amount < self.amount:
+                raise ValidationError({"max_amount": _("The largest amount must be at least the smallest.")})
+        else:
+            self.max_amount = None
+        if self.amount is not None and self.budget is not None and self.budget < self.amount:
+            raise ValidationError({"budget": _("The budget must hold at least one red packet.")})
+        if self.pk is not None and self.budget is not None and self.budget < self.spent:
+            raise ValidationError({"budget": _("%(spent)s has already been given; the budget cannot be less.")
+                                   % {"spent": self.spent}})
 
 
 class RedPacketClaim(models.Model):

@@ -32,7 +32,7 @@ class RechargeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Recharge
         fields = ["id", "member", "store", "channel", "status", "amount", "bonus_now", "bonus_scheduled", "offer",
-                  "points", "experience", "created_at"]
+                  "points", "experience", "coupons_given", "created_at"]
 
 
 def wallet_summary_extra(member) -> dict:

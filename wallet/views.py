@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,7 +15,7 @@ from loyalty import payments
 from loyalty.errors import DomainError
 from merchants.views import member_required
 from wallet import services
-from wallet.models import Recharge, RechargeOffer, RedPacketCampaign, WalletEntry
+from wallet.models import BonusInstalment, Recharge, RechargeOffer, RedPacketCampaign, WalletEntry
 
 PAGE_SIZE = 20
 
@@ -40,11 +41,13 @@ def home(request, merchant, member):
     finished = None
     if recharge_id and recharge_id.isdigit():
         finished = Recharge.objects.filter(pk=recharge_id, member=member).first()
+    offers = services.current_offers(merchant) if settings.stored_value_enabled else []
+    prefetch_related_objects(offers, "coupons__template")
     return render(request, "wallet/home.html", {
         "merchant": merchant, "member": member, "wallet": wallet, "settings": settings, "page": page,
-        "lots": services.cashback_lots(member)[:20],
-        "offers": services.current_offers(merchant) if settings.stored_value_enabled else [],
-        "finished": finished,
+        "lots": services.cashback_lots(member)[:20], "offers": offers, "finished": finished,
+        "instalments": BonusInstalment.objects.filter(recharge__member=member,
+                                                      status=BonusInstalment.Status.SCHEDULED).order_by("due_date")[:12],
     })
 
 

@@ -13,6 +13,7 @@ from coupons.services.lifecycle import (  # noqa: F401
     accept_gift,
     cancel_gift,
     check_audience,
+    check_issuable,
     claim_coupon,
     claim_through_share,
     exchange_points_for_coupon,
@@ -27,6 +28,13 @@ from coupons.services.lifecycle import (  # noqa: F401
     set_template_stock,
     start_gift,
     void_coupon,
+)
+from coupons.services.purchases import (  # noqa: F401
+    COUPON_PURCHASE_PURPOSE,
+    fail_coupon_purchase,
+    fulfil_coupon_purchase,
+    give_reward_coupon,
+    start_coupon_purchase,
 )
 from coupons.services.redemption import find_coupon_by_code, redeem_coupon, reverse_redemption  # noqa: F401
 from coupons.services.rules import coupon_discount, effective_state, validity_for  # noqa: F401

@@ -65,27 +65,38 @@ def issue_coupon(template: CouponTemplate, member: Member, *, source: str, at: d
                           field="template", status_code=404)
     [locked] = templates_for_update(template)
     at = at or timezone.now()
-    if locked.status != CouponTemplate.Status.ACTIVE:
-        raise DomainError(errors.TEMPLATE_NOT_CLAIMABLE, _("This coupon is not being given out now."),
-                          field="template", status_code=409)
-    if locked.stock is not None and locked.issued_count >= locked.stock:
-        raise DomainError(errors.TEMPLATE_OUT_OF_STOCK, _("Sorry, all of these coupons have been given out."),
-                          field="template", status_code=409)
-    if locked.per_member_limit and held_count(locked, member) >= locked.per_member_limit:
-        raise DomainError(errors.CLAIM_LIMIT_REACHED,
-                          _("You already have as many of these coupons as one member may hold."),
-                          field="template", status_code=409)
+    check_issuable(locked, member)
     valid_from, valid_until = validity_for(locked, at)
     if valid_until <= at:
         raise DomainError(errors.TEMPLATE_NOT_CLAIMABLE, _("This coupon's validity has ended."), field="template",
                           status_code=409)
-    CouponTemplate.objects.filter(pk=locked.pk).update(issued_count=F("issued_count") + 1)
+    counters = {"issued_count": F("issued_count") + 1}
+    if source == Coupon.Source.CLAIM:
+        counters["claimed_count"] = F("claimed_count") + 1
+    CouponTemplate.objects.filter(pk=locked.pk).update(**counters)
     fission = locked.is_fission and source != Coupon.Source.FISSION
     return _create_with_fresh_code(
         merchant=member.merchant, template=locked, member=member, source=source, issued_at=at,
         valid_from=valid_from, valid_until=valid_until, shared_via=shared_via,
         state=Coupon.State.LOCKED if fission else Coupon.State.AVAILABLE,
         share_token=_new_token() if fission else None)
+
+
+def check_issuable(template: CouponTemplate, member: Member) -> None:
+    """Refuse a coupon the template cannot give now: not active, out of stock, or the member at the limit.
+
+    `issue_coupon` calls it on the locked template; before a payment it is a preview without a lock.
+    """
+    if template.status != CouponTemplate.Status.ACTIVE:
+        raise DomainError(errors.TEMPLATE_NOT_CLAIMABLE, _("This coupon is not being given out now."),
+                          field="template", status_code=409)
+    if template.stock is not None and template.issued_count >= template.stock:
+        raise DomainError(errors.TEMPLATE_OUT_OF_STOCK, _("Sorry, all of these coupons have been given out."),
+                          field="template", status_code=409)
+    if template.per_member_limit and held_count(template, member) >= template.per_member_limit:
+        raise DomainError(errors.CLAIM_LIMIT_REACHED,
+                          _("You already have as many of these coupons as one member may hold."),
+                          field="template", status_code=409)
 
 
 def _level_id(member: Member) -> int | None:
@@ -111,7 +122,10 @@ def check_audience(template: CouponTemplate, member: Member, *, at: datetime.dat
 
 
 def claim_coupon(template: CouponTemplate, member: Member, *, source: str = Coupon.Source.CLAIM) -> Coupon:
-    """A member takes a coupon from a claim link or QR code (领券)."""
+    """A member takes a coupon from a claim link or QR code (领券); a coupon with a price is bought instead."""
+    if template.price is not None and source == Coupon.Source.CLAIM:
+        raise DomainError(errors.TEMPLATE_FOR_SALE, _("This coupon is sold: buy it on its page."),
+                          field="template", status_code=409)
     check_audience(template, member)
     return issue_coupon(template, member, source=source)
 
@@ -227,7 +241,7 @@ def accept_gift(gift_token: str, friend: Member) -> Coupon:
 def return_unclaimed_gifts(now: datetime.datetime | None = None) -> int:
     """Gifts nobody accepted within 24 hours go back to the sender (or expire if their time is up)."""
     now = now or timezone.now()
-    stale = Coupon.objects.filter(gift_started_at__lte=now - GIFT_RETURNS_AFTER)
+    stale = Coupon.objects.filter(state=Coupon.State.GIFTING, gift_started_at__lte=now - GIFT_RETURNS_AFTER)
     with transaction.atomic():
         expired = states.move_many(stale.filter(valid_until__lte=now), Coupon.State.GIFTING, Coupon.State.EXPIRED,
                                    gift_token=None, gift_started_at=None)

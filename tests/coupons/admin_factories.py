@@ -20,9 +20,15 @@ def _issuance(t):
     return CouponIssuance.objects.create(merchant=t.merchant, template=make_template(t.merchant, name="A send"))
 
 
+def _purchase(t):
+    template = make_template(t.merchant, name="A sold coupon", price=Decimal("9.90"))
+    return services.start_coupon_purchase(template, t.member)[0]
+
+
 FACTORIES = {
     "coupons.coupontemplate": lambda t: make_template(t.merchant, name="secret A template"),
     "coupons.coupon": _coupon,
     "coupons.couponredemption": _redemption,
     "coupons.couponissuance": _issuance,
+    "coupons.couponpurchase": _purchase,
 }

@@ -65,7 +65,7 @@ def test_template_pages_show_issued_claimed_redeemed_views_and_money(client, ten
     staff_client(client, tenant_a.owner)
     changelist = client.get(reverse("admin:coupons_coupontemplate_changelist"))
     row = changelist.context["cl"].result_list[0]
-    assert (row.claimed_n, row.redeemed_n, row.money_off_sum) == (4, 1, Decimal("10.00"))
+    assert (row.claimed_count, row.redeemed_n, row.money_off_sum) == (4, 1, Decimal("10.00"))
     figures = services.template_figures(template)
     assert (figures["issued"], figures["redeemed"], figures["redemption_rate"], figures["claim_page_views"]) == \
         (4, 1, Decimal("25.0"), 1)
@@ -136,3 +136,17 @@ def test_managers_void_coupons_and_cashiers_cannot(client, tenant_a):
     staff_client(client, tenant_a.manager)
     client.post(changelist, {"action": "void", "_selected_action": [coupon.pk]})
     assert Coupon.objects.get(pk=coupon.pk).state == Coupon.State.VOID
+
+
+def test_a_mass_sends_progress_is_polled_as_json_by_its_own_merchant_only(client, tenant_a, tenant_b):
+    make_members(tenant_a.merchant, 6)
+    issuance = services.create_issuance(make_template(tenant_a.merchant, stock=None), start=False)
+    services.run_issuance(issuance.pk, batch_size=4, max_batches=1)
+    url = reverse("admin:coupons_couponissuance_progress", args=[issuance.pk])
+    staff_client(client, tenant_a.manager)
+    page = client.get(reverse("admin:coupons_couponissuance_change", args=[issuance.pk])).content.decode()
+    assert url in page and "issuance_progress.js" in page
+    figures = client.get(url).json()
+    assert (figures["status"], figures["total"], figures["processed"], figures["issued"]) == ("running", 7, 4, 4)
+    staff_client(client, tenant_b.manager)
+    assert client.get(url).status_code == 404

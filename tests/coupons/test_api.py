@@ -68,7 +68,8 @@ def test_lookup_shows_the_coupon_and_what_it_would_take_off(tenant_a):
     response = tenant_a.api().get(reverse("api:coupon-detail", args=[coupon.code]), {"bill_amount": "120.00"})
     assert response.status_code == 200
     body = response.json()
-    assert (body["code"], body["state"], body["discount"]) == (coupon.code, "available", "10.00")
+    assert (body["code"], body["state"], body["discount"], body["stackable"]) == (coupon.code, "available", "10.00",
+                                                                          True)
     below = tenant_a.api().get(reverse("api:coupon-detail", args=[coupon.code]), {"bill_amount": "20.00"})
     assert below.status_code == 400 and below.json()["error"]["code"] == "coupon_below_minimum"
 

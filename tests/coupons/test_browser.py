@@ -36,6 +36,9 @@ def test_member_claims_from_a_link_and_sees_it_in_the_wallet(page, live_server, 
     page.goto(live_server.url + reverse("coupons:wallet", args=[tenant_a.merchant.slug]))
     card = page.locator(f"li.coupon[data-code='{coupon.code}']")
     assert card.is_visible() and coupon.display_code in card.inner_text()
-    assert card.locator(".coupon-qr svg").is_visible()
+    qr = card.locator(".coupon-qr img")
+    assert qr.is_visible()
+    qr.evaluate("img => img.complete || new Promise(done => img.addEventListener('load', done))")
+    assert qr.evaluate("img => img.naturalWidth") > 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path="/tmp/coupons.png", full_page=True)

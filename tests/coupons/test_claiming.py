@@ -99,9 +99,27 @@ def test_coupon_past_its_end_is_expired_by_the_sweep(tenant_a):
 
 
 def test_points_exchange_spends_points_and_gives_the_coupon(tenant_a):
-    membership_services = pytest.importorskip("cards.membership.services")
-    if not hasattr(membership_services, "spend_points"):
-        pytest.skip("cards.membership.services.spend_points is not in the tree yet")
+    from cards.membership import services as membership
+
     template = make_template(tenant_a.merchant, points_price=100)
     assert _code_of(lambda: services.exchange_points_for_coupon(template, tenant_a.member)) == "points_insufficient"
     assert not Coupon.objects.filter(template=template).exists()
+    template.refresh_from_db()
+    assert template.issued_count == 0
+    membership.grant_points(tenant_a.member, 150, reason="adjustment")
+    coupon = services.exchange_points_for_coupon(template, tenant_a.member)
+    assert coupon.source == Coupon.Source.POINTS and coupon.member == tenant_a.member
+    assert membership.card_for(tenant_a.member).points == 50
+
+
+def test_hidden_coupons_are_not_exchanged_for_points(tenant_a):
+    template = make_template(tenant_a.merchant, points_price=10, audience=CouponTemplate.Audience.HIDDEN)
+    assert _code_of(lambda: services.exchange_points_for_coupon(template, tenant_a.member)) == "coupon_not_for_points"
+
+
+def test_deleting_a_member_through_django_takes_their_coupons_along(tenant_a):
+    """The database does not check the coupon's member key (mass sends would pay for it per row): Django does."""
+    member = make_members(tenant_a.merchant, 1)[0]
+    coupon = services.claim_coupon(make_template(tenant_a.merchant), member)
+    member.delete()
+    assert not Coupon.objects.filter(pk=coupon.pk).exists()

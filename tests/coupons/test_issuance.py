@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from coupons import services
+from coupons import codes, services
 from coupons.models import Coupon, CouponIssuance
 from loyalty.errors import DomainError
 from loyalty.models import OutboxMessage
@@ -28,7 +28,7 @@ def test_everyone_gets_one_coupon_and_one_message(tenant_a):
     assert sorted(Coupon.objects.filter(issuance=issuance).values_list("member_id", flat=True)) == \
         sorted(m.pk for m in members)
     template.refresh_from_db()
-    assert template.issued_count == 10
+    assert (template.issued_count, template.claimed_count) == (10, 0)
     texts = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.MARKETING)
     assert texts.count() == 10 and all(template.name in t.body for t in texts)
 
@@ -162,3 +162,32 @@ def test_a_mass_sent_fission_coupon_arrives_locked_with_its_own_share_link(tenan
     first.refresh_from_db()
     assert first.state == Coupon.State.AVAILABLE
 
+
+
+def test_a_batch_whose_code_is_already_taken_is_drawn_again(tenant_a, monkeypatch):
+    members = make_members(tenant_a.merchant, 3)
+    taken = services.issue_coupon(make_template(tenant_a.merchant, name="older"), members[0], source="staff").code
+    draw = codes.new_codes
+    clashing = iter([True])
+
+    def first_draw_clashes(count):
+        drawn = draw(count)
+        return [taken, *drawn[1:]] if next(clashing, False) else drawn
+
+    monkeypatch.setattr(codes, "new_codes", first_draw_clashes)
+    issuance = _send(make_template(tenant_a.merchant, stock=None), notify_members=False)
+    assert (issuance.status, issuance.issued) == ("completed", 4)
+    sent = Coupon.objects.filter(issuance=issuance)
+    assert sent.count() == 4 and not sent.filter(code=taken).exists()
+
+
+def test_arrival_texts_are_delivered_by_a_task_per_batch_not_per_member(tenant_a, monkeypatch,
+                                                                         django_capture_on_commit_callbacks):
+    make_members(tenant_a.merchant, 4)
+    monkeypatch.setattr(services.issuance, "MESSAGE_TASK_BATCH", 2)
+    issuance = services.create_issuance(make_template(tenant_a.merchant, stock=None), start=False)
+    with django_capture_on_commit_callbacks(execute=True) as delivery_tasks:
+        services.run_issuance(issuance.pk, batch_size=10)
+    assert len(delivery_tasks) == 3
+    texts = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.MARKETING)
+    assert texts.count() == 5 and set(texts.values_list("status", flat=True)) == {OutboxMessage.Status.SENT}

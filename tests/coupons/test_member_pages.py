@@ -36,6 +36,11 @@ def test_a_member_claims_and_finds_it_in_the_wallet_with_code_qr_and_barcode(cli
     assert coupon.display_code in detail and detail.count("<svg") >= 2
     wallet = client.get(reverse("coupons:wallet", args=[tenant_a.merchant.slug])).content.decode()
     assert coupon.display_code in wallet and "Spring 10 off" in wallet
+    qr_url = reverse("coupons:qr", args=[tenant_a.merchant.slug, coupon.code])
+    assert qr_url in wallet
+    image = client.get(qr_url)
+    assert image["Content-Type"] == "image/svg+xml" and b"<svg" in image.content
+    assert "private" in image["Cache-Control"]
     used = client.get(reverse("coupons:wallet", args=[tenant_a.merchant.slug]), {"tab": "used"}).content.decode()
     assert coupon.display_code not in used
 
@@ -54,6 +59,7 @@ def test_a_member_sees_only_their_own_coupons(client, tenant_a, tenant_b):
     member_client(client, other)
     assert client.get(reverse("coupons:detail", args=[tenant_a.merchant.slug, theirs.code])).status_code == 404
     assert theirs.code not in client.get(reverse("coupons:wallet", args=[tenant_a.merchant.slug])).content.decode()
+    assert client.get(reverse("coupons:qr", args=[tenant_a.merchant.slug, theirs.code])).status_code == 404
 
 
 def test_gift_flow_through_the_pages(client, tenant_a):

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from loyalty import payments
+from tests.coupons.helpers import make_template
 from tests.wallet.helpers import enable_stored_value
 from wallet import services
 from wallet.models import (
@@ -11,6 +12,7 @@ from wallet.models import (
     CashbackLot,
     CashbackRule,
     RechargeOffer,
+    RechargeOfferCoupon,
     RedPacketCampaign,
     WalletEntry,
 )
@@ -19,6 +21,14 @@ from wallet.models import (
 def _recharge(t):
     enable_stored_value(t.merchant)
     return services.recharge(t.member, "100.00", store=t.store)
+
+
+def _offer(t):
+    """An offer with a coupon line, so the change page renders its (scoped) inline too."""
+    offer = RechargeOffer.objects.create(merchant=t.merchant, name="A offer", pay_amount=Decimal("100.00"),
+                                         bonus_value=Decimal("10.00"))
+    RechargeOfferCoupon.objects.create(merchant=t.merchant, offer=offer, template=make_template(t.merchant))
+    return offer
 
 
 def _instalment_offer(t):
@@ -54,6 +64,11 @@ def _lot(t):
     return CashbackLot.objects.get(wallet__member=t.member)
 
 
+def _take_back(t):
+    _lot(t)
+    return services.take_back_cashback(t.member, lot_reference="A-CB-1", reference="A-REF-1")
+
+
 def _gateway_payment(t):
     return payments.start_payment(t.merchant, amount=Decimal("10.00"), purpose=services.RECHARGE_PURPOSE,
                                   member=t.member)
@@ -64,11 +79,10 @@ FACTORIES = {
     "wallet.wallet": lambda t: services.wallet_for(t.member),
     "wallet.walletentry": lambda t: WalletEntry.objects.get(recharge=_recharge(t), pocket="principal"),
     "wallet.recharge": _recharge,
-    "wallet.rechargeoffer": lambda t: RechargeOffer.objects.create(merchant=t.merchant, name="A offer",
-                                                                   pay_amount=Decimal("100.00"),
-                                                                   bonus_value=Decimal("10.00")),
+    "wallet.rechargeoffer": _offer,
     "wallet.bonusinstalment": _instalment,
     "wallet.cashbacklot": _lot,
+    "wallet.cashbacktakeback": _take_back,
     "wallet.walletdebit": _debit,
     "wallet.balancetier": lambda t: BalanceTier.objects.create(merchant=t.merchant, min_balance=Decimal("100.00"),
                                                                discount_percent=Decimal("90")),

@@ -30,3 +30,10 @@ def assert_audit_clean(merchant=None):
     report = services.audit_wallets(merchant.pk if merchant else None)
     assert report.clean, report.problems
     return report
+
+
+def log_in_member(client, member):
+    """What the OTP login leaves in the session (the login itself is tested in tests/browser)."""
+    session = client.session
+    session[f"member:{member.merchant_id}"] = member.pk
+    session.save()

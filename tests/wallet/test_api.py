@@ -27,6 +27,7 @@ def test_cash_recharge_through_the_api(enabled):
     assert (body["amount"], body["bonus_now"], body["offer"], body["channel"]) == ("500.00", "50.00", "500+50",
                                                                                  "cash")
     assert body["wallet"]["principal"] == "500.00" and body["wallet"]["bonus"] == "50.00"
+    assert body["coupons_given"] == 0
     recharge = Recharge.objects.get()
     assert recharge.terminal == enabled.terminal and recharge.store == enabled.store
 

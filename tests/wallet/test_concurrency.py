@@ -13,7 +13,14 @@ from merchants import services as merchant_services
 from tests.conftest import requires_postgres
 from tests.wallet.helpers import assert_audit_clean, balances, enable_stored_value
 from wallet import services
-from wallet.models import BonusInstalment, RechargeOffer, RedPacketCampaign, RedPacketClaim, WalletEntry
+from wallet.models import (
+    BonusInstalment,
+    CashbackTakeBack,
+    RechargeOffer,
+    RedPacketCampaign,
+    RedPacketClaim,
+    WalletEntry,
+)
 
 pytestmark = [requires_postgres(), pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal
@@ -127,4 +134,37 @@ def test_instalment_task_racing_itself_pays_each_once(tenant_a):
     assert sum(results) == 3
     assert balances(tenant_a.member)[1] == D("30.00")
     assert set(BonusInstalment.objects.values_list("status", flat=True)) == {"paid"}
+    assert_audit_clean(tenant_a.merchant)
+
+
+def test_stored_value_is_never_switched_off_under_a_recharge_in_flight(tenant_a):
+    enable_stored_value(tenant_a.merchant)
+    members = [merchant_services.join_member(tenant_a.merchant, f"1370002{n:04d}") for n in range(6)]
+    calls = [lambda m=m: services.recharge(m, "10.00") for m in members]
+    calls.insert(3, lambda: services.set_stored_value_enabled(tenant_a.merchant, False))
+    results, codes = _race(calls)
+    settings = services.wallet_settings(tenant_a.merchant)
+    settings.refresh_from_db()
+    recharged = [r for r in results if r is not None]
+    if settings.stored_value_enabled:
+        # The switch lost: refused because recharges were in first, and every recharge went through.
+        assert codes == ["stored_value_held"] and len(recharged) == 6
+    else:
+        # The switch won: it found no balance, and every recharge after it was refused.
+        assert not recharged and codes == ["stored_value_off"] * 6
+    assert_audit_clean(tenant_a.merchant)
+
+
+def test_taking_cashback_back_while_it_is_being_spent_never_goes_negative(tenant_a):
+    services.give_cashback(tenant_a.member, "10.00", reference="PAY-1")
+    member = tenant_a.member
+    calls = [lambda n=n: services.debit_wallet(member, "3.00", reference=f"SPEND-{n}") for n in range(4)]
+    calls.append(lambda: services.take_back_cashback(member, lot_reference="PAY-1", reference="REF-1"))
+    results, codes = _race(calls)
+    spent = sum(r.cashback for r in results if hasattr(r, "cashback"))
+    done = CashbackTakeBack.objects.get()
+    # Whichever came first, what was left is taken and what was spent is the shortfall: never below zero.
+    assert balances(member)[2] == D("0.00")
+    assert done.taken + done.shortfall == D("10.00") and done.shortfall == spent
+    assert set(codes) <= {"insufficient_balance"}
     assert_audit_clean(tenant_a.merchant)

@@ -200,3 +200,53 @@ def test_audit_finds_a_balance_that_differs_from_its_ledger(tenant_a):
     type(services.wallet_for(tenant_a.member)).objects.filter(member=tenant_a.member).update(principal=D("99.00"))
     report = services.audit_wallets(tenant_a.merchant.pk)
     assert not report.clean and "principal" in report.problems[0]
+
+
+def test_stored_value_cannot_be_turned_off_while_a_recharge_waits_for_payment(tenant_a):
+    enable_stored_value(tenant_a.merchant)
+    recharge, _payment = services.start_online_recharge(tenant_a.member, "10.00")
+    with pytest.raises(DomainError) as error:
+        services.set_stored_value_enabled(tenant_a.merchant, False)
+    assert error.value.code == "stored_value_held"
+    # A payment abandoned long ago no longer holds the switch.
+    Recharge.objects.filter(pk=recharge.pk).update(created_at=timezone.now() - timedelta(days=2))
+    services.set_stored_value_enabled(tenant_a.merchant, False)
+    with pytest.raises(DomainError) as error:
+        services.start_online_recharge(tenant_a.member, "10.00")
+    assert error.value.code == "stored_value_off"
+
+
+def test_audit_prints_what_is_owed_per_store(tenant_a, capsys):
+    enable_stored_value(tenant_a.merchant)
+    _offer(tenant_a.merchant, "100.00", "10.00")
+    services.recharge(tenant_a.member, "100.00", store=tenant_a.store)
+    services.recharge(tenant_a.member, "50.00", store=tenant_a.other_store)
+    services.start_online_recharge(tenant_a.member, "20.00")  # not paid: owes nothing
+    call_command("audit_ledgers", merchant=tenant_a.merchant.pk)
+    out = capsys.readouterr().out
+    assert "liability stored value principal: 150.00" in out and "liability stored value bonus: 10.00" in out
+    assert f"stored value owed alpha / {tenant_a.store.name}: 110.00" in out
+    assert f"stored value owed alpha / {tenant_a.other_store.name}: 50.00" in out
+    assert "online" not in out
+
+
+def test_recharge_offer_points_and_experience_are_given_and_taken_back_on_refund(tenant_a):
+    membership = pytest.importorskip("cards.membership.services")
+    enable_stored_value(tenant_a.merchant)
+    _offer(tenant_a.merchant, "100.00", "0.00", points=50, experience=30)
+    recharge = services.recharge(tenant_a.member, "100.00")
+    card = membership.card_for(tenant_a.member)
+    assert (card.points, card.experience) >= (50, 30)
+    before = (card.points, card.experience)
+    assert services.refund_preview(recharge).points_taken_back == 50
+    services.refund_recharge(recharge)
+    card.refresh_from_db()
+    assert (card.points, card.experience) == (before[0] - 50, before[1] - 30)
+
+
+def test_beat_runs_the_instalment_and_expiry_tasks(settings):
+    from loyalty.celery import app
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"wallet.tasks.pay_due_instalments", "wallet.tasks.expire_cashback"} <= scheduled
+    assert {"wallet.tasks.pay_due_instalments", "wallet.tasks.expire_cashback"} <= set(app.tasks)

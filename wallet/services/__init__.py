@@ -19,7 +19,9 @@ from wallet.services.marketing import (  # noqa: F401
     cashback_rule_for,
     claim_red_packet,
     expire_cashback,
+    give_cashback,
     give_red_packets,
+    take_back_cashback,
     wallet_summary,
 )
 from wallet.services.recharges import (  # noqa: F401
@@ -38,5 +40,6 @@ from wallet.services.recharges import (  # noqa: F401
     refund_preview,
     refund_recharge,
     set_stored_value_enabled,
+    settings_for_update,
     start_online_recharge,
 )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 
 from django.db.models import Q, Sum
 
 from loyalty.ledgers import LedgerReport
-from loyalty.money import ZERO
+from loyalty.money import ZERO, quantize
 from wallet.models import CashbackLot, Pocket, Recharge, Wallet, WalletEntry
 
 
@@ -40,4 +41,15 @@ def audit_wallets(merchant_id: int | None = None) -> LedgerReport:
                                        f"!= unspent sources {parts[(wallet.pk, pocket)]}")
     report.liabilities = {"stored value principal": principal, "stored value bonus": bonus,
                           "stored value total": principal + bonus}
+    report.liabilities.update(_owed_per_store(scope))
     return report
+
+
+def _owed_per_store(scope: Q) -> dict[str, Decimal]:
+    """Stored value owed, per merchant and store where it was recharged (online recharges have no store)."""
+    rows = (Recharge.objects.filter(scope).filter(Q(principal_left__gt=0) | Q(bonus_left__gt=0))
+            .values("merchant__slug", "store__name")
+            .annotate(principal=Sum("principal_left"), bonus=Sum("bonus_left"))
+            .order_by("merchant__slug", "store__name"))
+    return {f"stored value owed {row['merchant__slug']} / {row['store__name'] or 'online'}":
+            quantize(row["principal"] + row["bonus"]) for row in rows}

@@ -7,18 +7,19 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from loyalty.errors import DomainError
-from loyalty.money import ZERO, quantize
+from loyalty.money import ZERO, parse_amount, quantize
 from merchants.models import Member
 from wallet import errors
 from wallet.models import (
     BalanceTier,
     CashbackLot,
     CashbackRule,
+    CashbackTakeBack,
     Pocket,
     RedPacketCampaign,
     RedPacketClaim,
@@ -97,17 +98,68 @@ def cashback_for_payment(member: Member, *, paid_amount: Decimal, store, referen
         amount = min(amount, rule.cap_per_payment)
     if amount <= 0:
         return ZERO
-    now = timezone.now()
+    return give_cashback(member, amount, reference=reference, store=store, expiry_days=rule.expiry_days).amount
+
+
+def give_cashback(member: Member, amount, *, reference: str, store=None, expiry_days: int | None = None) -> CashbackLot:
+    """Put cashback in the member's cashback pocket, once per reference (a retry returns the first lot).
+
+    It expires after `expiry_days` (None: the merchant's default; 0: never). Rewards after payment
+    with a fixed cashback use this too, under their own reference.
+    """
+    amount = parse_amount(amount)
     with transaction.atomic():
         wallet = wallet_for_update(member)
         existing = CashbackLot.objects.filter(wallet=wallet, source=CashbackLot.Source.CASHBACK,
                                               reference=reference).first()
         if existing is not None:
-            return existing.amount
-        _credit_lot(wallet, amount, source=CashbackLot.Source.CASHBACK, reason=WalletEntry.Reason.CASHBACK,
-                    reference=reference, store=store,
-                    expires_at=_expiry(rule.expiry_days, wallet_settings(member.merchant).cashback_expiry_days, now))
-    return amount
+            return existing
+        expires_at = _expiry(expiry_days, wallet_settings(member.merchant).cashback_expiry_days, timezone.now())
+        return _credit_lot(wallet, amount, source=CashbackLot.Source.CASHBACK, reason=WalletEntry.Reason.CASHBACK,
+                           reference=reference, store=store, expires_at=expires_at)
+
+
+def take_back_cashback(member: Member, amount=None, *, lot_reference: str, reference: str, store=None,
+                       terminal=None, staff=None) -> CashbackTakeBack | None:
+    """Take back cashback a refunded payment earned: `lot_reference` is the reference it was given under
+    (`cashback_for_payment` / `give_cashback`), `reference` the refund's.
+
+    `amount` is the part to take back (a partial refund takes back its share); None takes back all
+    that is still owed. What is still in the lot leaves the cashback pocket; what the member has
+    already spent is recorded as the shortfall, never a negative balance; what expired meanwhile is
+    gone already and owed by nobody. Once per refund `reference`: a retry returns the first answer.
+    None if nothing was given under `lot_reference`.
+    """
+    if amount is not None:
+        amount = parse_amount(amount, allow_zero=True)
+    with transaction.atomic():
+        wallet = wallet_for_update(member)
+        lot = (CashbackLot.objects.select_for_update()
+               .filter(wallet=wallet, source=CashbackLot.Source.CASHBACK, reference=lot_reference).first())
+        if lot is None:
+            return None
+        done = CashbackTakeBack.objects.filter(lot=lot, reference=reference).first()
+        if done is not None:
+            return done
+        _expire_due_lots(wallet, timezone.now())
+        lot.refresh_from_db()
+        before = lot.take_backs.aggregate(taken=Sum("taken"), shortfall=Sum("shortfall"))
+        settled = (before["taken"] or ZERO) + (before["shortfall"] or ZERO)
+        expired = -(WalletEntry.objects.filter(wallet=wallet, reason=WalletEntry.Reason.CASHBACK_EXPIRED,
+                                               reference=f"lot:{lot.pk}").aggregate(total=Sum("delta"))["total"]
+                    or ZERO)
+        owed = lot.amount - settled - expired
+        owed = max(ZERO, owed if amount is None else min(amount, owed))
+        taken = min(owed, lot.remaining)
+        spent = max(ZERO, lot.amount - lot.remaining - expired - settled)
+        shortfall = min(owed - taken, spent)
+        if taken:
+            lot.remaining -= taken
+            lot.save(update_fields=["remaining"])
+            record_entry(wallet, Pocket.CASHBACK, -taken, WalletEntry.Reason.CASHBACK_TAKEN_BACK,
+                         reference=reference, store=store, staff=staff, terminal=terminal)
+        return CashbackTakeBack.objects.create(merchant_id=wallet.merchant_id, wallet=wallet, lot=lot,
+                                               reference=reference, taken=taken, shortfall=shortfall)
 
 
 def _random_amount(campaign: RedPacketCampaign) -> Decimal:
@@ -193,8 +245,8 @@ def cashback_lots(member: Member):
     """The member's cashback and red packets still to spend, soonest to expire first."""
     now = timezone.now()
     return (CashbackLot.objects.filter(wallet__member=member, expired=False, remaining__gt=0)
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).order_by(F("expires_at").asc(nulls_last=True),
-                                                                                  "pk"))
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).select_related("red_packet__campaign")
+            .order_by(F("expires_at").asc(nulls_last=True), "pk"))
 
 
 def wallet_summary(member: Member) -> dict:

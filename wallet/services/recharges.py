@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -12,32 +12,68 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cards.membership import services as membership
+from cards.membership.models import ExperienceReason, PointsReason
+from coupons import services as coupons
+from coupons.models import Coupon
 from loyalty import payments
 from loyalty.errors import DomainError
 from loyalty.models import GatewayPayment
 from loyalty.money import MAX_AMOUNT, ZERO, parse_amount, quantize
 from merchants.models import Member
 from wallet import errors
-from wallet.models import BonusInstalment, Pocket, Recharge, RechargeOffer, Wallet, WalletEntry
+from wallet.models import (
+    MAX_RECHARGE_COUPONS,
+    BonusInstalment,
+    Pocket,
+    Recharge,
+    RechargeCoupon,
+    RechargeOffer,
+    Wallet,
+    WalletEntry,
+    WalletSettings,
+)
 from wallet.services.accounts import record_entry, wallet_for, wallet_for_update, wallet_settings
 
 RECHARGE_PURPOSE = "wallet_recharge"
+# An online recharge still waiting for the gateway this long after it started has been abandoned.
+PENDING_RECHARGE_LIFETIME = timedelta(days=1)
+# Coupons a refund of the recharge can still take back; used (or gifted on) ones stay with whoever holds them.
+UNUSED_COUPON_STATES = (Coupon.State.AVAILABLE, Coupon.State.LOCKED, Coupon.State.GIFTING)
+
+
+def settings_for_update(merchant) -> WalletSettings:
+    """Lock the merchant's wallet settings: recharges and the stored-value switch take this lock first.
+
+    Recharges are made by people at a counter or on a phone, so serialising one merchant's recharges
+    costs nothing, and it means stored value can never be switched off under a recharge in flight.
+    """
+    wallet_settings(merchant)
+    return WalletSettings.objects.select_for_update().get(merchant=merchant)
 
 
 def set_stored_value_enabled(merchant, enabled: bool) -> None:
     """Turn stored value on or off; off is refused while any member still holds principal or bonus."""
-    settings = wallet_settings(merchant)
-    if not enabled:
-        check_stored_value_can_be_turned_off(merchant)
-    settings.stored_value_enabled = enabled
-    settings.save(update_fields=["stored_value_enabled"])
+    with transaction.atomic():
+        settings = settings_for_update(merchant)
+        if not enabled:
+            check_stored_value_can_be_turned_off(merchant)
+        settings.stored_value_enabled = enabled
+        settings.save(update_fields=["stored_value_enabled"])
 
 
 def check_stored_value_can_be_turned_off(merchant) -> None:
+    """Refuse to switch stored value off while a member holds a balance or has a recharge being paid."""
     held = Wallet.objects.filter(merchant=merchant).filter(Q(principal__gt=0) | Q(bonus__gt=0)).exists()
     if held:
         raise DomainError(errors.STORED_VALUE_HELD,
                           _("Stored value cannot be turned off while members still hold a balance."),
+                          field="stored_value_enabled")
+    paying = Recharge.objects.filter(merchant=merchant, status=Recharge.Status.PENDING,
+                                     created_at__gt=timezone.now() - PENDING_RECHARGE_LIFETIME).exists()
+    if paying:
+        raise DomainError(errors.STORED_VALUE_HELD,
+                          _("Stored value cannot be turned off while a member's recharge is waiting for payment."),
                           field="stored_value_enabled")
 
 
@@ -65,12 +101,17 @@ def bonus_now_for(offer: RechargeOffer | None, amount: Decimal) -> Decimal:
 
 
 def _check_recharge(member: Member, amount) -> Decimal:
+    """Refuse a bad amount or a frozen member before anything is locked; the switch is checked under the lock."""
     settings = wallet_settings(member.merchant)
-    if not settings.stored_value_enabled:
-        raise DomainError(errors.STORED_VALUE_OFF, _("This merchant does not offer stored value."))
+    _check_enabled(settings)
     if not member.is_active:
         raise DomainError(errors.MEMBER_FROZEN, _("This membership is frozen."), field="member")
     return parse_amount(amount, maximum=min(settings.max_recharge, MAX_AMOUNT))
+
+
+def _check_enabled(settings: WalletSettings) -> None:
+    if not settings.stored_value_enabled:
+        raise DomainError(errors.STORED_VALUE_OFF, _("This merchant does not offer stored value."))
 
 
 def _new_recharge(member: Member, amount: Decimal, *, channel: str, store=None, staff=None, terminal=None,
@@ -93,15 +134,47 @@ def add_months(day: date, months: int) -> date:
 
 
 def _grant_membership_rewards(recharge: Recharge) -> None:
-    if not (recharge.points or recharge.experience):
-        return
-    from cards.membership import services as membership
-
     reference = f"recharge:{recharge.pk}"
+    who = {"reference": reference, "store": recharge.store, "staff": recharge.staff, "terminal": recharge.terminal}
     if recharge.points:
-        membership.grant_points(recharge.member, recharge.points, reason="recharge", reference=reference)
+        membership.grant_points(recharge.member, recharge.points, reason=PointsReason.RECHARGE, **who)
     if recharge.experience:
-        membership.grant_experience(recharge.member, recharge.experience, reason="recharge", reference=reference)
+        membership.grant_experience(recharge.member, recharge.experience, reason=ExperienceReason.RECHARGE, **who)
+
+
+def _give_coupons(recharge: Recharge) -> None:
+    """The offer's coupons (five at most), given as the recharge is credited, remembered for a refund.
+
+    A coupon that cannot be given (out of stock, paused, the member holds the most allowed) is skipped:
+    the member's money is in, and the recharge goes on without it.
+    """
+    if recharge.offer_id is None:
+        return
+    links = []
+    for line in recharge.offer.coupons.select_related("template").order_by("pk"):
+        for _n in range(line.quantity):
+            if len(links) == MAX_RECHARGE_COUPONS:
+                break
+            try:
+                with transaction.atomic():
+                    coupon = coupons.issue_coupon(line.template, recharge.member, source=Coupon.Source.REWARD)
+            except DomainError:
+                break
+            links.append(RechargeCoupon(merchant_id=recharge.merchant_id, recharge=recharge, coupon=coupon))
+    RechargeCoupon.objects.bulk_create(links)
+    recharge.coupons_given = len(links)
+    recharge.save(update_fields=["coupons_given"])
+
+
+def _take_back_coupons(recharge: Recharge) -> int:
+    """Void the coupons of a refunded recharge that are still unused; returns how many."""
+    voided = 0
+    for link in recharge.coupons.order_by("coupon_id"):
+        locked = Coupon.objects.select_for_update().get(pk=link.coupon_id)
+        if locked.state in UNUSED_COUPON_STATES:
+            coupons.void_coupon(locked)
+            voided += 1
+    return voided
 
 
 def _credit_recharge(wallet: Wallet, recharge: Recharge) -> None:
@@ -129,6 +202,7 @@ def _credit_recharge(wallet: Wallet, recharge: Recharge) -> None:
                             due_date=add_months(paid_on, n), amount=offer.monthly_bonus)
             for n in range(1, offer.monthly_bonus_months + 1)
         ])
+    _give_coupons(recharge)
     _grant_membership_rewards(recharge)
 
 
@@ -136,6 +210,7 @@ def recharge(member: Member, amount, *, store=None, staff=None, terminal=None, a
     """Record a cash recharge at the counter (by a cashier in the admin or a terminal): paid at once."""
     amount = _check_recharge(member, amount)
     with transaction.atomic():
+        _check_enabled(settings_for_update(member.merchant))
         wallet = wallet_for_update(member)
         created = _new_recharge(member, amount, channel=Recharge.Channel.CASH, store=store, staff=staff,
                                 terminal=terminal, at=at)
@@ -148,6 +223,7 @@ def start_online_recharge(member: Member, amount, *, store=None,
     """A member recharges on their wallet page: the recharge waits for the gateway to confirm the payment."""
     amount = _check_recharge(member, amount)
     with transaction.atomic():
+        _check_enabled(settings_for_update(member.merchant))
         created = _new_recharge(member, amount, channel=Recharge.Channel.GATEWAY, store=store)
         payment = payments.start_payment(
             member.merchant, amount=amount, purpose=RECHARGE_PURPOSE, reference=str(created.pk), member=member,
@@ -179,19 +255,42 @@ class RefundPreview:
     bonus_taken_back: Decimal
     instalments_cancelled: int
     spent_principal: Decimal
+    coupons_voided: int = 0
+    coupons_kept: int = 0
+    points_taken_back: int = 0
+    experience_taken_back: int = 0
 
 
 def refund_preview(recharge: Recharge) -> RefundPreview:
+    """What `refund_recharge` would do now: staff read it before they confirm."""
     scheduled = recharge.instalments.filter(status=BonusInstalment.Status.SCHEDULED).count()
+    states = list(recharge.coupons.values_list("coupon__state", flat=True))
+    unused = sum(1 for state in states if state in UNUSED_COUPON_STATES)
+    first_refund = recharge.status != Recharge.Status.REFUNDED
     return RefundPreview(principal=recharge.principal_left, bonus_taken_back=recharge.bonus_left,
                          instalments_cancelled=scheduled,
-                         spent_principal=recharge.amount - recharge.principal_left - recharge.refunded_principal)
+                         spent_principal=recharge.amount - recharge.principal_left - recharge.refunded_principal,
+                         coupons_voided=unused,
+                         coupons_kept=sum(1 for state in states if state not in UNUSED_COUPON_STATES
+                                          and state != Coupon.State.VOID),
+                         points_taken_back=recharge.points if first_refund else 0,
+                         experience_taken_back=recharge.experience if first_refund else 0)
+
+
+def _take_back_membership_rewards(recharge: Recharge, done: RefundPreview) -> None:
+    if not (done.points_taken_back or done.experience_taken_back):
+        return
+    # Points already spent are recorded as the member's shortfall by the membership app, never a negative balance.
+    membership.take_back_for_refund(recharge.member, points=done.points_taken_back,
+                                    experience=done.experience_taken_back, spend=ZERO,
+                                    reference=f"recharge-refund:{recharge.pk}", store=recharge.store)
 
 
 def refund_recharge(recharge: Recharge, *, staff=None, store=None) -> RefundPreview:
     """Refund a recharge: only its unspent principal goes back, and its unspent bonus is taken back.
 
-    Monthly bonus instalments not yet paid are cancelled. Staff pay the principal out themselves.
+    Monthly bonus instalments not yet paid are cancelled, its coupons still unused are voided and its
+    points and experience taken back. Staff pay the principal out themselves.
     """
     with transaction.atomic():
         wallet = wallet_for_update(recharge.member)
@@ -210,6 +309,8 @@ def refund_recharge(recharge: Recharge, *, staff=None, store=None) -> RefundPrev
                          reference=reference, recharge=recharge, **who)
         recharge.instalments.filter(status=BonusInstalment.Status.SCHEDULED).update(
             status=BonusInstalment.Status.CANCELLED)
+        _take_back_coupons(recharge)
+        _take_back_membership_rewards(recharge, done)
         recharge.refunded_principal += done.principal
         recharge.bonus_taken_back += done.bonus_taken_back
         recharge.principal_left = recharge.bonus_left = ZERO
@@ -265,13 +366,22 @@ def offers_to_show_after_payment(member: Member) -> list[RechargeOffer]:
     return current_offers(member.merchant)
 
 
-def liability(merchant) -> dict:
-    """What the merchant owes its members in stored value: unspent principal and bonus, per store and in total."""
-    rows = (Recharge.objects.filter(merchant=merchant).filter(Q(principal_left__gt=0) | Q(bonus_left__gt=0))
-            .values("store", "store__name").annotate(principal=Sum("principal_left"), bonus=Sum("bonus_left"))
-            .order_by("store__name"))
-    by_store = [{"store": row["store__name"] or _("online"), "principal": row["principal"], "bonus": row["bonus"],
-                 "total": row["principal"] + row["bonus"]} for row in rows]
-    totals = Wallet.objects.filter(merchant=merchant).aggregate(principal=Sum("principal"), bonus=Sum("bonus"))
-    principal, bonus = totals["principal"] or ZERO, totals["bonus"] or ZERO
+def liability(merchant=None) -> dict:
+    """What a merchant owes its members in stored value: unspent principal and bonus, per store and in total.
+
+    Without a merchant (the platform operator), every merchant's, each store named with its merchant.
+    """
+    scope = Q(merchant=merchant) if merchant is not None else Q()
+    rows = (Recharge.objects.filter(scope).filter(Q(principal_left__gt=0) | Q(bonus_left__gt=0))
+            .values("merchant__name", "store", "store__name")
+            .annotate(principal=Sum("principal_left"), bonus=Sum("bonus_left"))
+            .order_by("merchant__name", "store__name"))
+    by_store = []
+    for row in rows:
+        store = row["store__name"] or str(_("online"))
+        by_store.append({"store": store if merchant is not None else f"{row['merchant__name']} / {store}",
+                         "principal": quantize(row["principal"]), "bonus": quantize(row["bonus"]),
+                         "total": quantize(row["principal"] + row["bonus"])})
+    totals = Wallet.objects.filter(scope).aggregate(principal=Sum("principal"), bonus=Sum("bonus"))
+    principal, bonus = quantize(totals["principal"] or ZERO), quantize(totals["bonus"] or ZERO)
     return {"by_store": by_store, "principal": principal, "bonus": bonus, "total": principal + bonus}
