@@ -81,7 +81,7 @@ def _seed_heavy_member(*, coupons: int, entries: int):
         wallet.record_entry(locked, pocket, Decimal("0.10") if index % 3 else Decimal("0.20"),
                             WalletEntry.Reason.CASHBACK, reference=f"bench:{index}")
     for index in range(entries - with_wallet):
-        membership.grant_points(member, 1 + index % 5, reason="adjustment", reference=f"bench:{index}")
+        membership.grant_points(member, 1 + index % 5, reason="gift", reference=f"bench:{index}")
     return merchant, member
 
 

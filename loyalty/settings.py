@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "cards.membership",
     "wallet",
     "coupons",
+    "checkout",
 ]
 
 MIDDLEWARE = [
@@ -206,4 +207,8 @@ CELERY_BEAT_SCHEDULE = {
     "wallet-expire-cashback": {"task": "wallet.tasks.expire_cashback", "schedule": 3600.0},
     "coupons-return-unclaimed-gifts": {"task": "coupons.tasks.return_unclaimed_gifts", "schedule": 600.0},
     "coupons-expire": {"task": "coupons.tasks.expire_coupons", "schedule": 3600.0},
+    "membership-expire-points": {"task": "membership.tasks.expire_points", "schedule": 3600.0},
+    "membership-warn-expiring-points": {"task": "membership.tasks.warn_expiring_points", "schedule": 21600.0},
+    "membership-recompute-levels": {"task": "membership.tasks.recompute_levels", "schedule": 3600.0},
+    "membership-warn-level-drops": {"task": "membership.tasks.warn_level_drops", "schedule": 21600.0},
 }

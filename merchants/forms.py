@@ -72,9 +72,14 @@ class JoinForm(MemberAttributesMixin, forms.Form):
     gender = forms.ChoiceField(label=_("Gender"), choices=Member.Gender.choices, initial=Member.Gender.UNKNOWN)
     birthday = forms.DateField(label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, merchant: Merchant, **kwargs):
+    def __init__(self, *args, merchant: Merchant, details: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.add_attribute_fields(merchant)
+        if details:
+            self.add_attribute_fields(merchant)
+        else:
+            # One-tap join (the merchant's card asks for no details): nothing to fill in.
+            self.fields.clear()
+            self.attribute_definitions = []
 
 
 class MemberAdminForm(MemberAttributesMixin, forms.ModelForm):

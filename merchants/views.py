@@ -137,19 +137,30 @@ def join(request, merchant):
     if not verified or time.time() - verified.get("at", 0) > VERIFIED_PHONE_TTL:
         messages.info(request, _("Verify your mobile number first, then fill in the form to join."))
         return redirect(reverse("member:login", args=[merchant.slug]))
-    form = JoinForm(request.POST or None, merchant=merchant)
+    details = join_asks_for_details(merchant)
+    form = JoinForm(request.POST if request.method == "POST" else None, merchant=merchant, details=details)
     if request.method == "POST" and form.is_valid():
         try:
-            member = join_member(merchant, verified["phone"], name=form.cleaned_data["name"],
-                                 gender=form.cleaned_data["gender"], birthday=form.cleaned_data["birthday"],
-                                 custom_fields=form.submitted_attributes())
+            member = join_member(merchant, verified["phone"], name=form.cleaned_data.get("name", ""),
+                                 gender=form.cleaned_data.get("gender", Member.Gender.UNKNOWN),
+                                 birthday=form.cleaned_data.get("birthday"),
+                                 custom_fields=form.submitted_attributes(), details_required=details)
         except DomainError as error:
             form.add_domain_error(error)
         else:
             log_member_in(request, member)
             messages.success(request, _("Welcome! You are now a member of %(merchant)s.") % {"merchant": merchant})
             return redirect(reverse("member:home", args=[merchant.slug]))
-    return render(request, "member/join.html", {"merchant": merchant, "form": form, "phone": verified["phone"]})
+    return render(request, "member/join.html", {"merchant": merchant, "form": form, "phone": verified["phone"],
+                                                "details": details})
+
+
+# Callables `(merchant) -> bool` from apps above: does joining this merchant ask for the member's details?
+JOIN_DETAIL_POLICIES: list = []
+
+
+def join_asks_for_details(merchant: Merchant) -> bool:
+    return all(policy(merchant) for policy in JOIN_DETAIL_POLICIES)
 
 
 def _qr_svg(code: str) -> str:

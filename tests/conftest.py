@@ -62,6 +62,34 @@ def _clean_cache():
     cache.clear()
 
 
+def _uses_database(request) -> str | None:
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
+        return "transactional_db"
+    if marker or "db" in request.fixturenames:
+        return "db"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def ledgers_stay_clean(request):
+    """Every test ends with every ledger whole (DESIGN.md): `audit_ledgers` must be clean whatever it did.
+
+    The database is set up first, so this check runs before the test's data is rolled back or flushed.
+    A test that corrupts a balance on purpose (to see the audit catch it) says so with `ledgers_tampered`.
+    """
+    fixture = _uses_database(request)
+    if fixture is not None:
+        request.getfixturevalue(fixture)
+    yield
+    if fixture is None or request.node.get_closest_marker("ledgers_tampered"):
+        return
+    from loyalty.ledgers import audit_all
+
+    for report in audit_all():
+        assert report.clean, (report.name, report.problems)
+
+
 @pytest.fixture
 def tenant_a(db) -> Tenant:
     return make_tenant("alpha")

@@ -6,3 +6,26 @@ class MembershipConfig(AppConfig):
     name = "cards.membership"
     label = "membership"
     verbose_name = _("Membership card")
+
+    def ready(self):
+        from cards.membership import (
+            receivers,  # noqa: F401
+            services,
+        )
+        from cards.membership.serializers import membership_summary_extra
+        from cards.membership.views import card_tile
+        from loyalty.ledgers import register_auditor
+        from merchants.roles import grant
+        from merchants.serializers import MEMBER_SUMMARY_EXTRAS
+        from merchants.views import HOME_SECTIONS, JOIN_DETAIL_POLICIES
+
+        register_auditor("membership", services.audit_points)
+        grant("cashier", ["membership.view_membershipprogram", "membership.view_level",
+                          "membership.view_membershipcard", "membership.view_pointsentry",
+                          "membership.view_experienceentry", "membership.view_pointsbucket"])
+        if card_tile not in HOME_SECTIONS:
+            HOME_SECTIONS.insert(0, card_tile)
+        if services.join_asks_for_details not in JOIN_DETAIL_POLICIES:
+            JOIN_DETAIL_POLICIES.append(services.join_asks_for_details)
+        if membership_summary_extra not in MEMBER_SUMMARY_EXTRAS:
+            MEMBER_SUMMARY_EXTRAS.append(membership_summary_extra)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -98,8 +99,10 @@ class Level(models.Model):
                                     validators=[MinValueValidator(Decimal("0"))],
                                     help_text=_("Cumulative experience or spend needed, as the programme says."))
     discount_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("member price (% of the bill)"), max_digits=5, decimal_places=2, default=Decimal("100.00"),
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("100"))],
+        # xgettext:no-python-format
         help_text=_("95 means members of this level pay 95% of the bill."))
     points_multiplier = models.DecimalField(_("points multiplier"), max_digits=4, decimal_places=2,
                                             default=Decimal("1.00"), validators=[MinValueValidator(Decimal("0"))])
@@ -131,12 +134,15 @@ class MembershipCard(models.Model):
     points = models.IntegerField(_("points"), default=0)
     experience = models.IntegerField(_("experience"), default=0)
     total_spend = MoneyField(_("cumulative spend"), default=Decimal("0.00"))
-    level_since = models.DateTimeField(_("level since"), null=True, blank=True)
+    level_since = models.DateTimeField(_("level since"), null=True, blank=True,
+                                       help_text=_("When the level was reached or last confirmed by a re-evaluation."))
+    drop_warned_at = models.DateTimeField(_("level drop warning sent"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("membership card")
         verbose_name_plural = _("membership cards")
+        permissions = [("adjust_points", _("Can adjust a member's points"))]
         constraints = [
             models.CheckConstraint(condition=Q(points__gte=0), name="card_points_not_negative"),
             models.CheckConstraint(condition=Q(experience__gte=0), name="card_experience_not_negative"),
@@ -146,3 +152,182 @@ class MembershipCard(models.Model):
 
     def __str__(self):
         return f"{self.member} · {self.level or '—'}"
+
+
+class PointsReason(models.TextChoices):
+    OPENING = "opening", _("opening gift")
+    PAYMENT = "payment", _("earned by a payment")
+    RECHARGE = "recharge", _("earned by a recharge")
+    COUPON_EXCHANGE = "coupon_exchange", _("exchanged for a coupon")
+    POINTS_DEDUCTION = "points_deduction", _("paid part of a bill")
+    POINTS_RETURNED = "points_returned", _("returned by a refund")
+    REFUND_TAKEN_BACK = "refund_taken_back", _("taken back by a refund")
+    ADJUSTMENT = "adjustment", _("adjusted by staff")
+    EXPIRED = "expired", _("expired")
+    GIFT = "gift", _("gift")
+
+
+class ExperienceReason(models.TextChoices):
+    PAYMENT = "payment", _("earned by a payment")
+    RECHARGE = "recharge", _("earned by a recharge")
+    REFUND_TAKEN_BACK = "refund_taken_back", _("taken back by a refund")
+    ADJUSTMENT = "adjustment", _("adjusted by staff")
+    GIFT = "gift", _("gift")
+
+
+class PointsBucket(models.Model):
+    """Points of one card that expire on the same day (one bucket per expiry month, or one that never expires).
+
+    Spending and expiry draw on the bucket that expires first (first earned, first spent, first expired);
+    the sum of `remaining` over a card's buckets is its points balance.
+    """
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    card = models.ForeignKey(MembershipCard, on_delete=models.CASCADE, related_name="buckets",
+                             verbose_name=_("card"))
+    expires_on = models.DateField(_("expires at the end of"), null=True, blank=True,
+                                  help_text=_("Empty: never expires."))
+    earned = models.PositiveIntegerField(_("points earned"), default=0)
+    remaining = models.PositiveIntegerField(_("points remaining"), default=0)
+    expired = models.PositiveIntegerField(_("points expired"), default=0)
+    warned_at = models.DateTimeField(_("expiry warning sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("points bucket")
+        verbose_name_plural = _("points buckets")
+        ordering = ["card", "expires_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["card", "expires_on"], name="points_bucket_one_per_expiry_day"),
+            models.CheckConstraint(condition=Q(remaining__gte=0) & Q(remaining__lte=models.F("earned")),
+                                   name="points_bucket_remaining_in_range"),
+        ]
+        indexes = [models.Index(fields=["expires_on", "remaining"])]
+
+    def __str__(self):
+        return f"{self.card} · {self.remaining}/{self.earned} · {self.expires_on or '∞'}"
+
+
+class CardLedgerEntry(models.Model):
+    """What every ledger entry of a card says besides the change: why in words, the reference, who and where."""
+
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    store = models.ForeignKey("merchants.Store", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              verbose_name=_("store"))
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("staff"))
+    terminal = models.ForeignKey("merchants.Terminal", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name=_("terminal"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class PointsEntry(CardLedgerEntry):
+    """The append-only points ledger (积分明细): one row per change of a card's points."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    card = models.ForeignKey(MembershipCard, on_delete=models.PROTECT, related_name="points_entries",
+                             verbose_name=_("card"))
+    delta = models.IntegerField(_("change"))
+    balance_after = models.IntegerField(_("balance after"))
+    reason = models.CharField(_("reason"), max_length=32, choices=PointsReason.choices)
+    bucket = models.ForeignKey(PointsBucket, on_delete=models.PROTECT, null=True, blank=True, related_name="entries",
+                               verbose_name=_("expiry bucket"))
+
+    class Meta:
+        verbose_name = _("points ledger entry")
+        verbose_name_plural = _("points ledger entries")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0), name="points_entry_delta_not_zero"),
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="points_entry_balance_not_negative"),
+        ]
+        indexes = [models.Index(fields=["card", "-created_at", "-id"]), models.Index(fields=["merchant", "reason"])]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} {self.delta:+}"
+
+
+class ExperienceEntry(CardLedgerEntry):
+    """The append-only ledger of level progress (经验值): experience and the spend behind it.
+
+    A payment moves both; a recharge or a gift only experience. Re-evaluated levels sum the last N days of it.
+    """
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    card = models.ForeignKey(MembershipCard, on_delete=models.PROTECT, related_name="experience_entries",
+                             verbose_name=_("card"))
+    delta = models.IntegerField(_("experience change"), default=0)
+    balance_after = models.IntegerField(_("experience after"))
+    spend = MoneyField(_("spend change"), default=Decimal("0.00"))
+    reason = models.CharField(_("reason"), max_length=32, choices=ExperienceReason.choices)
+
+    class Meta:
+        verbose_name = _("experience ledger entry")
+        verbose_name_plural = _("experience ledger entries")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0) | ~Q(spend=0), name="experience_entry_not_empty"),
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="experience_entry_balance_not_negative"),
+        ]
+        indexes = [models.Index(fields=["card", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} {self.delta:+}"
+
+
+class PaymentEarning(models.Model):
+    """What one payment earned (points, experience, spend): written once per payment reference."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    card = models.ForeignKey(MembershipCard, on_delete=models.CASCADE, related_name="earnings",
+                             verbose_name=_("card"))
+    reference = models.CharField(_("payment reference"), max_length=64)
+    paid_amount = MoneyField(_("amount paid"))
+    points = models.PositiveIntegerField(_("points earned"), default=0)
+    experience = models.PositiveIntegerField(_("experience earned"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payment earning")
+        verbose_name_plural = _("payment earnings")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["card", "reference"], name="payment_earning_once_per_reference"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} +{self.points}"
+
+
+class RefundTakeBack(models.Model):
+    """What one refund took back of a member's earnings, and the points they had already spent (shortfall)."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    card = models.ForeignKey(MembershipCard, on_delete=models.CASCADE, related_name="take_backs",
+                             verbose_name=_("card"))
+    reference = models.CharField(_("refund reference"), max_length=64)
+    points = models.PositiveIntegerField(_("points taken back"), default=0)
+    experience = models.PositiveIntegerField(_("experience taken back"), default=0)
+    spend = MoneyField(_("spend taken back"), default=Decimal("0.00"))
+    shortfall = models.PositiveIntegerField(_("points already spent"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("refund take-back")
+        verbose_name_plural = _("refund take-backs")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["card", "reference"], name="refund_take_back_once_per_reference"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} −{self.points}"

@@ -77,10 +77,12 @@ def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, list) and not value)
 
 
-def validate_member_fields(merchant: Merchant, raw: dict | None, *, existing: dict | None = None) -> dict:
+def validate_member_fields(merchant: Merchant, raw: dict | None, *, existing: dict | None = None,
+                           enforce_required: bool = True) -> dict:
     """Check submitted attributes against the merchant's definitions and return them cleaned.
 
-    Unknown keys are refused; required fields must be present (in `raw` or already in `existing`).
+    Unknown keys are refused; required fields must be present (in `raw` or already in `existing`),
+    unless `enforce_required` is off (a one-tap join: the member fills them in later).
     """
     raw = dict(raw or {})
     if not isinstance(raw, dict):
@@ -97,7 +99,7 @@ def validate_member_fields(merchant: Merchant, raw: dict | None, *, existing: di
             cleaned[key] = _clean_value(definition, raw[key])
         elif key in raw:
             cleaned.pop(key, None)
-        if definition.required and _is_blank(cleaned.get(key)):
+        if enforce_required and definition.required and _is_blank(cleaned.get(key)):
             raise DomainError(errors.MEMBER_FIELD_REQUIRED,
                               _("Please fill in “%(label)s”.") % {"label": definition.label},
                               field=f"custom_fields.{key}")
@@ -107,8 +109,12 @@ def validate_member_fields(merchant: Merchant, raw: dict | None, *, existing: di
 @transaction.atomic
 def join_member(merchant: Merchant, phone: str, *, name: str = "", gender: str = Member.Gender.UNKNOWN,
                 birthday: datetime.date | None = None, custom_fields: dict | None = None,
-                source_store: Store | None = None, referrer: Member | None = None) -> Member:
-    """Make a visitor a member (领卡/入会). Other apps give their join gifts on `member_joined`."""
+                source_store: Store | None = None, referrer: Member | None = None,
+                details_required: bool = True) -> Member:
+    """Make a visitor a member (领卡/入会). Other apps give their join gifts on `member_joined`.
+
+    With `details_required` off (the merchant's card is taken in one tap) required attributes may wait.
+    """
     phone = normalize_phone(phone)
     if gender not in Member.Gender.values:
         raise DomainError("invalid", _("Choose a gender from the list."), field="gender")
@@ -116,7 +122,7 @@ def join_member(merchant: Merchant, phone: str, *, name: str = "", gender: str =
         raise DomainError("invalid", _("That store belongs to another merchant."), field="source_store")
     if referrer is not None and referrer.merchant_id != merchant.pk:
         referrer = None
-    cleaned = validate_member_fields(merchant, custom_fields)
+    cleaned = validate_member_fields(merchant, custom_fields, enforce_required=details_required)
     try:
         with transaction.atomic():
             member = Member.objects.create(

@@ -193,6 +193,7 @@ def test_liability_per_store_and_in_total(tenant_a, capsys):
     assert "wallet: 1 accounts checked" in out and "liability stored value total: 140.00" in out
 
 
+@pytest.mark.ledgers_tampered
 def test_audit_finds_a_balance_that_differs_from_its_ledger(tenant_a):
     enable_stored_value(tenant_a.merchant)
     services.recharge(tenant_a.member, "100.00")

@@ -1,0 +1,13 @@
+"""Error codes of the membership app (stable: terminals, checkout and pages match on them)."""
+
+POINTS_INSUFFICIENT = "points_insufficient"
+POINTS_OVER_LIMIT = "points_over_limit"
+POINTS_BILL_TOO_SMALL = "points_bill_too_small"
+POINTS_NOT_MULTIPLE = "points_not_multiple"
+POINTS_DEDUCTION_OFF = "points_deduction_off"
+POINTS_INVALID = "points_invalid"
+EXPERIENCE_INVALID = "experience_invalid"
+SPEND_INVALID = "spend_invalid"
+REFERENCE_REQUIRED = "membership_reference_required"
+ADJUSTMENT_REASON_REQUIRED = "adjustment_reason_required"
+MEMBER_NOT_FOUND = "member_not_found"

@@ -1,0 +1,16 @@
+"""The benchmarks run (at a small size); their figures come from running them in full (README)."""
+
+from io import StringIO
+
+from merchants.models import Merchant
+
+
+def test_member_pages_benchmark_measures_every_member_page_and_leaves_nothing_behind(db):
+    from bench.member_pages import run
+
+    out = StringIO()
+    results = run(coupons=3, entries=10, requests=2, out=out)
+    assert set(results) == {"home", "card", "points", "wallet", "coupons"}, out.getvalue()
+    assert all(figures["queries"] > 0 and figures["p95"] > 0 for figures in results.values())
+    assert "database round trip" in out.getvalue()
+    assert not Merchant.objects.filter(slug__startswith="bench-pages-").exists()
