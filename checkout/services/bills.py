@@ -1,0 +1,183 @@
+"""A bill as the counter describes it, and everything the pipeline needs about it, in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from checkout import errors
+from checkout.models import CheckoutSettings, RandomReductionDay
+from checkout.pipeline import PricingInput
+from loyalty.errors import DomainError
+from loyalty.money import ZERO, parse_amount
+from merchants.models import Member, Store
+
+
+def checkout_settings(merchant) -> CheckoutSettings:
+    """The merchant's checkout settings, created with the defaults on first use."""
+    found, _created = CheckoutSettings.objects.get_or_create(merchant_id=getattr(merchant, "pk", merchant))
+    return found
+
+
+@dataclass
+class Bill:
+    """What the terminal (or the member's page) asks to price: the bill and the discounts to try."""
+
+    store: Store
+    amount: Decimal
+    member: Member | None = None
+    payer_phone: str = ""
+    lines: list[dict] | None = None
+    coupon_code: str = ""
+    points: int | str | None = None
+    use_wallet: bool = False
+    bill_id: str = ""
+    terminal: object = None
+    at: datetime.datetime = field(default_factory=timezone.now)
+    # False for a payment the platform reports already paid: the amount is what was paid, priced elsewhere.
+    discounts: bool = True
+
+    @property
+    def merchant_id(self) -> int:
+        return self.store.merchant_id
+
+
+def parse_lines(lines) -> list[dict] | None:
+    """Bill lines for product coupons: sku, category, amount (and quantity); the coupons app reads `product`."""
+    if lines in (None, []):
+        return None
+    if not isinstance(lines, list) or len(lines) > 500:
+        raise DomainError(errors.LINES_INVALID, _("Lines must be a list of items."), field="lines")
+    parsed = []
+    for line in lines:
+        if not isinstance(line, dict):
+            raise DomainError(errors.LINES_INVALID, _("Each line needs a sku, a category and an amount."),
+                              field="lines")
+        quantity = line.get("quantity", 1)
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise DomainError(errors.LINES_INVALID, _("A line's quantity must be a whole number."), field="lines")
+        parsed.append({"product": str(line.get("sku", ""))[:40], "category": str(line.get("category", ""))[:40],
+                       "amount": parse_amount(line.get("amount"), field="lines", allow_zero=True),
+                       "quantity": quantity})
+    return parsed
+
+
+def parse_points(points) -> int | str | None:
+    if points in (None, "", 0):
+        return None
+    if points == "max":
+        return "max"
+    if isinstance(points, str) and points.strip().isdigit():
+        points = int(points.strip())
+    if isinstance(points, bool) or not isinstance(points, int) or points < 0:
+        raise DomainError(errors.POINTS_INVALID, _("Points must be a whole number or \"max\"."), field="points")
+    return points or None
+
+
+def find_member(merchant, member: dict | None) -> tuple[Member | None, str]:
+    """The payer named by phone or by a scanned member QR code; an unknown phone is a payer who is not a member."""
+    from merchants.member_codes import resolve_member_code
+    from merchants.services import normalize_phone
+
+    if not member:
+        return None, ""
+    if not isinstance(member, dict):
+        raise DomainError(errors.MEMBER_INVALID, _("Name the member by phone or by member code."), field="member")
+    if member.get("code"):
+        found = resolve_member_code(merchant, str(member["code"]), field="member")
+    elif member.get("phone"):
+        phone = normalize_phone(str(member["phone"]))
+        found = Member.objects.filter(merchant_id=merchant.pk, phone=phone).first()
+        if found is None:
+            return None, phone
+    else:
+        raise DomainError(errors.MEMBER_INVALID, _("Name the member by phone or by member code."), field="member")
+    if found.status != Member.Status.ACTIVE:
+        raise DomainError(errors.MEMBER_FROZEN, _("This membership is frozen."), field="member")
+    return found, found.phone
+
+
+@dataclass
+class Loaded:
+    """The rows a bill is priced with: read plainly for a quote, under locks for a payment."""
+
+    pricing: PricingInput
+    settings: CheckoutSettings
+    wallet_settings: object
+    wallet: object
+    card: object
+    program: object
+    coupon: object
+
+
+def random_budget_left(settings: CheckoutSettings, day: datetime.date, *, for_update: bool = False) -> Decimal:
+    if not settings.random_reduction_enabled:
+        return ZERO
+    rows = RandomReductionDay.objects.filter(merchant_id=settings.merchant_id, day=day)
+    if for_update:
+        RandomReductionDay.objects.get_or_create(merchant_id=settings.merchant_id, day=day,
+                                                 defaults={"budget": settings.random_reduction_daily_budget})
+        rows = rows.select_for_update()
+    row = rows.first()
+    if row is None:
+        return settings.random_reduction_daily_budget
+    return max(row.budget - row.spent, ZERO)
+
+
+def take_random_budget(merchant_id: int, day: datetime.date, amount: Decimal) -> None:
+    RandomReductionDay.objects.filter(merchant_id=merchant_id, day=day).update(spent=F("spent") + amount)
+
+
+def load(bill: Bill, *, wallet=None, card=None, coupon=None, for_update: bool = False) -> Loaded:
+    """Read what the pipeline needs. A payment passes the wallet, card and coupon it has locked."""
+    from cards.membership.models import Level, MembershipCard, MembershipProgram
+    from coupons.services import find_coupon_by_code
+    from coupons.services.rules import check_usable
+    from wallet.models import Wallet
+    from wallet.services import balance_tier_for, wallet_settings
+
+    merchant = bill.store.merchant
+    settings = checkout_settings(merchant)
+    wallet_config = wallet_settings(merchant)
+    member = bill.member
+    program = None
+    if member is not None:
+        member.merchant = merchant
+        if card is None:
+            card = MembershipCard.objects.select_related("level__program").filter(member=member).first()
+        elif card.level_id is not None:
+            # The card was locked without its level: read the level with its programme in one query.
+            card.level = Level.objects.select_related("program").get(pk=card.level_id)
+        if card is not None and card.level_id is not None:
+            program = card.level.program
+        if wallet is None:
+            wallet = Wallet.objects.filter(member=member).first()
+    if program is None:
+        program = MembershipProgram.objects.filter(merchant_id=merchant.pk).first()
+    if coupon is None and bill.coupon_code:
+        coupon = find_coupon_by_code(merchant, bill.coupon_code)
+    if coupon is not None:
+        if member is not None and coupon.member_id != member.pk:
+            raise DomainError(errors.COUPON_OTHER_MEMBER, _("This coupon belongs to another member."),
+                              field="coupon_code", status_code=409)
+        check_usable(coupon, store=bill.store, at=bill.at)
+    tier, tier_reason = (None, "")
+    if member is not None and wallet is not None:
+        tier, tier_reason = balance_tier_for(member, bill.amount, at=bill.at, settings=wallet_config, wallet=wallet)
+    template = coupon.template if coupon is not None else None
+    pricing = PricingInput(
+        bill=bill.amount, store_id=bill.store.pk, store=bill.store, at=bill.at, bill_id=bill.bill_id,
+        level=card.level if card is not None else None, level_stacks=settings.level_discount_stacks,
+        tier=tier, tier_reason=tier_reason, tier_stacks=wallet_config.balance_tier_stacks,
+        program=program, points_available=card.points if card is not None else 0,
+        points_requested=bill.points if member is not None else None, points_stack=settings.points_stack,
+        coupon=coupon, coupon_stacks=settings.coupons_stack and (template is None or template.stackable),
+        lines=bill.lines, random_settings=settings, random_stacks=settings.random_reduction_stacks,
+        random_budget_left=random_budget_left(settings, timezone.localdate(bill.at), for_update=for_update),
+    )
+    return Loaded(pricing, settings, wallet_config, wallet, card, program, coupon)

@@ -1,0 +1,280 @@
+"""Quote and pay (报价 / 买单): the same pipeline, read plainly for a quote and under row locks for a payment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from checkout import errors
+from checkout.models import AdjustmentKind, Payment, PaymentAdjustment, PaymentTender, TenderKind
+from checkout.pipeline import Priced, plan_tenders, price
+from checkout.services.bills import Bill, Loaded, load, take_random_budget
+from checkout.services.rewards import give_rewards
+from loyalty.errors import DomainError
+from loyalty.money import ZERO
+
+WALLET_TENDERS = (TenderKind.CASHBACK, TenderKind.BONUS, TenderKind.PRINCIPAL)
+
+
+@dataclass
+class Quote:
+    """What a bill would cost and earn: the answer of `quote`, and what `pay` records."""
+
+    bill: Bill
+    priced: Priced
+    tenders: dict[str, Decimal]
+    earn_basis: Decimal
+    points_earned: int
+    experience_earned: int
+    cashback: Decimal
+    rewards: list = field(default_factory=list)
+
+    @property
+    def amount_due(self) -> Decimal:
+        return self.priced.amount_due
+
+
+def earn_basis(tenders: dict[str, Decimal], *, bonus_counts: bool) -> Decimal:
+    """What the member actually paid: the outside channel and principal (and bonus if the merchant says so)."""
+    basis = tenders.get(TenderKind.EXTERNAL, ZERO) + tenders.get(TenderKind.PRINCIPAL, ZERO)
+    if bonus_counts:
+        basis += tenders.get(TenderKind.BONUS, ZERO)
+    return basis
+
+
+def _check_store(bill: Bill) -> None:
+    if not bill.store.is_open:
+        raise DomainError(errors.STORE_CLOSED, _("This store is closed and takes no payments."), field="store")
+
+
+def _tenders(bill: Bill, loaded: Loaded, amount_due: Decimal, external_amount: Decimal | None) -> dict:
+    if external_amount is not None and external_amount > amount_due:
+        raise DomainError(errors.EXTERNAL_TOO_LARGE, _("The outside payment is more than the amount due (%(due)s).")
+                          % {"due": amount_due}, field="external")
+    use_wallet = bill.use_wallet and bill.member is not None
+    if use_wallet and not loaded.wallet_settings.stored_value_enabled and (
+            loaded.wallet is None or not loaded.wallet.cashback):
+        use_wallet = False
+    try:
+        tenders = plan_tenders(amount_due, loaded.wallet, use_wallet=use_wallet,
+                               draw_order=loaded.wallet_settings.draw_order, external_amount=external_amount)
+    except DomainError as error:
+        raise DomainError(errors.INSUFFICIENT_BALANCE,
+                          _("The wallet balance no longer covers its part of this bill; quote it again."),
+                          field="use_wallet", status_code=409) from error
+    if external_amount is not None and tenders[TenderKind.EXTERNAL] != external_amount:
+        raise DomainError(errors.EXTERNAL_AMOUNT_MISMATCH,
+                          _("The outside payment (%(paid)s) is not the amount due (%(due)s).") % {
+                              "paid": external_amount, "due": tenders[TenderKind.EXTERNAL]}, field="external",
+                          status_code=409)
+    return tenders
+
+
+def _price(bill: Bill, loaded: Loaded) -> Priced:
+    return price(loaded.pricing) if bill.discounts else Priced(bill.amount, [], [], "")
+
+
+def _estimate(bill: Bill, loaded: Loaded, priced: Priced, tenders: dict) -> Quote:
+    from cards.membership.services.pricing import experience_for_payment, points_for_payment
+    from checkout.services.rewards import rules_for_payment
+
+    basis = earn_basis(tenders, bonus_counts=loaded.settings.bonus_counts_for_points)
+    points = experience = 0
+    cashback = ZERO
+    level = loaded.card.level if loaded.card is not None else None
+    if bill.member is not None:
+        points = points_for_payment(loaded.program, level, basis)
+        experience = experience_for_payment(loaded.program, basis)
+        cashback = _cashback_estimate(bill, basis)
+    rewards = rules_for_payment(bill.store, bill.member, level.pk if level else None, paid=basis, at=bill.at,
+                                phone=bill.payer_phone)
+    return Quote(bill, priced, tenders, basis, points, experience, cashback, rewards)
+
+
+def _cashback_estimate(bill: Bill, basis: Decimal) -> Decimal:
+    from loyalty.money import quantize
+    from wallet.services import cashback_rule_for
+
+    rule = cashback_rule_for(bill.member, bill.store)
+    if rule is None or basis <= 0:
+        return ZERO
+    amount = quantize(basis * rule.percent / 100)
+    return min(amount, rule.cap_per_payment) if rule.cap_per_payment else amount
+
+
+def quote(bill: Bill, *, external_amount: Decimal | None = None) -> Quote:
+    """Price a bill with every discount it may take, the tenders and what it would earn. Changes nothing."""
+    _check_store(bill)
+    loaded = load(bill)
+    priced = _price(bill, loaded)
+    tenders = _tenders(bill, loaded, priced.amount_due, external_amount)
+    return _estimate(bill, loaded, priced, tenders)
+
+
+def _lock(bill: Bill) -> dict:
+    """Lock, in the one fixed order, every row the payment will change: wallet, card, coupon (then budget).
+
+    One query per row: the coupon is found by its code and locked in the same statement.
+    """
+    from cards.membership.services import cards_for_update
+    from coupons.services import find_coupon_by_code
+    from wallet.services import wallet_for_update
+
+    locked = {"wallet": None, "card": None, "coupon": None}
+    if bill.member is not None:
+        locked["wallet"] = wallet_for_update(bill.member)
+        [locked["card"]] = cards_for_update(bill.member)
+    if bill.coupon_code:
+        locked["coupon"] = find_coupon_by_code(bill.store.merchant, bill.coupon_code, for_update=True)
+    return locked
+
+
+def _record_lines(payment: Payment, priced: Priced, tenders: dict) -> None:
+    """Write the adjustment and tender lines (one INSERT each) and keep them on the payment for its answer."""
+    adjustments = PaymentAdjustment.objects.bulk_create([
+        PaymentAdjustment(merchant_id=payment.merchant_id, payment=payment, position=position, kind=line.kind,
+                          amount=line.amount, description=line.description[:300])
+        for position, line in enumerate(priced.adjustments, start=1)])
+    lines = PaymentTender.objects.bulk_create([
+        PaymentTender(merchant_id=payment.merchant_id, payment=payment, kind=kind, amount=amount)
+        for kind, amount in tenders.items() if amount > 0])
+    _remember(payment, "adjustments", adjustments)
+    _remember(payment, "tenders", lines)
+
+
+def _remember(payment: Payment, name: str, rows: list) -> None:
+    """Hold rows just written as `payment.<name>.all()` (as a prefetch would), so the answer reads nothing back."""
+    cache = getattr(payment, "_prefetched_objects_cache", None)
+    if cache is None:
+        cache = payment._prefetched_objects_cache = {}
+    related = getattr(Payment, name).rel.related_model.objects.all()
+    related._result_cache = list(rows)
+    related._prefetch_done = True
+    cache[name] = related
+
+
+def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, Decimal], loaded: Loaded
+             ) -> dict[str, Decimal]:
+    """Take every tender and use the coupon, points and random budget the pipeline chose.
+
+    Returns the tenders as taken: the wallet's own split is the truth (it may have expired cashback first).
+    """
+    from cards.membership.models import PointsReason
+    from cards.membership.services import spend_points
+    from coupons.services import redeem_locked_coupon
+    from wallet.services import debit_wallet
+
+    wallet_part = sum((tenders[kind] for kind in WALLET_TENDERS), ZERO)
+    who = {"store": bill.store, "terminal": bill.terminal}
+    if wallet_part > 0:
+        debit = debit_wallet(bill.member, wallet_part, reference=payment.number, locked=loaded.wallet,
+                             draw_order=loaded.wallet_settings.draw_order, **who)
+        payment.wallet_debit = debit
+        tenders = {**tenders, TenderKind.CASHBACK: debit.cashback, TenderKind.BONUS: debit.bonus,
+                   TenderKind.PRINCIPAL: debit.principal}
+    if priced.points_used:
+        spend_points(bill.member, priced.points_used, reason=PointsReason.POINTS_DEDUCTION,
+                     reference=payment.number, **who)
+    remaining = bill.amount
+    for line in priced.adjustments:
+        if line.kind == AdjustmentKind.COUPON:
+            redeem_locked_coupon(loaded.coupon, bill_amount=remaining, lines=bill.lines,
+                                 payment_reference=payment.number, **who)
+            payment.coupon = loaded.coupon
+        if line.kind == AdjustmentKind.RANDOM:
+            take_random_budget(payment.merchant_id, timezone.localdate(bill.at), line.amount)
+        remaining -= line.amount
+    return tenders
+
+
+def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: Decimal | None = None,
+        source: str = Payment.Source.TERMINAL, request: dict | None = None, via_gateway: bool = False) -> Payment:
+    """Take a payment: re-price under locks, take every tender, use coupon and points, record the lines,
+    then earn points and cashback and run the rewards after payment; all in one transaction.
+
+    With a gateway payment still to be paid, the wallet, coupon and points are held now and the
+    payment completes (earning and rewards) when the gateway confirms it.
+    """
+    _check_store(bill)
+    try:
+        with transaction.atomic():
+            locked = _lock(bill)
+            loaded = load(bill, wallet=locked["wallet"], card=locked["card"], coupon=locked["coupon"],
+                          for_update=True)
+            priced = _price(bill, loaded)
+            tenders = _tenders(bill, loaded, priced.amount_due, external_amount)
+            if tenders[TenderKind.EXTERNAL] > 0 and not channel:
+                raise DomainError(errors.EXTERNAL_REQUIRED, _("Say how the rest (%(rest)s) was paid.") % {
+                    "rest": tenders[TenderKind.EXTERNAL]}, field="external")
+            pending = via_gateway and tenders[TenderKind.EXTERNAL] > 0
+            # Built first and inserted once, complete: every step below refers to it by its number.
+            payment = Payment(
+                merchant_id=bill.merchant_id, store=bill.store, terminal=bill.terminal, member=bill.member,
+                payer_phone=bill.payer_phone, source=source, bill_id=bill.bill_id[:64], bill_amount=bill.amount,
+                discount_total=priced.discount, amount_due=priced.amount_due,
+                channel=channel if tenders[TenderKind.EXTERNAL] > 0 else "", trade_no=trade_no,
+                points_used=priced.points_used, request=request or {},
+                status=Payment.Status.PENDING if pending else Payment.Status.PAID, created_at=bill.at)
+            taken = _consume(payment, bill, priced, tenders, loaded)
+            payment.earn_basis = earn_basis(taken, bonus_counts=loaded.settings.bonus_counts_for_points)
+            level_id = loaded.card.level_id if loaded.card is not None else None
+            if pending:
+                payment.gateway_payment = _start_gateway_payment(payment, taken[TenderKind.EXTERNAL])
+            else:
+                _earn(payment, level_id=level_id, first_payment_unrecorded=True)
+            payment.save(force_insert=True)
+            _record_lines(payment, priced, taken)
+            if not pending:
+                _remember(payment, "rewards", reversed(give_rewards(payment, level_id=level_id)))
+            return payment
+    except IntegrityError as error:
+        if trade_no and Payment.objects.filter(merchant_id=bill.merchant_id, channel=channel,
+                                               trade_no=trade_no).exists():
+            raise DomainError(errors.TRADE_NUMBER_USED, _("This trade number has already been recorded."),
+                              field="external", status_code=409) from error
+        raise
+
+
+def _start_gateway_payment(payment: Payment, amount: Decimal):
+    from checkout.services.selfpay import SELF_PAY_PURPOSE
+    from loyalty import payments
+
+    return payments.start_payment(payment.store.merchant, amount=amount, purpose=SELF_PAY_PURPOSE,
+                                  reference=payment.number, member=payment.member, store=payment.store,
+                                  subject=payment.store.name)
+
+
+def _earn(payment: Payment, *, level_id=..., first_payment_unrecorded: bool = False) -> None:
+    """Earn points, experience and cashback on what was paid, and the first-payment red packets; marks the
+    payment paid (the caller saves it). `level_id` is the member's level when the caller has the card locked."""
+    from cards.membership.services import earn_for_payment
+    from wallet.models import RedPacketCampaign
+    from wallet.services import cashback_for_payment, give_red_packets
+
+    payment.status = Payment.Status.PAID
+    payment.paid_at = timezone.now()
+    member = payment.member
+    if member is None:
+        return
+    who = {"store": payment.store, "terminal": payment.terminal}
+    earned = earn_for_payment(member, paid_amount=payment.earn_basis, reference=payment.number, **who)
+    payment.points_earned, payment.experience_earned = earned.points, earned.experience
+    payment.cashback_earned = cashback_for_payment(member, paid_amount=payment.earn_basis, store=payment.store,
+                                                   reference=payment.number, level_id=level_id)
+    earlier = Payment.objects.filter(member=member)
+    if not first_payment_unrecorded:
+        earlier = earlier.exclude(pk=payment.pk)
+    if not earlier.exists():
+        give_red_packets(member, RedPacketCampaign.Trigger.FIRST_PAYMENT)
+
+
+def complete_payment(payment: Payment) -> Payment:
+    """The money is in: earn points, experience and cashback on what was paid, then the rewards after payment."""
+    _earn(payment)
+    payment.save(update_fields=["status", "paid_at", "points_earned", "experience_earned", "cashback_earned"])
+    give_rewards(payment)
+    return payment

@@ -1,0 +1,145 @@
+"""Refunds (退款): whole or in part, each tender back where it came from, earnings and rewards taken back."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import ROUND_FLOOR, Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from checkout import errors
+from checkout.models import Payment, PaymentTender, Refund, RefundLine, TenderKind
+from loyalty import errors as loyalty_errors
+from loyalty.errors import DomainError
+from loyalty.money import ZERO, parse_amount, quantize
+
+WALLET_TENDERS = (TenderKind.CASHBACK, TenderKind.BONUS, TenderKind.PRINCIPAL)
+
+
+def _share(total, after: Decimal, due: Decimal, *, whole: bool = False):
+    """How much of `total` belongs to the first `after` of `due`: running totals, so parts add up exactly."""
+    if after >= due:
+        return total
+    value = Decimal(total) * after / due
+    return int(value.to_integral_value(rounding=ROUND_FLOOR)) if whole else quantize(value)
+
+
+def split_refund(tenders: list[PaymentTender], amount: Decimal, due: Decimal, refunded: Decimal) -> dict[str, Decimal]:
+    """Each tender's part of refunding `amount`: in proportion to what it paid, never more than it has left.
+
+    Shares follow the running total refunded, so a payment refunded in parts gives every tender back
+    exactly what it paid once the whole is refunded; a cent of rounding goes to a tender with room.
+    """
+    after = refunded + amount
+    shares = {t.kind: max(ZERO, min(t.amount, _share(t.amount, after, due)) - t.refunded) for t in tenders}
+    rest = amount - sum(shares.values(), ZERO)
+    for tender in sorted(tenders, key=lambda t: t.amount - t.refunded - shares[t.kind], reverse=True):
+        room = tender.amount - tender.refunded - shares[tender.kind]
+        move = min(rest, room) if rest > 0 else max(rest, -shares[tender.kind])
+        shares[tender.kind] += move
+        rest -= move
+    return {kind: share for kind, share in shares.items() if share}
+
+
+def _number() -> str:
+    return f"R{timezone.now():%y%m%d}{secrets.token_hex(6).upper()}"
+
+
+def _done(payment: Payment) -> dict:
+    return Refund.objects.filter(payment=payment).aggregate(
+        points_returned=Sum("points_returned"), points_taken=Sum("points_taken_back"),
+        points_short=Sum("points_shortfall"), experience=Sum("experience_taken_back"), spend=Sum("spend_taken_back"),
+        cashback_taken=Sum("cashback_taken_back"), cashback_short=Sum("cashback_shortfall"))
+
+
+def refund_payment(payment: Payment, amount, *, terminal=None, staff=None, reason: str = "") -> Refund:
+    """Give back `amount` of a payment (all of what is left, or part; 0.00 for a bill points and coupon paid
+    in full): tenders in proportion, points used
+    returned, points, experience and cashback earned taken back (a shortfall where already spent), the coupon
+    restored on a full refund if still valid, and rewards withdrawn when the payment no longer earns them."""
+    from cards.membership.models import PointsReason
+    from cards.membership.services import cards_for_update, grant_points, take_back_for_refund
+    from checkout.services.rewards import withdraw_rewards
+    from coupons.models import Coupon
+    from coupons.services import reverse_redemption
+    from wallet.services import refund_wallet_debit, take_back_cashback, wallet_for_update
+
+    amount = parse_amount(amount, allow_zero=True)
+    with transaction.atomic():
+        member = payment.member
+        if member is not None:
+            wallet_for_update(member)
+            cards_for_update(member)
+        payment = Payment.objects.select_for_update(of=("self",)).select_related("store", "member").get(pk=payment.pk)
+        if payment.status not in (Payment.Status.PAID, Payment.Status.PARTLY_REFUNDED):
+            raise DomainError(errors.PAYMENT_NOT_REFUNDABLE, _("This payment cannot be refunded (%(status)s).") % {
+                "status": payment.get_status_display()}, status_code=409)
+        if amount == 0 and payment.amount_due > 0:
+            raise DomainError(loyalty_errors.AMOUNT_NOT_POSITIVE, _("The amount must be greater than zero."),
+                              field="amount")
+        if amount > payment.refundable:
+            raise DomainError(errors.REFUND_TOO_LARGE, _("At most %(amount)s of this payment can still be refunded.")
+                              % {"amount": payment.refundable}, field="amount", status_code=409)
+        tenders = list(PaymentTender.objects.select_for_update().filter(payment=payment).order_by("pk"))
+        due, before = payment.amount_due, payment.refunded_amount
+        after = before + amount
+        full = after == due
+        refund = Refund.objects.create(merchant_id=payment.merchant_id, payment=payment, number=_number(),
+                                       amount=amount, is_full=full, terminal=terminal, staff=staff,
+                                       reason=(reason or "")[:200])
+        who = {"store": payment.store, "terminal": terminal}
+        shares = split_refund(tenders, amount, due, before)
+        by_kind = {tender.kind: tender for tender in tenders}
+        wallet_share = sum((shares.get(kind, ZERO) for kind in WALLET_TENDERS), ZERO)
+        if wallet_share:
+            # The wallet splits its part over its pockets by its own proportions; its answer is the truth.
+            returned = refund_wallet_debit(payment.wallet_debit, wallet_share, reference=refund.number, **who,
+                                           staff=staff)
+            for kind in WALLET_TENDERS:
+                shares[kind] = returned.get(kind, ZERO)
+        for kind, share in shares.items():
+            if share > 0:
+                tender = by_kind[kind]
+                tender.refunded += share
+                tender.save(update_fields=["refunded"])
+                RefundLine.objects.create(merchant_id=payment.merchant_id, refund=refund, tender=tender, amount=share)
+        if member is not None:
+            done = {key: value or 0 for key, value in _done(payment).items()}
+            refund.points_returned = _share(payment.points_used, after, due, whole=True) - done["points_returned"]
+            if refund.points_returned:
+                grant_points(member, refund.points_returned, reason=PointsReason.POINTS_RETURNED,
+                             reference=refund.number, **who)
+            points = (_share(payment.points_earned, after, due, whole=True) - done["points_taken"]
+                      - done["points_short"])
+            experience = _share(payment.experience_earned, after, due, whole=True) - done["experience"]
+            spend = _share(payment.earn_basis, after, due) - done["spend"]
+            if points or experience or spend:
+                shortfall = take_back_for_refund(member, points=points, experience=experience, spend=spend,
+                                                 reference=refund.number, **who)
+                refund.points_taken_back, refund.points_shortfall = points - shortfall.points, shortfall.points
+                refund.experience_taken_back, refund.spend_taken_back = experience, spend
+            cashback = (_share(payment.cashback_earned, after, due) - done["cashback_taken"]
+                        - done["cashback_short"])
+            if cashback > 0:
+                done = take_back_cashback(member, cashback, lot_reference=payment.number, reference=refund.number,
+                                          store=payment.store, terminal=terminal, staff=staff)
+                if done is not None:
+                    refund.cashback_taken_back, refund.cashback_shortfall = done.taken, done.shortfall
+        if full and payment.coupon_id:
+            try:
+                with transaction.atomic():
+                    reverse_redemption(payment.coupon, staff=staff, reason=_("refund %(number)s") % {
+                        "number": refund.number})
+                refund.coupon_restored = payment.coupon.state == Coupon.State.AVAILABLE
+            except DomainError:
+                refund.coupon_restored = False  # too late to reverse: the coupon stays used
+        refund.rewards_withdrawn = withdraw_rewards(payment, net_paid=payment.earn_basis - _share(
+            payment.earn_basis, after, due), reference=refund.number)
+        refund.save()
+        payment.refunded_amount = after
+        payment.status = Payment.Status.REFUNDED if full else Payment.Status.PARTLY_REFUNDED
+        payment.save(update_fields=["refunded_amount", "status"])
+        return refund

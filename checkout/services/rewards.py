@@ -1,0 +1,205 @@
+"""Rewards after payment (支付后营销): rules per store, level and amount, within limits; held for payers who join."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from checkout.models import Payment, RewardGrant, RewardRule
+from loyalty.errors import DomainError
+from loyalty.money import ZERO
+
+HOLD_FOR_NON_MEMBERS = datetime.timedelta(days=7)
+COUNTED = (RewardGrant.Status.GIVEN, RewardGrant.Status.PENDING)
+
+
+@dataclass(frozen=True)
+class RewardOffer:
+    """A rule a payment meets: what it gives, and whether it would be held until the payer joins."""
+
+    rule: RewardRule
+    held: bool
+
+    def as_dict(self) -> dict:
+        rule = self.rule
+        return {"rule": rule.pk, "name": rule.name, "points": rule.points, "experience": rule.experience,
+                "coupon": rule.coupon_template.name if rule.coupon_template_id else None,
+                "cashback": rule.cashback, "held_until_joining": self.held,
+                "ad_image": rule.ad_image, "ad_link": rule.ad_link}
+
+
+def live_rules(merchant_id: int, at: datetime.datetime):
+    return (RewardRule.objects.filter(merchant_id=merchant_id, is_active=True)
+            .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=at))
+            .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+            .select_related("coupon_template").prefetch_related("stores", "levels").order_by("pk"))
+
+
+def _counts(rules, *, member, phone: str, store) -> tuple[Counter, Counter]:
+    """Rewards this payer already has per rule: at this store, and in total (one query)."""
+    grants = RewardGrant.objects.filter(rule__in=[rule.pk for rule in rules], status__in=COUNTED)
+    grants = grants.filter(member=member) if member is not None else grants.filter(member__isnull=True, phone=phone)
+    per_store, total = Counter(), Counter()
+    for row in grants.values("rule_id", "store_id").annotate(n=Count("pk")):
+        total[row["rule_id"]] += row["n"]
+        if row["store_id"] == store.pk:
+            per_store[row["rule_id"]] += row["n"]
+    return per_store, total
+
+
+def rules_for_payment(store, member, level_id: int | None, *, paid: Decimal, at: datetime.datetime,
+                      phone: str = "") -> list[RewardOffer]:
+    """The rules a payment of `paid` at `store` by this payer meets now, limits included. Reads only."""
+    rules = list(live_rules(store.merchant_id, at))
+    if not rules:
+        return []
+    eligible = []
+    for rule in rules:
+        store_ids = {s.pk for s in rule.stores.all()}
+        if store_ids and store.pk not in store_ids or paid < rule.min_paid or paid <= ZERO:
+            continue
+        if member is not None:
+            level_ids = {lv.pk for lv in rule.levels.all()}
+            if not rule.for_members or (level_ids and level_id not in level_ids):
+                continue
+        elif not rule.for_non_members:
+            continue
+        eligible.append(rule)
+    if not eligible:
+        return []
+    counts = (Counter(), Counter())
+    if member is not None or phone:
+        counts = _counts(eligible, member=member, phone=phone, store=store)
+    per_store, total = counts
+    return [RewardOffer(rule, held=member is None) for rule in eligible
+            if not (rule.limit_per_store and per_store[rule.pk] >= rule.limit_per_store)
+            and not (rule.limit_total and total[rule.pk] >= rule.limit_total)]
+
+
+def _credit(grant: RewardGrant, member) -> None:
+    """Put a grant's points, experience, coupon and cashback in the member's accounts."""
+    from cards.membership.models import ExperienceReason, PointsReason
+    from cards.membership.services import grant_experience, grant_points
+    from coupons.models import Coupon
+    from coupons.services import issue_coupon
+    from wallet.services import give_cashback
+
+    reference = f"reward:{grant.pk}"
+    rule = grant.rule
+    who = {"store": grant.store}
+    if rule.points:
+        grant_points(member, rule.points, reason=PointsReason.GIFT, reference=reference, note=rule.name, **who)
+        grant.points = rule.points
+    if rule.experience:
+        grant_experience(member, rule.experience, reason=ExperienceReason.GIFT, reference=reference, **who)
+        grant.experience = rule.experience
+    if rule.coupon_template_id:
+        try:
+            with transaction.atomic():
+                grant.coupon = issue_coupon(rule.coupon_template, member, source=Coupon.Source.REWARD)
+        except DomainError:
+            grant.coupon = None  # out of stock or over the member's limit: the other parts still count
+    if rule.cashback:
+        give_cashback(member, rule.cashback, reference=reference, store=grant.store)
+        grant.cashback = rule.cashback
+    grant.member = member
+    grant.status = RewardGrant.Status.GIVEN
+    grant.credited_at = timezone.now()
+    grant.save()
+
+
+def give_rewards(payment: Payment, *, level_id: int | None | object = ...) -> list[RewardGrant]:
+    """Run the rules on a paid payment, once per rule and payment; a payer who is not a member gets them held.
+
+    `pay` passes the level of the card it holds locked; otherwise it is read.
+    """
+    from cards.membership.models import MembershipCard
+
+    if level_id is ...:
+        level_id = None
+        if payment.member is not None:
+            level_id = (MembershipCard.objects.filter(member=payment.member).values_list("level_id", flat=True)
+                        .first())
+    offers = rules_for_payment(payment.store, payment.member, level_id, paid=payment.earn_basis, at=payment.created_at,
+                               phone=payment.payer_phone)
+    given = []
+    for offer in offers:
+        if offer.held and not payment.payer_phone:
+            continue
+        grant, created = RewardGrant.objects.get_or_create(
+            rule=offer.rule, payment=payment,
+            defaults={"merchant_id": payment.merchant_id, "store": payment.store, "phone": payment.payer_phone,
+                      "status": RewardGrant.Status.PENDING if offer.held else RewardGrant.Status.GIVEN,
+                      "hold_until": timezone.now() + HOLD_FOR_NON_MEMBERS if offer.held else None})
+        if not created:
+            continue
+        if not offer.held:
+            _credit(grant, payment.member)
+        given.append(grant)
+    return given
+
+
+def credit_held_rewards(member) -> list[RewardGrant]:
+    """A payer joined: rewards held for their phone in the last 7 days are theirs now; older ones lapse."""
+    now = timezone.now()
+    held = RewardGrant.objects.select_related("rule", "store").filter(
+        merchant_id=member.merchant_id, phone=member.phone, status=RewardGrant.Status.PENDING, member__isnull=True)
+    credited = []
+    for grant in held.select_for_update(of=("self",)).order_by("pk"):
+        if grant.hold_until is not None and grant.hold_until <= now:
+            grant.status = RewardGrant.Status.LAPSED
+            grant.save(update_fields=["status"])
+            continue
+        _credit(grant, member)
+        credited.append(grant)
+    return credited
+
+
+def copy_rule(rule: RewardRule) -> RewardRule:
+    """复制: a new, inactive rule with the same settings, stores and levels, for the merchant to adjust."""
+    stores, levels = list(rule.stores.all()), list(rule.levels.all())
+    rule.pk = None
+    rule.id = None
+    rule._state.adding = True
+    rule.name = (_("Copy of %(name)s") % {"name": rule.name})[:60]
+    rule.is_active = False
+    rule.created_at = timezone.now()
+    rule.save()
+    rule.stores.set(stores)
+    rule.levels.set(levels)
+    return rule
+
+
+def withdraw_rewards(payment: Payment, *, net_paid: Decimal, reference: str) -> int:
+    """A refund brought the payment below a rule's minimum (or to nothing): its rewards are taken back."""
+    from cards.membership.services import take_back_for_refund
+    from coupons.models import Coupon
+    from coupons.services import void_coupon
+    from wallet.services import take_back_cashback
+
+    withdrawn = 0
+    grants = RewardGrant.objects.select_related("rule", "coupon").filter(payment=payment, status__in=COUNTED)
+    for grant in grants.order_by("pk"):
+        if net_paid > 0 and net_paid >= grant.rule.min_paid:
+            continue
+        if grant.status == RewardGrant.Status.GIVEN and grant.member_id:
+            grant_reference = f"{reference}:reward:{grant.pk}"
+            if grant.points or grant.experience:
+                take_back_for_refund(grant.member, points=grant.points, experience=grant.experience, spend=ZERO,
+                                     reference=grant_reference, store=payment.store)
+            if grant.coupon is not None and grant.coupon.state == Coupon.State.AVAILABLE:
+                void_coupon(grant.coupon)
+            if grant.cashback:
+                take_back_cashback(grant.member, lot_reference=f"reward:{grant.pk}", reference=grant_reference,
+                                   store=payment.store)
+        grant.status = RewardGrant.Status.WITHDRAWN
+        grant.save(update_fields=["status"])
+        withdrawn += 1
+    return withdrawn

@@ -1,0 +1,100 @@
+"""Self-pay (自助买单): a member pays at a store from their phone; the rest goes through the payment gateway."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from checkout.models import Channel, Payment
+from checkout.services.bills import Bill
+from checkout.services.payments import Quote, complete_payment, pay, quote
+from loyalty.errors import DomainError
+from loyalty.models import GatewayPayment
+
+SELF_PAY_PURPOSE = "checkout_self_pay"
+MOST_COUPONS_TRIED = 20
+
+
+def usable_coupons(member, store, at=None):
+    """The member's coupons that may be used now, soonest to expire first (a bounded number)."""
+    from coupons.models import Coupon
+
+    at = at or timezone.now()
+    return list(Coupon.objects.filter(member=member, state=Coupon.State.AVAILABLE, valid_from__lte=at,
+                                      valid_until__gt=at)
+                .filter(Q(template__stores__isnull=True) | Q(template__stores=store)).distinct()
+                .select_related("template").prefetch_related("template__stores")
+                .order_by("valid_until", "pk")[:MOST_COUPONS_TRIED])
+
+
+def best_quote(bill: Bill, coupons) -> tuple[Quote, str]:
+    """The quote with the coupon that leaves the member the least to pay (none if none helps)."""
+    best, best_code = quote(bill), ""
+    for coupon in coupons:
+        bill.coupon_code = coupon.code
+        try:
+            tried = quote(bill)
+        except DomainError:
+            continue
+        if tried.amount_due < best.amount_due:
+            best, best_code = tried, coupon.code
+    bill.coupon_code = best_code
+    return best, best_code
+
+
+def start_self_pay(bill: Bill) -> Payment:
+    """Hold the wallet, coupon and points and start the gateway payment for the rest (or finish at once)."""
+    return pay(bill, channel=Channel.SANDBOX, source=Payment.Source.SELF_PAY, via_gateway=True,
+               request={"amount": str(bill.amount), "coupon_code": bill.coupon_code, "points": bill.points,
+                        "use_wallet": bill.use_wallet})
+
+
+def fulfil_self_pay(gateway_payment: GatewayPayment) -> None:
+    """The gateway confirmed the rest: the payment is paid, and earns and rewards like any other."""
+    from wallet.services import wallet_for_update
+
+    payment = Payment.objects.select_related("member", "store").get(gateway_payment=gateway_payment)
+    if payment.member is not None:
+        wallet_for_update(payment.member)  # the fixed lock order: wallet before the payment
+    payment = (Payment.objects.select_for_update(of=("self",)).select_related("member", "store", "terminal")
+               .get(pk=payment.pk))
+    if payment.status == Payment.Status.PENDING:
+        complete_payment(payment)
+
+
+def fail_self_pay(gateway_payment: GatewayPayment) -> None:
+    """The member gave up or the gateway refused: everything held for the payment goes back."""
+    from cards.membership.models import PointsReason
+    from cards.membership.services import grant_points
+    from checkout.models import AdjustmentKind, RandomReductionDay
+    from coupons.services import reverse_redemption
+    from wallet.services import refund_wallet_debit, wallet_for_update
+
+    with transaction.atomic():
+        payment = Payment.objects.select_related("member", "store", "wallet_debit", "coupon").get(
+            gateway_payment=gateway_payment)
+        if payment.member is not None:
+            wallet_for_update(payment.member)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status != Payment.Status.PENDING:
+            return
+        reference = f"{payment.number}:failed"
+        if payment.wallet_debit_id:
+            debit = payment.wallet_debit
+            refund_wallet_debit(debit, debit.amount - debit.refunded, reference=reference, store=payment.store)
+        if payment.points_used:
+            grant_points(payment.member, payment.points_used, reason=PointsReason.POINTS_RETURNED,
+                         reference=reference, store=payment.store)
+        if payment.coupon_id:
+            reverse_redemption(payment.coupon, reason=reference)
+        random = payment.adjustments.filter(kind=AdjustmentKind.RANDOM).first()
+        if random is not None:
+            from django.db.models import F
+
+            RandomReductionDay.objects.filter(merchant_id=payment.merchant_id,
+                                              day=timezone.localdate(payment.created_at)).update(
+                spent=F("spent") - random.amount)
+        payment.status = Payment.Status.FAILED
+        payment.save(update_fields=["status"])
+

@@ -1,0 +1,26 @@
+"""The checkout load test runs (on a tiny size): gunicorn on Postgres, payments driven, ledgers checked."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.conftest import requires_postgres
+
+pytestmark = [requires_postgres(), pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_payment_benchmark_runs_and_the_ledgers_hold():
+    settings = connection.settings_dict
+    url = (f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST'] or '127.0.0.1'}:"
+           f"{settings['PORT'] or 5432}/{settings['NAME']}")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "checkout_pay.py"), "--seconds", "2", "--members", "4",
+         "--coupons", "1", "--workers", "1", "--clients", "1", "--skip-migrate"],
+        env={**os.environ, "DATABASE_URL": url}, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "queries per payment" in result.stdout and "clean" in result.stdout

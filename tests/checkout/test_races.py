@@ -1,0 +1,71 @@
+"""Races on Postgres: payments racing for the last of a balance or the same coupon; one wins, ledgers match."""
+
+from decimal import Decimal
+
+import pytest
+
+from checkout import services
+from checkout.models import Payment
+from coupons.models import Coupon
+from tests.checkout.helpers import assert_ledgers_clean, coupon_for, fund_wallet, program_with_levels
+from tests.conftest import requires_postgres
+from tests.wallet.helpers import balances
+from tests.wallet.test_concurrency import _race
+
+pytestmark = [requires_postgres(), pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+D = Decimal
+
+
+def _bill(t, amount, **fields):
+    return services.Bill(store=t.store, amount=D(amount), member=t.member, payer_phone=t.member.phone, **fields)
+
+
+def test_two_payments_racing_for_the_last_of_a_balance(tenant_a):
+    """60.00 in the wallet, two 40.00 bills each wanting the wallet to pay all: one wins."""
+    program_with_levels(tenant_a.merchant)
+    fund_wallet(tenant_a.member, "60.00")
+    calls = [lambda n=n: services.pay(_bill(tenant_a, "40.00", use_wallet=True), external_amount=D("0.00"))
+             for n in range(2)]
+    results, codes = _race(calls)
+    assert len(results) == 1 and codes == ["insufficient_balance"]
+    assert balances(tenant_a.member)[0] == D("20.00")
+    assert Payment.objects.count() == 1
+    assert_ledgers_clean(tenant_a.merchant)
+
+
+def test_many_payments_never_overdraw_the_wallet(tenant_a):
+    fund_wallet(tenant_a.member, "100.00")
+    calls = [lambda n=n: services.pay(_bill(tenant_a, "7.00", use_wallet=True), external_amount=D("0.00"))
+             for n in range(16)]
+    results, codes = _race(calls)
+    assert len(results) == 14 and codes == ["insufficient_balance"] * 2
+    assert balances(tenant_a.member)[0] == D("2.00")
+    assert_ledgers_clean(tenant_a.merchant)
+
+
+def test_two_payments_racing_for_the_same_coupon(tenant_a):
+    coupon = coupon_for(tenant_a.member, name="10 off", amount_off=D("10.00"), minimum_bill=None)
+    calls = [lambda n=n: services.pay(_bill(tenant_a, "50.00", coupon_code=coupon.code), channel="cash")
+             for n in range(2)]
+    results, codes = _race(calls)
+    assert len(results) == 1 and codes == ["coupon_used"]
+    coupon.refresh_from_db()
+    assert coupon.state == Coupon.State.USED and coupon.redemptions.count() == 1
+    assert Payment.objects.get().amount_due == D("40.00")
+    assert_ledgers_clean(tenant_a.merchant)
+
+
+def test_concurrent_partial_refunds_never_exceed_the_payment(tenant_a):
+    program_with_levels(tenant_a.merchant)
+    fund_wallet(tenant_a.member, "87.00")
+    payment = services.pay(_bill(tenant_a, "100.00", use_wallet=True), channel="cash",
+                           external_amount=D("13.00"))
+    calls = [lambda: services.refund_payment(payment, "30.00") for _n in range(4)]
+    results, codes = _race(calls)
+    assert len(results) == 3 and codes == ["refund_too_large"]
+    calls = [lambda: services.refund_payment(payment, "0.01") for _n in range(3)]
+    _race(calls)
+    payment.refresh_from_db()
+    assert payment.refunded_amount == D("90.03")
+    assert sum(t.refunded for t in payment.tenders.all()) == D("90.03")
+    assert_ledgers_clean(tenant_a.merchant)
