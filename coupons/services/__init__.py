@@ -36,6 +36,11 @@ from coupons.services.purchases import (  # noqa: F401
     give_reward_coupon,
     start_coupon_purchase,
 )
-from coupons.services.redemption import find_coupon_by_code, redeem_coupon, reverse_redemption  # noqa: F401
+from coupons.services.redemption import (  # noqa: F401
+    find_coupon_by_code,
+    redeem_coupon,
+    redeem_locked_coupon,
+    reverse_redemption,
+)
 from coupons.services.rules import coupon_discount, effective_state, validity_for  # noqa: F401
 from coupons.services.stats import daily_figures, template_figures  # noqa: F401

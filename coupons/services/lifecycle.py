@@ -27,7 +27,9 @@ def templates_for_update(*templates: CouponTemplate) -> list[CouponTemplate]:
 
 
 def coupon_for_update(**lookup) -> Coupon | None:
-    return Coupon.objects.select_for_update().select_related("template").filter(**lookup).first()
+    """Lock one coupon row (only the coupon: its template is read, not locked, so uses of one template
+    do not queue behind each other; stock changes lock the template with `templates_for_update`)."""
+    return Coupon.objects.select_for_update(of=("self",)).select_related("template").filter(**lookup).first()
 
 
 def _new_token() -> str:

@@ -16,14 +16,19 @@ from loyalty.errors import DomainError
 from loyalty.money import quantize
 
 
-def find_coupon_by_code(merchant, code: str) -> Coupon:
-    """The merchant's coupon with this code. A typo fails the check symbol and is told apart from an unknown code."""
+def find_coupon_by_code(merchant, code: str, *, for_update: bool = False) -> Coupon:
+    """The merchant's coupon with this code. A typo fails the check symbol and is told apart from an unknown code.
+
+    The template's stores come along (every use checks them). `for_update` locks the coupon row (only it)
+    in the caller's transaction, in the same query.
+    """
     normalized = codes.normalize(code)
     if not codes.is_well_formed(normalized):
         raise DomainError(errors.COUPON_CODE_MISTYPED,
                           _("This code looks mistyped: check the characters and type it again."), field=FIELD)
-    coupon = (Coupon.objects.select_related("template", "member").filter(merchant_id=merchant.pk, code=normalized)
-              .first())
+    coupons = Coupon.objects.select_for_update(of=("self",)) if for_update else Coupon.objects.all()
+    coupon = (coupons.select_related("template", "member").prefetch_related("template__stores")
+              .filter(merchant_id=merchant.pk, code=normalized).order_by().first())
     if coupon is None:
         raise DomainError(errors.COUPON_NOT_FOUND, _("There is no coupon with this code."), field=FIELD,
                           status_code=404)
@@ -38,15 +43,23 @@ def redeem_coupon(coupon: Coupon, *, bill_amount: Decimal, store, terminal=None,
     Two cashiers scanning the same code at the same moment queue on the lock; the second sees "used".
     """
     locked = coupon_for_update(pk=coupon.pk)
+    redemption = redeem_locked_coupon(locked, bill_amount=bill_amount, store=store, terminal=terminal, staff=staff,
+                                      payment_reference=payment_reference, lines=lines)
+    coupon.state, coupon.used_at = locked.state, locked.used_at
+    return redemption
+
+
+def redeem_locked_coupon(locked: Coupon, *, bill_amount: Decimal, store, terminal=None, staff=None,
+                         payment_reference: str = "", lines: list[dict] | None = None) -> CouponRedemption:
+    """Use a coupon the caller has locked (`coupon_for_update`) in its own transaction: checkout's `pay`
+    locks it with the wallet and card, so it is not read again. Re-checked, marked used, the use recorded."""
     now = timezone.now()
     discount, _reason = coupon_discount(locked, bill_amount=bill_amount, lines=lines, store=store, at=now)
     states.move(locked, Coupon.State.USED, used_at=now)
-    redemption = CouponRedemption.objects.create(
+    return CouponRedemption.objects.create(
         merchant_id=locked.merchant_id, coupon=locked, template_id=locked.template_id, store=store,
         terminal=terminal, staff=staff, bill_amount=quantize(bill_amount), discount=discount,
         payment_reference=payment_reference[:64], redeemed_at=now)
-    coupon.state, coupon.used_at = locked.state, locked.used_at
-    return redemption
 
 
 @transaction.atomic

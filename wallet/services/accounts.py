@@ -31,9 +31,15 @@ def wallet_for(member: Member) -> Wallet:
 
 
 def wallet_for_update(member: Member) -> Wallet:
-    """Lock the member's wallet row for the rest of the transaction: the one lock every balance change takes."""
-    wallet_for(member)
-    return Wallet.objects.select_for_update().get(member=member)
+    """Lock the member's wallet row for the rest of the transaction: the one lock every balance change takes.
+
+    One query when the wallet exists (the usual case); a first use opens it, then locks it.
+    """
+    found = Wallet.objects.select_for_update().filter(member=member).order_by().first()
+    if found is None:
+        wallet_for(member)
+        found = Wallet.objects.select_for_update().get(member=member)
+    return found
 
 
 def record_entry(wallet: Wallet, pocket: str, delta: Decimal, reason: str, *, reference: str = "",
@@ -88,9 +94,15 @@ def _expire_due_lots(wallet: Wallet, now) -> None:
         lot.save(update_fields=["remaining", "expired"])
 
 
-def _draw(rows, field: str, amount: Decimal) -> list[list]:
-    """Take `amount` from `field` of rows in order; return [[pk, taken, returned]] for the refund to follow."""
+def _draw(rows, field: str, amount: Decimal, changed: dict) -> list[list]:
+    """Take `amount` from `field` of rows in order; return [[pk, taken, returned]] for the refund to follow.
+
+    Nothing to take reads nothing (`rows` may be a queryset). The rows taken from are noted in `changed`
+    (row -> fields) and saved once by the caller, so a recharge giving principal and bonus is one UPDATE.
+    """
     drawn = []
+    if amount <= 0:
+        return drawn
     for row in rows:
         if amount <= 0:
             break
@@ -98,47 +110,73 @@ def _draw(rows, field: str, amount: Decimal) -> list[list]:
         if take <= 0:
             continue
         setattr(row, field, getattr(row, field) - take)
-        row.save(update_fields=[field])
+        changed.setdefault(row, []).append(field)
         drawn.append([row.pk, str(take), "0.00"])
         amount -= take
     return drawn
 
 
+def _record_payment_entries(wallet: Wallet, plan: dict[str, Decimal], *, debit: WalletDebit, reference: str,
+                            store=None, staff=None, terminal=None) -> None:
+    """`record_entry` for every pocket a payment drew on, with one UPDATE of the wallet and one INSERT."""
+    pockets = [pocket for pocket in POCKETS if plan[pocket]]
+    entries = []
+    for pocket in pockets:
+        balance = quantize(getattr(wallet, pocket) - plan[pocket])
+        setattr(wallet, pocket, balance)
+        entries.append(WalletEntry(
+            merchant_id=wallet.merchant_id, wallet=wallet, pocket=pocket, delta=quantize(-plan[pocket]),
+            balance_after=balance, reason=WalletEntry.Reason.PAYMENT, reference=reference, debit=debit, store=store,
+            staff=staff, terminal=terminal))
+    if pockets:
+        wallet.save(update_fields=pockets)
+        WalletEntry.objects.bulk_create(entries)
+
+
 def debit_wallet(member: Member, amount, *, reference: str, use_cashback: bool = True, store=None, terminal=None,
-                 staff=None) -> WalletDebit:
+                 staff=None, locked: Wallet | None = None, draw_order: str | None = None) -> WalletDebit:
     """Pay `amount` from the member's wallet (cashback, then stored value in the merchant's draw order).
 
     Once per reference: checkout passes its payment number, so a retried payment never pays twice.
+    A caller that already holds the wallet's lock in its own transaction (checkout's `pay`) passes it as
+    `locked` (and the merchant's `draw_order`): nothing is read again, and a failure aborts the caller's
+    transaction (no savepoint); the unique (wallet, reference) constraint still says "once".
     """
     amount = parse_amount(amount)
     if not reference:
         raise DomainError(errors.DEBIT_REFERENCE_USED, _("A payment reference is required."), field="reference")
-    order = wallet_settings(member.merchant).draw_order
-    with transaction.atomic():
-        wallet = wallet_for_update(member)
-        if WalletDebit.objects.filter(wallet=wallet, reference=reference).exists():
+    order = draw_order or wallet_settings(member.merchant).draw_order
+    with transaction.atomic(savepoint=locked is None):
+        wallet = locked if locked is not None else wallet_for_update(member)
+        if locked is None and WalletDebit.objects.filter(wallet=wallet, reference=reference).exists():
             raise DomainError(errors.DEBIT_REFERENCE_USED, _("This payment has already been taken from the wallet."),
                               field="reference", status_code=409)
         now = timezone.now()
-        _expire_due_lots(wallet, now)
+        if wallet.cashback > 0:
+            # An empty cashback pocket has no expired cashback left to take back.
+            _expire_due_lots(wallet, now)
         plan = plan_wallet_draw(wallet, amount, order=order, use_cashback=use_cashback)
-        recharges = Recharge.objects.filter(wallet=wallet).order_by("pk")
+        recharges = []
+        if plan[Pocket.PRINCIPAL] > 0 or plan[Pocket.BONUS] > 0:
+            recharges = list(Recharge.objects.filter(wallet=wallet).filter(
+                Q(principal_left__gt=0) | Q(bonus_left__gt=0)).order_by("pk"))
         lots = (CashbackLot.objects.filter(wallet=wallet, expired=False, remaining__gt=0)
                 .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).order_by("expires_at", "pk"))
+        changed: dict = {}
         sources = {
-            Pocket.PRINCIPAL: _draw(recharges.filter(principal_left__gt=0), "principal_left", plan[Pocket.PRINCIPAL]),
-            Pocket.BONUS: _draw(recharges.filter(bonus_left__gt=0), "bonus_left", plan[Pocket.BONUS]),
-            Pocket.CASHBACK: _draw(lots, "remaining", plan[Pocket.CASHBACK]),
+            Pocket.PRINCIPAL: _draw(recharges, "principal_left", plan[Pocket.PRINCIPAL], changed),
+            Pocket.BONUS: _draw(recharges, "bonus_left", plan[Pocket.BONUS], changed),
+            Pocket.CASHBACK: _draw(lots, "remaining", plan[Pocket.CASHBACK], changed),
         }
+        for row, fields in changed.items():
+            row.save(update_fields=fields)
         debit = WalletDebit.objects.create(
             merchant_id=wallet.merchant_id, wallet=wallet, reference=reference, amount=amount,
             principal=plan[Pocket.PRINCIPAL], bonus=plan[Pocket.BONUS], cashback=plan[Pocket.CASHBACK],
             sources={str(k): v for k, v in sources.items()}, store=store, terminal=terminal,
         )
-        for pocket in POCKETS:
-            if plan[pocket]:
-                record_entry(wallet, pocket, -plan[pocket], WalletEntry.Reason.PAYMENT, reference=reference,
-                             debit=debit, store=store, staff=staff, terminal=terminal)
+        _record_payment_entries(wallet, plan, debit=debit, reference=reference, store=store, staff=staff,
+                                terminal=terminal)
         return debit
 
 

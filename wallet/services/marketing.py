@@ -34,10 +34,14 @@ def _live(queryset, at):
         Q(ends_at__isnull=True) | Q(ends_at__gt=at))
 
 
-def balance_tier_for(member: Member, bill_amount: Decimal, *, at=None) -> tuple[BalanceTier | None, str]:
-    """Which balance-tier discount (储值折上折) applies to this member's bill, and why (or why none)."""
+def balance_tier_for(member: Member, bill_amount: Decimal, *, at=None, settings=None,
+                     wallet: Wallet | None = None) -> tuple[BalanceTier | None, str]:
+    """Which balance-tier discount (储值折上折) applies to this member's bill, and why (or why none).
+
+    Checkout passes the wallet settings and the wallet it has already read (or locked).
+    """
     at = at or timezone.now()
-    settings = wallet_settings(member.merchant)
+    settings = settings or wallet_settings(member.merchant)
     if not settings.stored_value_enabled:
         return None, _("The merchant does not offer stored value.")
     tiers = list(_live(BalanceTier.objects.filter(merchant_id=member.merchant_id), at).order_by("min_balance"))
@@ -45,7 +49,8 @@ def balance_tier_for(member: Member, bill_amount: Decimal, *, at=None) -> tuple[
     tiers = special or tiers
     if not tiers:
         return None, _("The merchant has no balance-tier discount.")
-    wallet = Wallet.objects.filter(member=member).first()
+    if wallet is None:
+        wallet = Wallet.objects.filter(member=member).first()
     balance = wallet.stored_value if wallet else ZERO
     reached = [tier for tier in tiers if balance >= tier.min_balance]
     if not reached:
@@ -78,19 +83,24 @@ def _credit_lot(wallet: Wallet, amount: Decimal, *, source: str, reason: str, re
     return lot
 
 
-def cashback_rule_for(member: Member, store) -> CashbackRule | None:
-    """The most specific active rule for this store and the member's level (store and level, then one, then none)."""
+def cashback_rule_for(member: Member, store, *, level_id: int | None | object = ...) -> CashbackRule | None:
+    """The most specific active rule for this store and the member's level (store and level, then one, then none).
+
+    A caller that knows the member's level passes its `level_id` (None: no level).
+    """
     from cards.membership.models import MembershipCard
 
-    level_id = MembershipCard.objects.filter(member=member).values_list("level_id", flat=True).first()
+    if level_id is ...:
+        level_id = MembershipCard.objects.filter(member=member).values_list("level_id", flat=True).first()
     rules = CashbackRule.objects.filter(merchant_id=member.merchant_id, is_active=True).filter(
         Q(store__isnull=True) | Q(store=store)).filter(Q(level__isnull=True) | Q(level_id=level_id))
     return max(rules, key=lambda rule: (rule.store_id is not None, rule.level_id is not None, -rule.pk), default=None)
 
 
-def cashback_for_payment(member: Member, *, paid_amount: Decimal, store, reference: str) -> Decimal:
+def cashback_for_payment(member: Member, *, paid_amount: Decimal, store, reference: str,
+                         level_id: int | None | object = ...) -> Decimal:
     """Return a share of a payment to the cashback pocket (消费返现), once per payment reference."""
-    rule = cashback_rule_for(member, store)
+    rule = cashback_rule_for(member, store, level_id=level_id)
     if rule is None or paid_amount <= 0:
         return ZERO
     amount = quantize(paid_amount * rule.percent / 100)
