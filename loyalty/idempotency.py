@@ -85,25 +85,38 @@ def idempotent(view_method):
                 raise errors.DomainError(errors.IDEMPOTENCY_IN_FLIGHT,
                                          _("A request with this Idempotency-Key is still being processed."),
                                          field=HEADER, status_code=409)
+        # A success is recorded in the same transaction as the changes it reports: a worker that dies
+        # between the two leaves neither, so the retry that takes the record over cannot act twice.
+        completed = False
         try:
-            response = view_method(view, request, *args, **kwargs)
+            with transaction.atomic():
+                response = view_method(view, request, *args, **kwargs)
+                if response.status_code < 400:
+                    _complete(record, response)
+                    completed = True
         except Exception as exc:  # noqa: BLE001 - DRF's handler decides; unhandled errors re-raise below
             try:
                 response = view.handle_exception(exc)
             except Exception:
                 IdempotencyRecord.objects.filter(pk=record.pk).delete()
                 raise
+        if completed:
+            return response
         if response.status_code >= 500:
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             return response
-        body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
-        IdempotencyRecord.objects.filter(pk=record.pk).update(
-            state=IdempotencyRecord.State.COMPLETED, response_status=response.status_code,
-            response_body=body, completed_at=timezone.now(),
-        )
+        _complete(record, response)
         return response
 
     return wrapper
+
+
+def _complete(record: IdempotencyRecord, response) -> None:
+    body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        state=IdempotencyRecord.State.COMPLETED, response_status=response.status_code,
+        response_body=body, completed_at=timezone.now(),
+    )
 
 
 def purge_expired_records() -> int:

@@ -233,8 +233,9 @@ def test_product_coupon_works_on_the_listed_lines(tenant_a):
 
 # The whole API call: terminal, idempotency, locks, pricing, every ledger (22 of them in cards/membership's
 # spend_points and earn_for_payment), rewards, answer; the same on SQLite and Postgres. 2 of them are the
-# savepoint the test's transaction puts around the idempotency record, 1 the first-payment red packet lookup.
-PAY_QUERIES = 51
+# savepoint the test's transaction puts around the idempotency record, 2 the savepoint around the payment and
+# the record of its answer (one transaction in production), 1 the first-payment red packet lookup.
+PAY_QUERIES = 53
 
 
 def test_a_full_stack_payment_takes_a_pinned_number_of_queries(shop, django_assert_max_num_queries):

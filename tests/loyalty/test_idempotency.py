@@ -115,3 +115,45 @@ def test_concurrent_retries_make_one_member(tenant_a):
         thread.join()
     assert Member.objects.filter(phone="13711112222").count() == 1
     assert set(results) <= {201, 409} and 201 in results
+
+
+class WorkerKilled(BaseException):
+    """What a worker dying mid-request looks like from inside: nothing catches it."""
+
+
+def test_a_worker_killed_after_the_change_leaves_no_change_for_its_retry_to_repeat(tenant_a):
+    from rest_framework.response import Response
+    from rest_framework.test import APIRequestFactory, force_authenticate
+    from rest_framework.views import APIView
+
+    from loyalty.idempotency import idempotent
+    from merchants.services import join_member
+
+    worker_dies = [True]
+
+    class JoinThenMaybeDie(APIView):
+        @idempotent
+        def post(self, request):
+            member = join_member(tenant_a.merchant, request.data["phone"])
+            if worker_dies[0]:
+                raise WorkerKilled
+            return Response({"member": member.pk}, status=201)
+
+    def call():
+        request = APIRequestFactory().post("/join", {"phone": "13711114444"}, format="json",
+                                           HTTP_IDEMPOTENCY_KEY="k-die")
+        force_authenticate(request, token=tenant_a.terminal)
+        return JoinThenMaybeDie.as_view()(request)
+
+    with pytest.raises(WorkerKilled):
+        call()
+    # The member and the record of the answer go together: the dead worker left neither.
+    assert not Member.objects.filter(phone="13711114444").exists()
+    record = IdempotencyRecord.objects.get(key="k-die")
+    assert record.state == IdempotencyRecord.State.IN_FLIGHT
+    IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    worker_dies[0] = False
+    retry = call()
+    assert retry.status_code == 201
+    assert Member.objects.filter(phone="13711114444").count() == 1
+    assert call().data == retry.data
