@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from rest_framework.test import APIClient
 
+from loyalty.errors import DomainError
 from merchants import services
 from merchants.models import Member, Merchant, StaffMember, StaffRole, Store, Terminal
 
@@ -19,6 +21,32 @@ PASSWORD = "test-pass-2026"
 def requires_postgres():
     return pytest.mark.skipif(connection.vendor != "postgresql",
                               reason="needs Postgres row locks (SELECT ... FOR UPDATE); CI runs it on Postgres")
+
+
+def race(calls):
+    """Run the calls at the same moment in threads (each its own connection); return (results, error codes)."""
+    barrier = threading.Barrier(len(calls))
+    results, codes = [], []
+    lock = threading.Lock()
+
+    def run(call):
+        try:
+            barrier.wait()
+            value = call()
+            with lock:
+                results.append(value)
+        except DomainError as error:
+            with lock:
+                codes.append(error.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, codes
 
 
 @dataclass

@@ -8,9 +8,8 @@ from checkout import services
 from checkout.models import Payment
 from coupons.models import Coupon
 from tests.checkout.helpers import assert_ledgers_clean, coupon_for, fund_wallet, program_with_levels
-from tests.conftest import requires_postgres
+from tests.conftest import race, requires_postgres
 from tests.wallet.helpers import balances
-from tests.wallet.test_concurrency import _race
 
 pytestmark = [requires_postgres(), pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal
@@ -26,7 +25,7 @@ def test_two_payments_racing_for_the_last_of_a_balance(tenant_a):
     fund_wallet(tenant_a.member, "60.00")
     calls = [lambda n=n: services.pay(_bill(tenant_a, "40.00", use_wallet=True), external_amount=D("0.00"))
              for n in range(2)]
-    results, codes = _race(calls)
+    results, codes = race(calls)
     assert len(results) == 1 and codes == ["insufficient_balance"]
     assert balances(tenant_a.member)[0] == D("20.00")
     assert Payment.objects.count() == 1
@@ -37,7 +36,7 @@ def test_many_payments_never_overdraw_the_wallet(tenant_a):
     fund_wallet(tenant_a.member, "100.00")
     calls = [lambda n=n: services.pay(_bill(tenant_a, "7.00", use_wallet=True), external_amount=D("0.00"))
              for n in range(16)]
-    results, codes = _race(calls)
+    results, codes = race(calls)
     assert len(results) == 14 and codes == ["insufficient_balance"] * 2
     assert balances(tenant_a.member)[0] == D("2.00")
     assert_ledgers_clean(tenant_a.merchant)
@@ -47,7 +46,7 @@ def test_two_payments_racing_for_the_same_coupon(tenant_a):
     coupon = coupon_for(tenant_a.member, name="10 off", amount_off=D("10.00"), minimum_bill=None)
     calls = [lambda n=n: services.pay(_bill(tenant_a, "50.00", coupon_code=coupon.code), channel="cash")
              for n in range(2)]
-    results, codes = _race(calls)
+    results, codes = race(calls)
     assert len(results) == 1 and codes == ["coupon_used"]
     coupon.refresh_from_db()
     assert coupon.state == Coupon.State.USED and coupon.redemptions.count() == 1
@@ -61,10 +60,10 @@ def test_concurrent_partial_refunds_never_exceed_the_payment(tenant_a):
     payment = services.pay(_bill(tenant_a, "100.00", use_wallet=True), channel="cash",
                            external_amount=D("13.00"))
     calls = [lambda: services.refund_payment(payment, "30.00") for _n in range(4)]
-    results, codes = _race(calls)
+    results, codes = race(calls)
     assert len(results) == 3 and codes == ["refund_too_large"]
     calls = [lambda: services.refund_payment(payment, "0.01") for _n in range(3)]
-    _race(calls)
+    race(calls)
     payment.refresh_from_db()
     assert payment.refunded_amount == D("90.03")
     assert sum(t.refunded for t in payment.tenders.all()) == D("90.03")

@@ -4,54 +4,26 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 
 from coupons import services
 from coupons.models import Coupon, CouponIssuance, CouponRedemption
-from loyalty.errors import DomainError
-from tests.conftest import requires_postgres
+from tests.conftest import race, requires_postgres
 from tests.coupons.helpers import make_members, make_template
 
 pytestmark = [requires_postgres(), pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _race(calls):
-    """Run the calls at the same moment in threads; return (results, error codes)."""
-    barrier = threading.Barrier(len(calls))
-    results, codes = [], []
-    lock = threading.Lock()
-
-    def run(call):
-        try:
-            barrier.wait()
-            value = call()
-            with lock:
-                results.append(value)
-        except DomainError as error:
-            with lock:
-                codes.append(error.code)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, codes
-
-
 def test_concurrent_claims_never_exceed_the_stock(tenant_a):
     template = make_template(tenant_a.merchant, stock=5)
     members = make_members(tenant_a.merchant, 10)
-    results, codes = _race([lambda m=m: services.claim_coupon(template, m) for m in members])
+    results, codes = race([lambda m=m: services.claim_coupon(template, m) for m in members])
     assert len(results) == 5 and codes == ["coupon_out_of_stock"] * 5
     template.refresh_from_db()
     assert template.issued_count == 5 == Coupon.objects.filter(template=template).count()
@@ -59,7 +31,7 @@ def test_concurrent_claims_never_exceed_the_stock(tenant_a):
 
 def test_concurrent_claims_by_one_member_respect_the_limit(tenant_a):
     template = make_template(tenant_a.merchant, stock=None, per_member_limit=2)
-    results, codes = _race([lambda: services.claim_coupon(template, tenant_a.member) for _ in range(6)])
+    results, codes = race([lambda: services.claim_coupon(template, tenant_a.member) for _ in range(6)])
     assert len(results) == 2 and codes == ["coupon_claim_limit"] * 4
     assert Coupon.objects.filter(template=template, member=tenant_a.member).count() == 2
 
@@ -72,7 +44,7 @@ def test_two_cashiers_scanning_the_same_code_redeem_it_once(tenant_a):
         found = services.find_coupon_by_code(tenant_a.merchant, coupon.code)
         return services.redeem_coupon(found, bill_amount=Decimal("150.00"), store=store)
 
-    results, codes = _race([lambda s=s: redeem(s) for s in stores])
+    results, codes = race([lambda s=s: redeem(s) for s in stores])
     assert len(results) == 1 and codes == ["coupon_used"] * 5
     assert CouponRedemption.objects.filter(coupon=coupon).count() == 1
 
@@ -82,7 +54,7 @@ def test_fission_friends_racing_unlock_once_at_n(tenant_a):
     template = make_template(tenant_a.merchant, fission_friends=3, friend_template=friend_template)
     sharer = services.claim_coupon(template, tenant_a.member)
     friends = make_members(tenant_a.merchant, 5)
-    results, codes = _race([lambda f=f: services.claim_through_share(sharer.share_token, f) for f in friends])
+    results, codes = race([lambda f=f: services.claim_through_share(sharer.share_token, f) for f in friends])
     assert len(results) == 5 and not codes
     sharer.refresh_from_db()
     assert sharer.state == Coupon.State.AVAILABLE
