@@ -113,6 +113,7 @@ class Loaded:
     card: object
     program: object
     coupon: object
+    levels: list | None = None  # the programme's levels by rank, when read with a locked card's level
 
 
 def random_budget_left(settings: CheckoutSettings, day: datetime.date, *, for_update: bool = False) -> Decimal:
@@ -145,14 +146,17 @@ def load(bill: Bill, *, wallet=None, card=None, coupon=None, for_update: bool = 
     settings = checkout_settings(merchant)
     wallet_config = wallet_settings(merchant)
     member = bill.member
-    program = None
+    program = levels = None
     if member is not None:
         member.merchant = merchant
         if card is None:
             card = MembershipCard.objects.select_related("level__program").filter(member=member).first()
         elif card.level_id is not None:
-            # The card was locked without its level: read the level with its programme in one query.
-            card.level = Level.objects.select_related("program").get(pk=card.level_id)
+            # The card was locked without its level: read its programme's levels (the payment earns and may
+            # upgrade with them) with the programme in one query.
+            levels = list(Level.objects.select_related("program").filter(program__levels=card.level_id)
+                          .order_by("rank"))
+            card.level = next(level for level in levels if level.pk == card.level_id)
         if card is not None and card.level_id is not None:
             program = card.level.program
         if wallet is None:
@@ -180,4 +184,4 @@ def load(bill: Bill, *, wallet=None, card=None, coupon=None, for_update: bool = 
         lines=bill.lines, random_settings=settings, random_stacks=settings.random_reduction_stacks,
         random_budget_left=random_budget_left(settings, timezone.localdate(bill.at), for_update=for_update),
     )
-    return Loaded(pricing, settings, wallet_config, wallet, card, program, coupon)
+    return Loaded(pricing, settings, wallet_config, wallet, card, program, coupon, levels)

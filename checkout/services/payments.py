@@ -178,7 +178,7 @@ def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, De
                    TenderKind.PRINCIPAL: debit.principal}
     if priced.points_used:
         spend_points(bill.member, priced.points_used, reason=PointsReason.POINTS_DEDUCTION,
-                     reference=payment.number, **who)
+                     reference=payment.number, locked=loaded.card, **who)
     remaining = bill.amount
     for line in priced.adjustments:
         if line.kind == AdjustmentKind.COUPON:
@@ -225,7 +225,7 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
             if pending:
                 payment.gateway_payment = _start_gateway_payment(payment, taken[TenderKind.EXTERNAL])
             else:
-                _earn(payment, level_id=level_id, first_payment_unrecorded=True)
+                _earn(payment, level_id=level_id, first_payment_unrecorded=True, loaded=loaded)
             payment.save(force_insert=True)
             _record_lines(payment, priced, taken)
             if not pending:
@@ -248,9 +248,11 @@ def _start_gateway_payment(payment: Payment, amount: Decimal):
                                   subject=payment.store.name)
 
 
-def _earn(payment: Payment, *, level_id=..., first_payment_unrecorded: bool = False) -> None:
+def _earn(payment: Payment, *, level_id=..., first_payment_unrecorded: bool = False, loaded: Loaded | None = None
+          ) -> None:
     """Earn points, experience and cashback on what was paid, and the first-payment red packets; marks the
-    payment paid (the caller saves it). `level_id` is the member's level when the caller has the card locked."""
+    payment paid (the caller saves it). `level_id` is the member's level and `loaded` what `pay` read when
+    the caller has the card locked: the card is then neither locked nor read again."""
     from cards.membership.services import earn_for_payment
     from wallet.models import RedPacketCampaign
     from wallet.services import cashback_for_payment, give_red_packets
@@ -261,6 +263,8 @@ def _earn(payment: Payment, *, level_id=..., first_payment_unrecorded: bool = Fa
     if member is None:
         return
     who = {"store": payment.store, "terminal": payment.terminal}
+    if loaded is not None and loaded.card is not None:
+        who.update(locked=loaded.card, program=loaded.program, levels=loaded.levels)
     earned = earn_for_payment(member, paid_amount=payment.earn_basis, reference=payment.number, **who)
     payment.points_earned, payment.experience_earned = earned.points, earned.experience
     payment.cashback_earned = cashback_for_payment(member, paid_amount=payment.earn_basis, store=payment.store,

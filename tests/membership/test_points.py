@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cards.membership import services
@@ -204,3 +205,50 @@ def test_audit_finds_a_balance_changed_behind_the_ledger(tenant_a):
     MembershipCard.objects.filter(member=tenant_a.member).update(points=11)
     report = services.audit_points(tenant_a.merchant.pk)
     assert not report.clean and "points" in report.problems[0]
+
+
+def test_a_spend_on_a_locked_card_expires_old_points_first_and_writes_every_entry_in_one_insert(
+        tenant_a, freezer, django_assert_num_queries):
+    make_program(tenant_a.merchant, points_expiry="months", points_expiry_period=1)
+    member = tenant_a.member
+    freezer.move_to(_at(2026, 1, 10))
+    services.grant_points(member, 100, reason="gift")
+    freezer.move_to(_at(2026, 2, 10))
+    services.grant_points(member, 50, reason="gift")
+    services.grant_points(member, 1, reason="gift")  # same month: same bucket
+    freezer.move_to(_at(2026, 3, 5))
+    services.grant_points(member, 200, reason="gift")
+    with transaction.atomic():
+        [card] = services.cards_for_update(member)
+        # Buckets read once; January's expired, February's and March's drawn; the card; one INSERT.
+        with django_assert_num_queries(6):
+            services.spend_points(member, 60, reason="coupon_exchange", locked=card)
+    with pytest.raises(DomainError), transaction.atomic():
+        [card] = services.cards_for_update(member)
+        services.spend_points(member, 500, reason="coupon_exchange", locked=card)
+    assert card.points == 191  # a refusal leaves the caller's card alone (its transaction is rolled back)
+    assert [(e.reason, e.delta, e.balance_after) for e in PointsEntry.objects.filter(delta__lt=0).order_by("pk")] \
+        == [("expired", -100, 251), ("coupon_exchange", -60, 191)]
+    assert [b.remaining for b in PointsBucket.objects.order_by("expires_on")] == [0, 0, 191]
+    assert_audit_clean(tenant_a.merchant)
+
+
+def test_earning_on_a_locked_card_upgrades_at_once_and_a_used_reference_fails_the_transaction(
+        tenant_a, django_assert_num_queries):
+    program = make_program(tenant_a.merchant)
+    member = tenant_a.member
+    levels = services.levels_of(program)
+    with transaction.atomic():
+        [card] = services.cards_for_update(member)
+        # The earning, the bucket read and filled, two ledger INSERTs and one UPDATE of the card.
+        with django_assert_num_queries(6):
+            earned = services.earn_for_payment(member, paid_amount=D("120.00"), reference="PAY-L", locked=card,
+                                               program=program, levels=levels)
+    card = services.card_for(member)
+    assert earned == services.Earned(points=120, experience=120)
+    assert (card.points, card.experience, card.level.name) == (120, 120, "Gold")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        [card] = services.cards_for_update(member)
+        services.earn_for_payment(member, paid_amount=D("120.00"), reference="PAY-L", locked=card, program=program)
+    assert services.card_for(member).points == 120
+    assert_audit_clean(tenant_a.merchant)

@@ -19,6 +19,7 @@ from cards.membership import errors
 from cards.membership.models import (
     ExperienceEntry,
     ExperienceReason,
+    Level,
     MembershipCard,
     MembershipProgram,
     PaymentEarning,
@@ -28,6 +29,7 @@ from cards.membership.models import (
     RefundTakeBack,
 )
 from cards.membership.services.levels import (
+    LEVEL_FIELDS,
     level_for,
     levels_of,
     points_expiry_date,
@@ -119,17 +121,22 @@ def _record(card: MembershipCard, delta: int, reason: str, *, bucket: PointsBuck
         created_at=now or timezone.now())
 
 
-def _credit(card: MembershipCard, program: MembershipProgram | None, points: int, reason: str, *,
-            now: datetime.datetime, **who) -> PointsEntry:
-    """Add points to the bucket of their expiry day (one bucket per expiry day)."""
+def _fill_bucket(card: MembershipCard, program: MembershipProgram | None, points: int, *,
+                 now: datetime.datetime) -> PointsBucket:
+    """Put points in the bucket of their expiry day (one bucket per expiry day), opening it if need be."""
     expires_on = points_expiry_date(program, timezone.localdate(now))
     bucket = PointsBucket.objects.filter(card=card, expires_on=expires_on).first()
     if bucket is None:
-        bucket = PointsBucket.objects.create(merchant_id=card.merchant_id, card=card, expires_on=expires_on,
-                                             earned=points, remaining=points, created_at=now)
-    else:
-        PointsBucket.objects.filter(pk=bucket.pk).update(earned=F("earned") + points,
-                                                         remaining=F("remaining") + points)
+        return PointsBucket.objects.create(merchant_id=card.merchant_id, card=card, expires_on=expires_on,
+                                           earned=points, remaining=points, created_at=now)
+    PointsBucket.objects.filter(pk=bucket.pk).update(earned=F("earned") + points, remaining=F("remaining") + points)
+    return bucket
+
+
+def _credit(card: MembershipCard, program: MembershipProgram | None, points: int, reason: str, *,
+            now: datetime.datetime, **who) -> PointsEntry:
+    """Add points to the bucket of their expiry day and write the entry."""
+    bucket = _fill_bucket(card, program, points, now=now)
     return _record(card, points, reason, bucket=bucket, now=now, **who)
 
 
@@ -179,21 +186,64 @@ def grant_points(member: Member, points: int, *, reason: str, reference: str = "
                        note=note, staff=staff, terminal=terminal, store=store)
 
 
+def _spend(card: MembershipCard, points: int, reason: str, *, now: datetime.datetime, reference: str = "",
+           note: str = "", **who) -> PointsEntry:
+    """Expire a locked card's buckets past their day, then take `points` first-expiring first.
+
+    One read of the buckets, one UPDATE per bucket touched, one of the card and one INSERT of every entry
+    (the expiries, then the spend). Everything is worked out before anything is written: a refusal changes
+    nothing, not even the caller's card.
+    """
+    today = timezone.localdate(now)
+    buckets = list(PointsBucket.objects.filter(card=card, remaining__gt=0)
+                   .order_by(F("expires_on").asc(nulls_last=True), "pk"))
+    due = [bucket for bucket in buckets if bucket.expires_on is not None and bucket.expires_on < today]
+    available = card.points - sum(bucket.remaining for bucket in due)
+    if available < points:
+        raise DomainError(errors.POINTS_INSUFFICIENT,
+                          _("Not enough points: %(points)d needed, %(available)d available.") % {
+                              "points": points, "available": available}, field="points", status_code=409)
+    drawn, left = [], points
+    for bucket in buckets[len(due):]:
+        if left <= 0:
+            break
+        take = min(bucket.remaining, left)
+        drawn.append((bucket, take))
+        left -= take
+    if left:
+        raise DomainError(errors.POINTS_INSUFFICIENT, _("Not enough points."), field="points", status_code=409)
+    entries = []
+    balance = card.points
+    for bucket in due:
+        PointsBucket.objects.filter(pk=bucket.pk).update(remaining=0, expired=F("expired") + bucket.remaining)
+        balance -= bucket.remaining
+        entries.append(PointsEntry(merchant_id=card.merchant_id, card=card, delta=-bucket.remaining,
+                                   balance_after=balance, reason=PointsReason.EXPIRED, note=str(bucket.expires_on),
+                                   reference=f"bucket:{bucket.pk}", bucket=bucket, created_at=now))
+    for bucket, take in drawn:
+        PointsBucket.objects.filter(pk=bucket.pk).update(remaining=F("remaining") - take)
+    balance -= points
+    spent = PointsEntry(merchant_id=card.merchant_id, card=card, delta=-points, balance_after=balance,
+                        reason=reason, note=note[:200], reference=reference[:64], created_at=now, **who)
+    card.points = balance
+    card.save(update_fields=["points"])
+    PointsEntry.objects.bulk_create([*entries, spent])
+    return spent
+
+
 def spend_points(member: Member, points: int, *, reason: str, reference: str = "", staff=None, terminal=None,
-                 store=None, note: str = "") -> PointsEntry:
-    """Use a member's points (a bill, a coupon): first earned, first spent; refused if short."""
+                 store=None, note: str = "", locked: MembershipCard | None = None) -> PointsEntry:
+    """Use a member's points (a bill, a coupon): first earned, first spent; refused if short.
+
+    A caller that already holds the card's lock in its own transaction (checkout's `pay`) passes it as
+    `locked`: it is not locked or read again, and a refusal aborts the caller's transaction (no savepoint).
+    """
     points = _whole(points, code=errors.POINTS_INVALID, field="points")
     now = timezone.now()
-    with transaction.atomic():
-        card = _card_for_update(member)
-        expire_due_buckets(card, now)
-        if card.points < points:
-            raise DomainError(errors.POINTS_INSUFFICIENT,
-                              _("Not enough points: %(points)d needed, %(available)d available.") % {
-                                  "points": points, "available": card.points}, field="points", status_code=409)
-        _draw(card, points, timezone.localdate(now))
-        return _record(card, -points, reason, reference=reference, note=note, staff=staff, terminal=terminal,
-                       store=store, now=now)
+    with transaction.atomic(savepoint=locked is None):
+        card = locked if locked is not None else _card_for_update(member)
+        return _spend(card, points, reason, now=now, reference=reference, note=note, staff=staff,
+                      terminal=terminal, store=store)
 
 
 def _add_experience(card: MembershipCard, experience: int, spend: Decimal, reason: str, *,
@@ -234,36 +284,68 @@ def adjust_points(member: Member, delta: int, *, reason_text: str, staff) -> Poi
                   note=reason_text)
 
 
-def earn_for_payment(member: Member, *, paid_amount, reference: str, store=None, terminal=None) -> Earned:
+def _earn(card: MembershipCard, program: MembershipProgram | None, levels: list[Level], paid: Decimal, *,
+          reference: str, now: datetime.datetime, **who) -> Earned:
+    """Record what a payment earns on a locked card: the earning (its unique constraint says "once"), the
+    bucket, one UPDATE of the card (points, experience, spend and any new level) and one INSERT per ledger."""
+    level = next((level for level in levels if level.pk == card.level_id), None)
+    if level is not None:
+        card.level = level  # the one already loaded: no query for it
+    points = points_for_payment(program, level, paid)
+    experience = experience_for_payment(program, paid)
+    PaymentEarning.objects.create(merchant_id=card.merchant_id, card=card, reference=reference,
+                                  paid_amount=paid, points=points, experience=experience, created_at=now)
+    who = {"reference": reference[:64], "created_at": now, **who}
+    changed = []
+    if points:
+        bucket = _fill_bucket(card, program, points, now=now)
+        card.points += points
+        changed.append("points")
+        PointsEntry.objects.create(merchant_id=card.merchant_id, card=card, delta=points, balance_after=card.points,
+                                   reason=PointsReason.PAYMENT, bucket=bucket, **who)
+    if experience or paid:
+        card.experience += experience
+        card.total_spend += paid
+        changed += ["experience", "total_spend"]
+        # Written before the level is weighed: a re-evaluating programme counts it.
+        ExperienceEntry.objects.create(merchant_id=card.merchant_id, card=card, delta=experience,
+                                       balance_after=card.experience, spend=paid, reason=ExperienceReason.PAYMENT,
+                                       **who)
+    if upgrade_if_reached(card, program, now, levels=levels, save=False):
+        changed += LEVEL_FIELDS
+    if changed:
+        card.save(update_fields=changed)
+    return Earned(points, experience)
+
+
+def earn_for_payment(member: Member, *, paid_amount, reference: str, store=None, terminal=None,
+                     locked: MembershipCard | None = None, program: MembershipProgram | None = ...,
+                     levels: list[Level] | None = None) -> Earned:
     """What a payment earns (points × the level multiplier, experience, spend), once per payment reference.
 
     The level goes up at once when the payment crosses a threshold.
+    A caller that already holds the card's lock in its own transaction (checkout's `pay`) passes it as
+    `locked`, with the `program` (None when the merchant runs none) and `levels` it loaded: nothing is
+    read again and there is no savepoint. The reference must then be new: the unique (card, reference)
+    constraint still says "once", by failing the caller's transaction instead of answering the first result.
     """
     if not reference:
         raise DomainError(errors.REFERENCE_REQUIRED, _("A payment reference is required."), field="reference")
     paid = parse_amount(paid_amount, field="paid_amount", allow_zero=True)
     now = timezone.now()
-    with transaction.atomic():
-        card = _card_for_update(member)
-        done = PaymentEarning.objects.filter(card=card, reference=reference).first()
-        if done is not None:
-            return Earned(done.points, done.experience)
-        program = program_for(member.merchant_id)
-        levels = levels_of(program)
-        level = next((level for level in levels if level.pk == card.level_id), None)
-        if level is not None:
-            card.level = level  # the one already loaded: no query for it
-        points = points_for_payment(program, level, paid)
-        experience = experience_for_payment(program, paid)
-        PaymentEarning.objects.create(merchant_id=card.merchant_id, card=card, reference=reference,
-                                      paid_amount=paid, points=points, experience=experience, created_at=now)
-        who = {"reference": reference, "store": store, "terminal": terminal}
-        if points:
-            _credit(card, program, points, PointsReason.PAYMENT, now=now, **who)
-        if experience or paid:
-            _add_experience(card, experience, paid, ExperienceReason.PAYMENT, now=now, **who)
-        upgrade_if_reached(card, program, now, levels=levels)
-        return Earned(points, experience)
+    with transaction.atomic(savepoint=locked is None):
+        if locked is not None:
+            card = locked
+        else:
+            card = _card_for_update(member)
+            done = PaymentEarning.objects.filter(card=card, reference=reference).first()
+            if done is not None:
+                return Earned(done.points, done.experience)
+        if program is ...:
+            program = program_for(member.merchant_id)
+        if levels is None:
+            levels = levels_of(program)
+        return _earn(card, program, levels, paid, reference=reference, now=now, store=store, terminal=terminal)
 
 
 def take_back_for_refund(member: Member, *, points: int, experience: int, spend, reference: str, store=None,

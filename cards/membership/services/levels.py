@@ -12,6 +12,8 @@ from django.utils import timezone
 from cards.membership.models import ExperienceEntry, Level, MembershipCard, MembershipProgram
 from merchants.models import Member
 
+LEVEL_FIELDS = ("level", "level_since", "drop_warned_at")
+
 
 def program_for(merchant) -> MembershipProgram | None:
     """The merchant's membership programme, or None when it runs none."""
@@ -62,8 +64,12 @@ def qualifying_amount(card: MembershipCard, program: MembershipProgram, now: dat
 
 
 def upgrade_if_reached(card: MembershipCard, program: MembershipProgram | None,
-                       now: datetime.datetime | None = None, *, levels: list[Level] | None = None) -> bool:
-    """Move a locked card up at once when it crossed a threshold; never down (that is the review's job)."""
+                       now: datetime.datetime | None = None, *, levels: list[Level] | None = None,
+                       save: bool = True) -> bool:
+    """Move a locked card up at once when it crossed a threshold; never down (that is the review's job).
+
+    `save=False` only sets the fields (level, level_since, drop_warned_at): the caller saves the card once.
+    """
     if program is None:
         return False
     now = now or timezone.now()
@@ -73,7 +79,8 @@ def upgrade_if_reached(card: MembershipCard, program: MembershipProgram | None,
     if target is None or (current is not None and target.rank <= current.rank):
         return False
     card.level, card.level_since, card.drop_warned_at = target, now, None
-    card.save(update_fields=["level", "level_since", "drop_warned_at"])
+    if save:
+        card.save(update_fields=LEVEL_FIELDS)
     return True
 
 
