@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Merchant(models.Model):
@@ -142,7 +143,7 @@ class MemberField(models.Model):
 
     class Kind(models.TextChoices):
         TEXT = "text", _("text")
-        NUMBER = "number", _("number")
+        NUMBER = "number", pgettext_lazy("kind of member attribute", "number")
         DATE = "date", _("date")
         CHOICE = "choice", _("single choice")
         MULTIPLE_CHOICE = "multiple_choice", _("multiple choice")
