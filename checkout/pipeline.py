@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from checkout.models import AdjustmentKind
 from loyalty.errors import DomainError
-from loyalty.money import CENT, ZERO, quantize
+from loyalty.money import CENT, ZERO, format_percent, quantize
 
 STEP_ORDER = (AdjustmentKind.LEVEL, AdjustmentKind.BALANCE_TIER, AdjustmentKind.POINTS, AdjustmentKind.COUPON,
               AdjustmentKind.RANDOM)
@@ -46,7 +46,7 @@ def level_step(remaining: Decimal, level) -> Adjustment | None:
         return None
     amount = remaining - quantize(remaining * level.discount_percent / 100)
     return _capped(AdjustmentKind.LEVEL, amount, remaining, _("%(level)s: pay %(percent)s%%") % {
-        "level": level.name, "percent": level.discount_percent.normalize()})
+        "level": level.name, "percent": format_percent(level.discount_percent)})
 
 
 def balance_tier_step(remaining: Decimal, tier, reason: str = "") -> Adjustment | None:
@@ -55,7 +55,7 @@ def balance_tier_step(remaining: Decimal, tier, reason: str = "") -> Adjustment 
         return None
     amount = remaining - quantize(remaining * tier.discount_percent / 100)
     return _capped(AdjustmentKind.BALANCE_TIER, amount, remaining, _("Stored value ≥ %(balance)s: pay %(percent)s%%")
-                   % {"balance": tier.min_balance, "percent": tier.discount_percent.normalize()})
+                   % {"balance": tier.min_balance, "percent": format_percent(tier.discount_percent)})
 
 
 def points_step(remaining: Decimal, program, *, available: int, requested) -> Adjustment | None:

@@ -20,6 +20,11 @@ def quantize(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def format_percent(value) -> str:
+    """A percentage as people write it: 90, 95.5 (never 9E+1, which Decimal.normalize gives for 90.00)."""
+    return format(Decimal(value).normalize(), "f")
+
+
 def parse_amount(value, *, field: str = "amount", maximum: Decimal = MAX_AMOUNT, allow_zero: bool = False) -> Decimal:
     """Parse an amount a person or terminal typed; refuse rather than round anything they meant."""
     if isinstance(value, float):

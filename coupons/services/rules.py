@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from coupons import errors
 from coupons.models import Coupon, CouponTemplate
 from loyalty.errors import DomainError
-from loyalty.money import ZERO, quantize
+from loyalty.money import ZERO, format_percent, quantize
 
 FIELD = "coupon_code"
 
@@ -124,7 +124,7 @@ def coupon_discount(coupon: Coupon, *, bill_amount: Decimal, lines: list[dict] |
         if template.discount_cap is not None:
             amount = min(amount, template.discount_cap)
         return amount, _("%(name)s: pay %(percent)s%%") % {"name": template.name,
-                                                            "percent": template.discount_percent.normalize()}
+                                                            "percent": format_percent(template.discount_percent)}
     price = ZERO
     for line in lines or []:
         if template.exchange_product and str(line.get("product", "")) == template.exchange_product:

@@ -66,6 +66,15 @@ def test_balance_tier_takes_its_percentage_of_what_is_left():
     assert balance_tier_step(D("190.00"), tier).amount == D("22.80")
 
 
+def test_a_round_percentage_reads_as_people_write_it():
+    from django.utils import translation
+
+    tier = BalanceTier(min_balance=D("500.00"), discount_percent=D("90.00"))
+    with translation.override("en"):
+        assert "pay 90%" in balance_tier_step(D("100.00"), tier).description
+        assert "pay 90%" in level_step(D("100.00"), gold("90.00")).description
+
+
 def test_points_take_whole_units_only():
     # 250 points asked as "max" with 100 points = 1.00: 2 units, 200 points, 2.00 off.
     step = points_step(D("50.00"), program(), available=250, requested="max")

@@ -38,3 +38,10 @@ def test_quantize_rounds_half_up():
     assert quantize(Decimal("0.005")) == Decimal("0.01")
     assert quantize(Decimal("2.675")) == Decimal("2.68")
     assert quantize(Decimal("-0.005")) == Decimal("-0.01")
+
+
+@pytest.mark.parametrize(("value", "shown"), [("90.00", "90"), ("95.50", "95.5"), ("100", "100"), ("8.75", "8.75")])
+def test_percentages_are_shown_as_people_write_them(value, shown):
+    from loyalty.money import format_percent
+
+    assert format_percent(Decimal(value)) == shown
