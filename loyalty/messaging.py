@@ -10,6 +10,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -26,10 +27,12 @@ class SmsDeliveryError(Exception):
     """The gateway refused or could not be reached; the task retries."""
 
 
-class SmsBackend:
+class SmsBackend(ABC):
+    """What an SMS provider implements; SMS_BACKEND names the one in use."""
+
+    @abstractmethod
     def send(self, recipient: str, body: str) -> str:
         """Deliver one SMS; return the provider's reference."""
-        raise NotImplementedError
 
 
 class ConsoleSmsBackend(SmsBackend):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -64,18 +65,18 @@ class CallbackResult:
     amount: Decimal
 
 
-class PaymentGateway:
+class PaymentGateway(ABC):
     """What a real gateway (WeChat Pay, Alipay, a bank) implements to plug in behind this interface."""
 
     name = ""
 
+    @abstractmethod
     def checkout_url(self, payment: GatewayPayment) -> str:
         """Where to send the payer's browser to pay."""
-        raise NotImplementedError
 
+    @abstractmethod
     def parse_callback(self, params: dict[str, str]) -> CallbackResult:
         """Check the callback's signature and read it; raise DomainError if it is not genuine."""
-        raise NotImplementedError
 
     def callback_reply(self) -> str:
         """The body the gateway expects back once a callback has been taken in."""

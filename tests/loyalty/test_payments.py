@@ -130,8 +130,20 @@ def test_the_sandbox_page_of_an_unknown_payment_is_not_found(client, db):
     assert client.get(reverse("payments:sandbox", args=["NOPE"])).status_code == 404
 
 
+class ElsewhereGateway(payments.PaymentGateway):
+    """A gateway whose payers pay on its own site, as a real one does."""
+
+    name = "elsewhere"
+
+    def checkout_url(self, payment):
+        return f"https://pay.invalid/{payment.out_trade_no}"
+
+    def parse_callback(self, params):
+        raise DomainError("payment_callback_invalid", "not used here")
+
+
 def test_the_sandbox_page_is_gone_when_a_real_gateway_is_configured(client, payment, settings):
-    settings.PAYMENT_GATEWAY = "loyalty.payments.PaymentGateway"
+    settings.PAYMENT_GATEWAY = "tests.loyalty.test_payments.ElsewhereGateway"
     assert client.get(reverse("payments:sandbox", args=[payment.out_trade_no])).status_code == 404
     assert client.post(reverse("payments:sandbox", args=[payment.out_trade_no]), {"outcome": "pay"}).status_code == 404
 
