@@ -9,15 +9,26 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
 
+from loyalty.config_cache import cached
 from merchants import errors
 from merchants.models import Terminal
-from merchants.services.staff import hash_terminal_key, split_terminal_key
+from merchants.services.staff import hash_terminal_key, split_terminal_key, terminal_cache_key
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Found by prefix, the terminal is a cached row (merchants.receivers forgets it when it, its store or its
+# merchant changes): a revoked key stops working on the next call.
+MISSING = "missing"
+
+
+def terminal_by_prefix(prefix: str) -> Terminal | None:
+    found = cached(terminal_cache_key(prefix), lambda: (
+        Terminal.objects.select_related("store", "merchant").filter(key_prefix=prefix).first() or MISSING))
+    return found if isinstance(found, Terminal) else None
 
 
 class TerminalPrincipal:
@@ -55,9 +66,7 @@ class TerminalKeyAuthentication(authentication.BaseAuthentication):
             if not key:
                 return None
         prefix = split_terminal_key(key)
-        terminal = None
-        if prefix is not None:
-            terminal = (Terminal.objects.select_related("store", "merchant").filter(key_prefix=prefix).first())
+        terminal = terminal_by_prefix(prefix) if prefix is not None else None
         if terminal is None or not hmac.compare_digest(terminal.key_hash, hash_terminal_key(key)):
             raise TerminalAuthenticationFailed(errors.TERMINAL_KEY_INVALID, _("Invalid terminal key."))
         if terminal.revoked_at is not None or not terminal.merchant.is_active:
@@ -65,6 +74,7 @@ class TerminalKeyAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         if terminal.last_used_at is None or now - terminal.last_used_at > LAST_USED_RESOLUTION:
             Terminal.objects.filter(pk=terminal.pk).update(last_used_at=now)
+            cache.delete(terminal_cache_key(prefix))  # not a set: that could put back a terminal revoked meanwhile
         return TerminalPrincipal(terminal), terminal
 
     def authenticate_header(self, request):

@@ -1,7 +1,10 @@
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
+from loyalty.config_cache import forget_on_change
+from merchants.models import Merchant, Store, Terminal
 from merchants.roles import sync_role_groups
+from merchants.services.staff import terminal_cache_key
 
 
 @receiver(post_migrate, dispatch_uid="merchants.sync_role_groups")
@@ -9,3 +12,15 @@ def keep_role_groups_in_step(sender, **kwargs):
     # Runs after every app's migrations, so permissions of apps migrated later are included too.
     if kwargs.get("using", "default") == "default":
         sync_role_groups()
+
+
+def _terminal_keys(**scope):
+    return [terminal_cache_key(prefix) for prefix in Terminal.objects.filter(**scope).values_list("key_prefix",
+                                                                                                  flat=True)]
+
+
+# The API authenticates with a cached terminal, its store and its merchant: a change to any of them
+# (revoked, store closed, merchant switched off) forgets it.
+forget_on_change(Terminal, lambda terminal: [terminal_cache_key(terminal.key_prefix)])
+forget_on_change(Store, lambda store: _terminal_keys(store_id=store.pk))
+forget_on_change(Merchant, lambda merchant: _terminal_keys(merchant_id=merchant.pk))

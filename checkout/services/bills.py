@@ -113,7 +113,8 @@ class Loaded:
     card: object
     program: object
     coupon: object
-    levels: list | None = None  # the programme's levels by rank, when read with a locked card's level
+    levels: list  # the programme's levels by rank
+    config: object  # the merchant's MerchantConfig
 
 
 def random_budget_left(settings: CheckoutSettings, day: datetime.date, *, for_update: bool = False) -> Decimal:
@@ -135,34 +136,31 @@ def take_random_budget(merchant_id: int, day: datetime.date, amount: Decimal) ->
 
 
 def load(bill: Bill, *, wallet=None, card=None, coupon=None, for_update: bool = False) -> Loaded:
-    """Read what the pipeline needs. A payment passes the wallet, card and coupon it has locked."""
-    from cards.membership.models import Level, MembershipCard, MembershipProgram
+    """Read what the pipeline needs. A payment passes the wallet, card and coupon it has locked.
+
+    The merchant's settings, levels and tiers come from `merchant_config` (cached); only the member's own rows
+    and the coupon are read here.
+    """
+    from cards.membership.models import MembershipCard
+    from checkout.services.config import merchant_config
     from coupons.services import find_coupon_by_code
     from coupons.services.rules import check_usable
     from wallet.models import Wallet
-    from wallet.services import balance_tier_for, wallet_settings
+    from wallet.services import balance_tier_for
 
     merchant = bill.store.merchant
-    settings = checkout_settings(merchant)
-    wallet_config = wallet_settings(merchant)
     member = bill.member
-    program = levels = None
     if member is not None:
         member.merchant = merchant
         if card is None:
-            card = MembershipCard.objects.select_related("level__program").filter(member=member).first()
-        elif card.level_id is not None:
-            # The card was locked without its level: read its programme's levels (the payment earns and may
-            # upgrade with them) with the programme in one query.
-            levels = list(Level.objects.select_related("program").filter(program__levels=card.level_id)
-                          .order_by("rank"))
-            card.level = next(level for level in levels if level.pk == card.level_id)
-        if card is not None and card.level_id is not None:
-            program = card.level.program
+            card = MembershipCard.objects.filter(member=member).first()
         if wallet is None:
             wallet = Wallet.objects.filter(member=member).first()
-    if program is None:
-        program = MembershipProgram.objects.filter(merchant_id=merchant.pk).first()
+    config = merchant_config(merchant.pk, level_id=card.level_id if card is not None else None)
+    settings, wallet_config = config.checkout, config.wallet
+    level = config.level(card.level_id) if card is not None and card.level_id is not None else None
+    if level is not None:
+        card.level = level
     if coupon is None and bill.coupon_code:
         coupon = find_coupon_by_code(merchant, bill.coupon_code)
     if coupon is not None:
@@ -172,16 +170,17 @@ def load(bill: Bill, *, wallet=None, card=None, coupon=None, for_update: bool = 
         check_usable(coupon, store=bill.store, at=bill.at)
     tier, tier_reason = (None, "")
     if member is not None and wallet is not None:
-        tier, tier_reason = balance_tier_for(member, bill.amount, at=bill.at, settings=wallet_config, wallet=wallet)
+        tier, tier_reason = balance_tier_for(member, bill.amount, at=bill.at, settings=wallet_config, wallet=wallet,
+                                             tiers=config.balance_tiers)
     template = coupon.template if coupon is not None else None
     pricing = PricingInput(
         bill=bill.amount, store_id=bill.store.pk, store=bill.store, at=bill.at, bill_id=bill.bill_id,
         level=card.level if card is not None else None, level_stacks=settings.level_discount_stacks,
         tier=tier, tier_reason=tier_reason, tier_stacks=wallet_config.balance_tier_stacks,
-        program=program, points_available=card.points if card is not None else 0,
+        program=config.program, points_available=card.points if card is not None else 0,
         points_requested=bill.points if member is not None else None, points_stack=settings.points_stack,
         coupon=coupon, coupon_stacks=settings.coupons_stack and (template is None or template.stackable),
         lines=bill.lines, random_settings=settings, random_stacks=settings.random_reduction_stacks,
         random_budget_left=random_budget_left(settings, timezone.localdate(bill.at), for_update=for_update),
     )
-    return Loaded(pricing, settings, wallet_config, wallet, card, program, coupon, levels)
+    return Loaded(pricing, settings, wallet_config, wallet, card, config.program, coupon, config.levels, config)

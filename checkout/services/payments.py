@@ -89,17 +89,17 @@ def _estimate(bill: Bill, loaded: Loaded, priced: Priced, tenders: dict) -> Quot
     if bill.member is not None:
         points = points_for_payment(loaded.program, level, basis)
         experience = experience_for_payment(loaded.program, basis)
-        cashback = _cashback_estimate(bill, basis)
+        cashback = _cashback_estimate(bill, basis, level.pk if level else None, loaded.config.cashback_rules)
     rewards = rules_for_payment(bill.store, bill.member, level.pk if level else None, paid=basis, at=bill.at,
                                 phone=bill.payer_phone)
     return Quote(bill, priced, tenders, basis, points, experience, cashback, rewards)
 
 
-def _cashback_estimate(bill: Bill, basis: Decimal) -> Decimal:
+def _cashback_estimate(bill: Bill, basis: Decimal, level_id: int | None, rules: list) -> Decimal:
     from loyalty.money import quantize
     from wallet.services import cashback_rule_for
 
-    rule = cashback_rule_for(bill.member, bill.store)
+    rule = cashback_rule_for(bill.member, bill.store, level_id=level_id, rules=rules)
     if rule is None or basis <= 0:
         return ZERO
     amount = quantize(basis * rule.percent / 100)
@@ -254,6 +254,7 @@ def _earn(payment: Payment, *, level_id=..., first_payment_unrecorded: bool = Fa
     payment paid (the caller saves it). `level_id` is the member's level and `loaded` what `pay` read when
     the caller has the card locked: the card is then neither locked nor read again."""
     from cards.membership.services import earn_for_payment
+    from checkout.services.config import merchant_config
     from wallet.models import RedPacketCampaign
     from wallet.services import cashback_for_payment, give_red_packets
 
@@ -262,13 +263,17 @@ def _earn(payment: Payment, *, level_id=..., first_payment_unrecorded: bool = Fa
     member = payment.member
     if member is None:
         return
+    config = loaded.config if loaded is not None else merchant_config(payment.merchant_id)
     who = {"store": payment.store, "terminal": payment.terminal}
     if loaded is not None and loaded.card is not None:
         who.update(locked=loaded.card, program=loaded.program, levels=loaded.levels)
     earned = earn_for_payment(member, paid_amount=payment.earn_basis, reference=payment.number, **who)
     payment.points_earned, payment.experience_earned = earned.points, earned.experience
     payment.cashback_earned = cashback_for_payment(member, paid_amount=payment.earn_basis, store=payment.store,
-                                                   reference=payment.number, level_id=level_id)
+                                                   reference=payment.number, level_id=level_id,
+                                                   rules=config.cashback_rules)
+    if not config.gives_first_payment_red_packets(timezone.now()):
+        return  # the usual case: no campaign, so whether this is the first payment does not matter
     earlier = Payment.objects.filter(member=member)
     if not first_payment_unrecorded:
         earlier = earlier.exclude(pk=payment.pk)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,13 +35,6 @@ class RewardOffer:
                 "ad_image": rule.ad_image, "ad_link": rule.ad_link}
 
 
-def live_rules(merchant_id: int, at: datetime.datetime):
-    return (RewardRule.objects.filter(merchant_id=merchant_id, is_active=True)
-            .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=at))
-            .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
-            .select_related("coupon_template").prefetch_related("stores", "levels").order_by("pk"))
-
-
 def _counts(rules, *, member, phone: str, store) -> tuple[Counter, Counter]:
     """Rewards this payer already has per rule: at this store, and in total (one query)."""
     grants = RewardGrant.objects.filter(rule__in=[rule.pk for rule in rules], status__in=COUNTED)
@@ -56,18 +49,22 @@ def _counts(rules, *, member, phone: str, store) -> tuple[Counter, Counter]:
 
 def rules_for_payment(store, member, level_id: int | None, *, paid: Decimal, at: datetime.datetime,
                       phone: str = "") -> list[RewardOffer]:
-    """The rules a payment of `paid` at `store` by this payer meets now, limits included. Reads only."""
-    rules = list(live_rules(store.merchant_id, at))
-    if not rules:
-        return []
+    """The rules a payment of `paid` at `store` by this payer meets now, limits included. Reads only.
+
+    The rules come from the merchant's cached configuration; only the payer's earlier rewards are read.
+    """
+    from checkout.services.config import merchant_config
+    from wallet.services.marketing import is_live
+
     eligible = []
-    for rule in rules:
-        store_ids = {s.pk for s in rule.stores.all()}
-        if store_ids and store.pk not in store_ids or paid < rule.min_paid or paid <= ZERO:
+    for scope in merchant_config(store.merchant_id).reward_rules:
+        rule = scope.rule
+        if not is_live(rule, at):
+            continue
+        if scope.store_ids and store.pk not in scope.store_ids or paid < rule.min_paid or paid <= ZERO:
             continue
         if member is not None:
-            level_ids = {lv.pk for lv in rule.levels.all()}
-            if not rule.for_members or (level_ids and level_id not in level_ids):
+            if not rule.for_members or (scope.level_ids and level_id not in scope.level_ids):
                 continue
         elif not rule.for_non_members:
             continue

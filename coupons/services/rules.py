@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from coupons import errors
 from coupons.models import Coupon, CouponTemplate
+from loyalty.config_cache import cached
 from loyalty.errors import DomainError
 from loyalty.money import ZERO, format_percent, quantize
 
@@ -42,6 +43,20 @@ def effective_state(coupon: Coupon, at: datetime.datetime | None = None) -> str:
     return coupon.state
 
 
+def template_store_key(template_id: int) -> str:
+    return f"coupon-template-stores:{template_id}"
+
+
+def template_store_ids(template: CouponTemplate) -> frozenset[int]:
+    """The stores a template is limited to (empty: every store): prefetched, or from the cache (every use of a
+    coupon checks them; coupons.receivers forgets them when the template changes)."""
+    prefetched = getattr(template, "_prefetched_objects_cache", {}).get("stores")
+    if prefetched is not None:
+        return frozenset(store.pk for store in prefetched)
+    return cached(template_store_key(template.pk),
+                  lambda: frozenset(template.stores.values_list("pk", flat=True)))
+
+
 def check_usable(coupon: Coupon, *, store, at: datetime.datetime | None = None) -> None:
     """Refuse, with the reason a cashier can act on, a coupon that cannot be used at `store` at `at`."""
     at = at or timezone.now()
@@ -63,7 +78,7 @@ def check_usable(coupon: Coupon, *, store, at: datetime.datetime | None = None) 
     if at < coupon.valid_from:
         raise DomainError(errors.COUPON_NOT_YET_VALID, _("This coupon is valid from %(date)s.") % {
             "date": timezone.localtime(coupon.valid_from).strftime("%Y-%m-%d %H:%M")}, field=FIELD)
-    store_ids = [s.pk for s in template.stores.all()]
+    store_ids = template_store_ids(template)
     if store_ids and store.pk not in store_ids:
         raise DomainError(errors.COUPON_WRONG_STORE, _("This coupon cannot be used at this store."), field=FIELD)
     local = timezone.localtime(at)

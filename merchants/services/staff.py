@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
+from loyalty.config_cache import forget
 from merchants.models import Merchant, StaffMember, Store, Terminal
 from merchants.roles import group_for
 
@@ -72,8 +73,14 @@ def create_terminal(store: Store, *, name: str, created_by=None, key: str | None
     return terminal, key
 
 
+def terminal_cache_key(prefix: str) -> str:
+    """Where the API keeps the terminal it authenticates (merchants.authentication)."""
+    return f"terminal:{prefix}"
+
+
 def revoke_terminal(terminal: Terminal) -> Terminal:
     """Stop a terminal's key from working, at once and for good."""
     Terminal.objects.filter(pk=terminal.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    forget([terminal_cache_key(terminal.key_prefix)])
     terminal.refresh_from_db(fields=["revoked_at"])
     return terminal

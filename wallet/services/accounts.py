@@ -20,7 +20,7 @@ POCKETS = (Pocket.PRINCIPAL, Pocket.BONUS, Pocket.CASHBACK)
 
 def wallet_settings(merchant) -> WalletSettings:
     """The merchant's wallet settings, created with the defaults (stored value off) on first use."""
-    found, _created = WalletSettings.objects.get_or_create(merchant=merchant)
+    found, _created = WalletSettings.objects.get_or_create(merchant_id=getattr(merchant, "pk", merchant))
     return found
 
 

@@ -34,17 +34,28 @@ def _live(queryset, at):
         Q(ends_at__isnull=True) | Q(ends_at__gt=at))
 
 
+def is_live(row, at) -> bool:
+    """`_live` for a row already read (checkout's cached configuration)."""
+    return row.is_active and (row.starts_at is None or row.starts_at <= at) and (row.ends_at is None or
+                                                                                 row.ends_at > at)
+
+
 def balance_tier_for(member: Member, bill_amount: Decimal, *, at=None, settings=None,
-                     wallet: Wallet | None = None) -> tuple[BalanceTier | None, str]:
+                     wallet: Wallet | None = None, tiers: list[BalanceTier] | None = None
+                     ) -> tuple[BalanceTier | None, str]:
     """Which balance-tier discount (储值折上折) applies to this member's bill, and why (or why none).
 
-    Checkout passes the wallet settings and the wallet it has already read (or locked).
+    Checkout passes the wallet settings, the wallet it has already read (or locked) and the merchant's tiers
+    by `min_balance` (from its cached configuration).
     """
     at = at or timezone.now()
     settings = settings or wallet_settings(member.merchant)
     if not settings.stored_value_enabled:
         return None, _("The merchant does not offer stored value.")
-    tiers = list(_live(BalanceTier.objects.filter(merchant_id=member.merchant_id), at).order_by("min_balance"))
+    if tiers is None:
+        tiers = list(_live(BalanceTier.objects.filter(merchant_id=member.merchant_id), at).order_by("min_balance"))
+    else:
+        tiers = [tier for tier in tiers if is_live(tier, at)]
     special = [tier for tier in tiers if tier.starts_at is not None]
     tiers = special or tiers
     if not tiers:
@@ -83,24 +94,30 @@ def _credit_lot(wallet: Wallet, amount: Decimal, *, source: str, reason: str, re
     return lot
 
 
-def cashback_rule_for(member: Member, store, *, level_id: int | None | object = ...) -> CashbackRule | None:
+def cashback_rule_for(member: Member, store, *, level_id: int | None | object = ...,
+                      rules: list[CashbackRule] | None = None) -> CashbackRule | None:
     """The most specific active rule for this store and the member's level (store and level, then one, then none).
 
-    A caller that knows the member's level passes its `level_id` (None: no level).
+    A caller that knows the member's level passes its `level_id` (None: no level), and checkout the merchant's
+    active `rules` (from its cached configuration).
     """
     from cards.membership.models import MembershipCard
 
     if level_id is ...:
         level_id = MembershipCard.objects.filter(member=member).values_list("level_id", flat=True).first()
-    rules = CashbackRule.objects.filter(merchant_id=member.merchant_id, is_active=True).filter(
-        Q(store__isnull=True) | Q(store=store)).filter(Q(level__isnull=True) | Q(level_id=level_id))
+    if rules is None:
+        rules = CashbackRule.objects.filter(merchant_id=member.merchant_id, is_active=True).filter(
+            Q(store__isnull=True) | Q(store=store)).filter(Q(level__isnull=True) | Q(level_id=level_id))
+    else:
+        rules = [rule for rule in rules if rule.is_active and rule.store_id in (None, store.pk)
+                 and rule.level_id in (None, level_id)]
     return max(rules, key=lambda rule: (rule.store_id is not None, rule.level_id is not None, -rule.pk), default=None)
 
 
 def cashback_for_payment(member: Member, *, paid_amount: Decimal, store, reference: str,
-                         level_id: int | None | object = ...) -> Decimal:
+                         level_id: int | None | object = ..., rules: list[CashbackRule] | None = None) -> Decimal:
     """Return a share of a payment to the cashback pocket (消费返现), once per payment reference."""
-    rule = cashback_rule_for(member, store, level_id=level_id)
+    rule = cashback_rule_for(member, store, level_id=level_id, rules=rules)
     if rule is None or paid_amount <= 0:
         return ZERO
     amount = quantize(paid_amount * rule.percent / 100)

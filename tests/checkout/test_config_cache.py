@@ -1,0 +1,119 @@
+"""The merchant's configuration and the terminal are cached for the payment path: a change is seen by the next call."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from cards.membership.models import Level
+from checkout.models import RewardRule
+from checkout.services import checkout_settings
+from checkout.services.config import config_key, merchant_config
+from coupons.models import CouponTemplate
+from tests.checkout.helpers import PAYMENTS, QUOTE, coupon_for, fund_wallet, program_with_levels, set_level
+from wallet.models import BalanceTier, CashbackRule
+
+D = Decimal
+
+
+@pytest.fixture
+def gold(tenant_a):
+    """A Gold member (95%) with 500.00 of stored value."""
+    program_with_levels(tenant_a.merchant)
+    set_level(tenant_a.member, 2)
+    fund_wallet(tenant_a.member, "500.00")
+    return tenant_a
+
+
+def quote(t, amount="100.00", **extra) -> dict:
+    response = t.api().post(QUOTE, {"amount": amount, "member": {"phone": t.member.phone}, **extra}, format="json")
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def adjustments(data) -> list[tuple[str, str]]:
+    return [(line["kind"], line["amount"]) for line in data["adjustments"]]
+
+
+def test_a_changed_level_discount_prices_the_next_quote(gold):
+    assert adjustments(quote(gold)) == [("level", "5.00")]
+    assert cache.get(config_key(gold.merchant.pk)) is not None  # the first quote cached the configuration
+    level = Level.objects.get(merchant=gold.merchant, rank=2)
+    level.discount_percent = D("80")
+    level.save()
+    assert adjustments(quote(gold)) == [("level", "20.00")]
+
+
+def test_a_new_or_deleted_balance_tier_applies_at_once(gold):
+    assert adjustments(quote(gold, use_wallet=True)) == [("level", "5.00")]
+    tier = BalanceTier.objects.create(merchant=gold.merchant, min_balance=D("100.00"), discount_percent=D("90"))
+    assert adjustments(quote(gold, use_wallet=True)) == [("level", "5.00"), ("balance_tier", "9.50")]
+    tier.delete()
+    assert adjustments(quote(gold, use_wallet=True)) == [("level", "5.00")]
+
+
+def test_checkout_settings_saved_by_the_merchant_apply_to_the_next_payment(gold):
+    assert adjustments(quote(gold)) == [("level", "5.00")]
+    settings = checkout_settings(gold.merchant)
+    settings.random_reduction_enabled = True
+    settings.random_reduction_min = settings.random_reduction_max = D("1.00")
+    settings.random_reduction_daily_budget = D("50.00")
+    settings.save()
+    assert adjustments(quote(gold, bill_id="B1")) == [("level", "5.00"), ("random", "1.00")]
+
+
+def test_a_cashback_rule_made_after_the_first_payment_pays_on_the_next(gold):
+    paid = gold.api().post(PAYMENTS, {"amount": "10.00", "member": {"phone": gold.member.phone}, "use_wallet": True},
+                           format="json")
+    assert paid.status_code == 201 and paid.json()["cashback_earned"] == "0.00"
+    CashbackRule.objects.create(merchant=gold.merchant, percent=D("10"))
+    paid = gold.api().post(PAYMENTS, {"amount": "10.00", "member": {"phone": gold.member.phone}, "use_wallet": True},
+                           format="json")
+    assert paid.status_code == 201 and paid.json()["cashback_earned"] == "0.95"
+
+
+def test_a_reward_rule_limited_to_another_store_later_stops_applying_here(gold):
+    rule = RewardRule.objects.create(merchant=gold.merchant, name="10 points", points=10)
+    assert [r["rule"] for r in quote(gold)["rewards"]] == [rule.pk]
+    rule.stores.add(gold.other_store)  # only the m2m changes: the rule row itself is not saved
+    assert quote(gold)["rewards"] == []
+
+
+def test_a_coupon_template_limited_to_another_store_is_refused_at_once(gold):
+    coupon = coupon_for(gold.member, name="5 off", amount_off=D("5.00"), minimum_bill=None)
+    assert ("coupon", "5.00") in adjustments(quote(gold, coupon_code=coupon.code))
+    CouponTemplate.objects.get(pk=coupon.template_id).stores.add(gold.other_store)
+    response = gold.api().post(QUOTE, {"amount": "100.00", "member": {"phone": gold.member.phone},
+                                       "coupon_code": coupon.code}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "coupon_wrong_store"
+
+
+def test_a_closed_store_takes_no_payment_although_its_terminal_was_cached(gold):
+    for _call in range(2):
+        quote(gold)
+    gold.store.is_open = False
+    gold.store.save()
+    response = gold.api().post(QUOTE, {"amount": "100.00"}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "store_closed"
+
+
+def test_a_switched_off_merchant_is_refused_although_its_terminal_was_cached(gold):
+    for _call in range(2):
+        quote(gold)
+    gold.merchant.is_active = False
+    gold.merchant.save()
+    response = gold.api().post(QUOTE, {"amount": "100.00"}, format="json")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "terminal_revoked"
+
+
+def test_the_entry_is_forgotten_again_when_the_change_commits(gold, django_capture_on_commit_callbacks):
+    """A reader that loaded the old rows between the save and the commit cannot keep them."""
+    stale = merchant_config(gold.merchant.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        level = Level.objects.get(merchant=gold.merchant, rank=2)
+        level.discount_percent = D("80")
+        level.save()
+        assert cache.get(config_key(gold.merchant.pk)) is None
+        cache.set(config_key(gold.merchant.pk), stale)  # the racing reader
+    assert cache.get(config_key(gold.merchant.pk)) is None
+    assert adjustments(quote(gold)) == [("level", "20.00")]
