@@ -14,7 +14,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
@@ -38,12 +38,22 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 def _claim(scope: str, key: str, fingerprint: str):
-    """Insert the in-flight record, or return the existing one. Commits at once (own transaction)."""
-    try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=fingerprint), True
-    except IntegrityError:
+    """Insert the in-flight record, or return the existing one.
+
+    One statement, committed at once outside a transaction (a retry sees it and gets its 409): `ON CONFLICT
+    DO NOTHING` rather than a caught IntegrityError, which would need a transaction and a savepoint around it.
+    """
+    table = IdempotencyRecord._meta.db_table
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO {table} ("scope", "key", "request_hash", "state", "created_at") '
+            'VALUES (%s, %s, %s, %s, %s) ON CONFLICT ("scope", "key") DO NOTHING RETURNING "id"',
+            [scope, key, fingerprint, IdempotencyRecord.State.IN_FLIGHT, now])
+        row = cursor.fetchone()
+    if row is None:
         return IdempotencyRecord.objects.get(scope=scope, key=key), False
+    return IdempotencyRecord(pk=row[0], scope=scope, key=key, request_hash=fingerprint, created_at=now), True
 
 
 def _take_over_if_abandoned(record: IdempotencyRecord) -> bool:

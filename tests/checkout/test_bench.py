@@ -1,6 +1,7 @@
 """The checkout load test runs (on a tiny size): gunicorn on Postgres, payments driven, ledgers checked."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,3 +25,5 @@ def test_the_payment_benchmark_runs_and_the_ledgers_hold():
         env={**os.environ, "DATABASE_URL": url}, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "queries per payment" in result.stdout and "clean" in result.stdout
+    if shutil.which("pgbench"):
+        assert "database's own limit" in result.stdout and "of it" in result.stdout, result.stdout + result.stderr

@@ -235,9 +235,9 @@ def test_product_coupon_works_on_the_listed_lines(tenant_a):
 # and earn_for_payment, which take the card `pay` locked: no re-lock, no re-read, no savepoint, one UPDATE of the
 # card each), answer; the same on SQLite and Postgres. The terminal, the merchant's settings, levels, tiers and
 # rules come from the cache (checkout.services.config); this coupon's template stores are read once, then cached
-# too. 2 of them are the savepoint the test's transaction puts around the idempotency record, 2 the savepoint
-# around the payment and the record of its answer (one transaction in production).
-PAY_QUERIES = 33
+# too. The idempotency record is claimed in one statement; 2 are the savepoint around the payment and the record
+# of its answer (BEGIN and COMMIT in production), 2 the savepoint around the payment itself.
+PAY_QUERIES = 31
 
 
 def test_a_full_stack_payment_takes_a_pinned_number_of_queries(shop, django_assert_max_num_queries):
