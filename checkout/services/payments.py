@@ -157,10 +157,12 @@ def _remember(payment: Payment, name: str, rows: list) -> None:
     cache[name] = related
 
 
-def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, Decimal], loaded: Loaded
-             ) -> dict[str, Decimal]:
+def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, Decimal], loaded: Loaded, *,
+             points_now: bool) -> dict[str, Decimal]:
     """Take every tender and use the coupon, points and random budget the pipeline chose.
 
+    Points are used here only when `points_now` (a payment still waiting for the gateway): otherwise `_earn`
+    uses them together with what the payment earns, in the same writes.
     Returns the tenders as taken: the wallet's own split is the truth (it may have expired cashback first).
     """
     from cards.membership.models import PointsReason
@@ -176,7 +178,7 @@ def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, De
         payment.wallet_debit = debit
         tenders = {**tenders, TenderKind.CASHBACK: debit.cashback, TenderKind.BONUS: debit.bonus,
                    TenderKind.PRINCIPAL: debit.principal}
-    if priced.points_used:
+    if priced.points_used and points_now:
         spend_points(bill.member, priced.points_used, reason=PointsReason.POINTS_DEDUCTION,
                      reference=payment.number, locked=loaded.card, **who)
     remaining = bill.amount
@@ -219,13 +221,14 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
                 channel=channel if tenders[TenderKind.EXTERNAL] > 0 else "", trade_no=trade_no,
                 points_used=priced.points_used, request=request or {},
                 status=Payment.Status.PENDING if pending else Payment.Status.PAID, created_at=bill.at)
-            taken = _consume(payment, bill, priced, tenders, loaded)
+            taken = _consume(payment, bill, priced, tenders, loaded, points_now=pending)
             payment.earn_basis = earn_basis(taken, bonus_counts=loaded.settings.bonus_counts_for_points)
             level_id = loaded.card.level_id if loaded.card is not None else None
             if pending:
                 payment.gateway_payment = _start_gateway_payment(payment, taken[TenderKind.EXTERNAL])
             else:
-                _earn(payment, level_id=level_id, first_payment_unrecorded=True, loaded=loaded)
+                _earn(payment, level_id=level_id, first_payment_unrecorded=True, loaded=loaded,
+                      points_used=priced.points_used)
             payment.save(force_insert=True)
             _record_lines(payment, priced, taken)
             if not pending:
@@ -248,12 +251,14 @@ def _start_gateway_payment(payment: Payment, amount: Decimal):
                                   subject=payment.store.name)
 
 
-def _earn(payment: Payment, *, level_id=..., first_payment_unrecorded: bool = False, loaded: Loaded | None = None
-          ) -> None:
+def _earn(payment: Payment, *, level_id=..., first_payment_unrecorded: bool = False, loaded: Loaded | None = None,
+          points_used: int = 0) -> None:
     """Earn points, experience and cashback on what was paid, and the first-payment red packets; marks the
     payment paid (the caller saves it). `level_id` is the member's level and `loaded` what `pay` read when
-    the caller has the card locked: the card is then neither locked nor read again."""
-    from cards.membership.services import earn_for_payment
+    the caller has the card locked: the card is then neither locked nor read again, and the `points_used`
+    on the bill are taken in the same writes as the points earned."""
+    from cards.membership.models import PointsReason
+    from cards.membership.services import earn_for_payment, spend_and_earn_for_payment
     from checkout.services.config import merchant_config
     from wallet.models import RedPacketCampaign
     from wallet.services import cashback_for_payment, give_red_packets
@@ -265,9 +270,15 @@ def _earn(payment: Payment, *, level_id=..., first_payment_unrecorded: bool = Fa
         return
     config = loaded.config if loaded is not None else merchant_config(payment.merchant_id)
     who = {"store": payment.store, "terminal": payment.terminal}
-    if loaded is not None and loaded.card is not None:
-        who.update(locked=loaded.card, program=loaded.program, levels=loaded.levels)
-    earned = earn_for_payment(member, paid_amount=payment.earn_basis, reference=payment.number, **who)
+    if points_used:
+        _spent, earned = spend_and_earn_for_payment(
+            loaded.card, points_used=points_used, spend_reason=PointsReason.POINTS_DEDUCTION,
+            paid_amount=payment.earn_basis, reference=payment.number, program=loaded.program, levels=loaded.levels,
+            **who)
+    else:
+        if loaded is not None and loaded.card is not None:
+            who.update(locked=loaded.card, program=loaded.program, levels=loaded.levels)
+        earned = earn_for_payment(member, paid_amount=payment.earn_basis, reference=payment.number, **who)
     payment.points_earned, payment.experience_earned = earned.points, earned.experience
     payment.cashback_earned = cashback_for_payment(member, paid_amount=payment.earn_basis, store=payment.store,
                                                    reference=payment.number, level_id=level_id,

@@ -252,3 +252,45 @@ def test_earning_on_a_locked_card_upgrades_at_once_and_a_used_reference_fails_th
         services.earn_for_payment(member, paid_amount=D("120.00"), reference="PAY-L", locked=card, program=program)
     assert services.card_for(member).points == 120
     assert_audit_clean(tenant_a.merchant)
+
+
+def test_a_payment_that_spends_and_earns_on_a_locked_card_writes_the_card_and_the_entries_once(
+        tenant_a, freezer, django_assert_num_queries):
+    """Old points expire, the spend takes the first-expiring bucket, the earning fills this month's bucket (the one
+    just drawn from): one read of the buckets, one INSERT of every points entry, one UPDATE of the card."""
+    program = make_program(tenant_a.merchant, points_expiry="months", points_expiry_period=1)
+    member = tenant_a.member
+    freezer.move_to(_at(2026, 1, 10))
+    services.grant_points(member, 100, reason="gift")
+    freezer.move_to(_at(2026, 3, 5))
+    services.grant_points(member, 200, reason="gift")
+    levels = services.levels_of(program)
+    with transaction.atomic():
+        [card] = services.cards_for_update(member)
+        # Buckets read; January's expired; March's drawn; the earning; March's filled; the entries; experience;
+        # the card.
+        with django_assert_num_queries(8):
+            spent, earned = services.spend_and_earn_for_payment(
+                card, points_used=50, spend_reason="points_deduction", paid_amount=D("120.00"), reference="PAY-S",
+                program=program, levels=levels)
+    assert spent.delta == -50 and earned == services.Earned(points=120, experience=120)
+    card = services.card_for(member)
+    assert (card.points, card.experience, card.level.name) == (270, 120, "Gold")
+    assert [(e.reason, e.delta, e.balance_after) for e in PointsEntry.objects.filter(reference__in=[
+        "PAY-S", f"bucket:{PointsBucket.objects.order_by('expires_on').first().pk}"]).order_by("pk")] == [
+        ("expired", -100, 200), ("points_deduction", -50, 150), ("payment", 120, 270)]
+    assert [(b.earned, b.remaining) for b in PointsBucket.objects.order_by("expires_on")] == [(100, 0), (320, 270)]
+    assert_audit_clean(tenant_a.merchant)
+
+
+def test_a_spend_with_an_earning_refused_for_want_of_points_changes_nothing(tenant_a):
+    program = make_program(tenant_a.merchant)
+    services.grant_points(tenant_a.member, 30, reason="gift")
+    with pytest.raises(DomainError) as caught, transaction.atomic():
+        [card] = services.cards_for_update(tenant_a.member)
+        services.spend_and_earn_for_payment(card, points_used=31, spend_reason="points_deduction",
+                                            paid_amount=D("10.00"), reference="PAY-X", program=program,
+                                            levels=services.levels_of(program))
+    assert caught.value.code == "points_insufficient"
+    assert services.card_for(tenant_a.member).points == 30 and not PointsEntry.objects.filter(reference="PAY-X")
+    assert_audit_clean(tenant_a.merchant)

@@ -12,6 +12,7 @@ from cards.membership.services.ledger import (  # noqa: F401
     expire_due_buckets,
     grant_experience,
     grant_points,
+    spend_and_earn_for_payment,
     spend_points,
     take_back_for_refund,
 )

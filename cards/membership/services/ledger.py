@@ -6,6 +6,7 @@ in the same transaction; points live in expiry buckets spent first-expiring-firs
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
@@ -46,6 +47,16 @@ from merchants.models import Member
 class Earned:
     points: int
     experience: int
+
+
+@dataclass
+class _HeldWrites:
+    """A spend and an earning on one locked card, written together (checkout's `pay`): the card's buckets are
+    read once, its points entries go in one INSERT and the card itself in one UPDATE."""
+
+    buckets: list[PointsBucket]
+    entries: list[PointsEntry] = dataclasses.field(default_factory=list)
+    card_fields: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -122,10 +133,15 @@ def _record(card: MembershipCard, delta: int, reason: str, *, bucket: PointsBuck
 
 
 def _fill_bucket(card: MembershipCard, program: MembershipProgram | None, points: int, *,
-                 now: datetime.datetime) -> PointsBucket:
-    """Put points in the bucket of their expiry day (one bucket per expiry day), opening it if need be."""
+                 now: datetime.datetime, known: list[PointsBucket] | None = None) -> PointsBucket:
+    """Put points in the bucket of their expiry day (one bucket per expiry day), opening it if need be.
+
+    `known` are buckets of the card already read in this transaction: the day's bucket is looked for there first.
+    """
     expires_on = points_expiry_date(program, timezone.localdate(now))
-    bucket = PointsBucket.objects.filter(card=card, expires_on=expires_on).first()
+    bucket = next((bucket for bucket in known or () if bucket.expires_on == expires_on), None)
+    if bucket is None:
+        bucket = PointsBucket.objects.filter(card=card, expires_on=expires_on).first()
     if bucket is None:
         return PointsBucket.objects.create(merchant_id=card.merchant_id, card=card, expires_on=expires_on,
                                            earned=points, remaining=points, created_at=now)
@@ -186,17 +202,21 @@ def grant_points(member: Member, points: int, *, reason: str, reference: str = "
                        note=note, staff=staff, terminal=terminal, store=store)
 
 
+def _live_buckets_by_expiry(card: MembershipCard) -> list[PointsBucket]:
+    return list(PointsBucket.objects.filter(card=card, remaining__gt=0)
+                .order_by(F("expires_on").asc(nulls_last=True), "pk"))
+
+
 def _spend(card: MembershipCard, points: int, reason: str, *, now: datetime.datetime, reference: str = "",
-           note: str = "", **who) -> PointsEntry:
+           note: str = "", held: _HeldWrites | None = None, **who) -> PointsEntry:
     """Expire a locked card's buckets past their day, then take `points` first-expiring first.
 
     One read of the buckets, one UPDATE per bucket touched, one of the card and one INSERT of every entry
     (the expiries, then the spend). Everything is worked out before anything is written: a refusal changes
-    nothing, not even the caller's card.
+    nothing, not even the caller's card. With `held`, the card and the entries are left to the caller.
     """
     today = timezone.localdate(now)
-    buckets = list(PointsBucket.objects.filter(card=card, remaining__gt=0)
-                   .order_by(F("expires_on").asc(nulls_last=True), "pk"))
+    buckets = held.buckets if held is not None else _live_buckets_by_expiry(card)
     due = [bucket for bucket in buckets if bucket.expires_on is not None and bucket.expires_on < today]
     available = card.points - sum(bucket.remaining for bucket in due)
     if available < points:
@@ -226,6 +246,10 @@ def _spend(card: MembershipCard, points: int, reason: str, *, now: datetime.date
     spent = PointsEntry(merchant_id=card.merchant_id, card=card, delta=-points, balance_after=balance,
                         reason=reason, note=note[:200], reference=reference[:64], created_at=now, **who)
     card.points = balance
+    if held is not None:
+        held.card_fields.append("points")
+        held.entries += [*entries, spent]
+        return spent
     card.save(update_fields=["points"])
     PointsEntry.objects.bulk_create([*entries, spent])
     return spent
@@ -285,9 +309,10 @@ def adjust_points(member: Member, delta: int, *, reason_text: str, staff) -> Poi
 
 
 def _earn(card: MembershipCard, program: MembershipProgram | None, levels: list[Level], paid: Decimal, *,
-          reference: str, now: datetime.datetime, **who) -> Earned:
+          reference: str, now: datetime.datetime, held: _HeldWrites | None = None, **who) -> Earned:
     """Record what a payment earns on a locked card: the earning (its unique constraint says "once"), the
-    bucket, one UPDATE of the card (points, experience, spend and any new level) and one INSERT per ledger."""
+    bucket, one UPDATE of the card (points, experience, spend and any new level) and one INSERT per ledger.
+    `held` brings a spend's unwritten card fields and entries, written with these."""
     level = next((level for level in levels if level.pk == card.level_id), None)
     if level is not None:
         card.level = level  # the one already loaded: no query for it
@@ -296,13 +321,16 @@ def _earn(card: MembershipCard, program: MembershipProgram | None, levels: list[
     PaymentEarning.objects.create(merchant_id=card.merchant_id, card=card, reference=reference,
                                   paid_amount=paid, points=points, experience=experience, created_at=now)
     who = {"reference": reference[:64], "created_at": now, **who}
-    changed = []
+    changed = list(held.card_fields) if held is not None else []
+    entries = held.entries if held is not None else []
     if points:
-        bucket = _fill_bucket(card, program, points, now=now)
+        bucket = _fill_bucket(card, program, points, now=now, known=held.buckets if held is not None else None)
         card.points += points
         changed.append("points")
-        PointsEntry.objects.create(merchant_id=card.merchant_id, card=card, delta=points, balance_after=card.points,
-                                   reason=PointsReason.PAYMENT, bucket=bucket, **who)
+        entries.append(PointsEntry(merchant_id=card.merchant_id, card=card, delta=points, balance_after=card.points,
+                                   reason=PointsReason.PAYMENT, bucket=bucket, **who))
+    if entries:
+        PointsEntry.objects.bulk_create(entries)
     if experience or paid:
         card.experience += experience
         card.total_spend += paid
@@ -314,7 +342,7 @@ def _earn(card: MembershipCard, program: MembershipProgram | None, levels: list[
     if upgrade_if_reached(card, program, now, levels=levels, save=False):
         changed += LEVEL_FIELDS
     if changed:
-        card.save(update_fields=changed)
+        card.save(update_fields=list(dict.fromkeys(changed)))
     return Earned(points, experience)
 
 
@@ -346,6 +374,25 @@ def earn_for_payment(member: Member, *, paid_amount, reference: str, store=None,
         if levels is None:
             levels = levels_of(program)
         return _earn(card, program, levels, paid, reference=reference, now=now, store=store, terminal=terminal)
+
+
+def spend_and_earn_for_payment(card: MembershipCard, *, points_used: int, spend_reason: str, paid_amount,
+                               reference: str, program: MembershipProgram | None, levels: list[Level], store=None,
+                               terminal=None) -> tuple[PointsEntry | None, Earned]:
+    """A payment that uses points and earns on what was paid, on a card the caller holds locked (checkout's
+    `pay`, with the programme and levels it loaded): `spend_points` then `earn_for_payment`, with one read of
+    the buckets, one INSERT of the points entries and one UPDATE of the card between them."""
+    points_used = _whole(points_used, code=errors.POINTS_INVALID, field="points")
+    if not reference:
+        raise DomainError(errors.REFERENCE_REQUIRED, _("A payment reference is required."), field="reference")
+    paid = parse_amount(paid_amount, field="paid_amount", allow_zero=True)
+    now = timezone.now()
+    held = _HeldWrites(_live_buckets_by_expiry(card))
+    spent = _spend(card, points_used, spend_reason, now=now, reference=reference, held=held, store=store,
+                   terminal=terminal)
+    earned = _earn(card, program, levels, paid, reference=reference, now=now, held=held, store=store,
+                   terminal=terminal)
+    return spent, earned
 
 
 def take_back_for_refund(member: Member, *, points: int, experience: int, spend, reference: str, store=None,
