@@ -19,15 +19,18 @@ from loyalty.money import quantize
 def find_coupon_by_code(merchant, code: str, *, for_update: bool = False) -> Coupon:
     """The merchant's coupon with this code. A typo fails the check symbol and is told apart from an unknown code.
 
-    `for_update` locks the coupon row (only it) in the caller's transaction, in the same query.
+    `for_update` locks the coupon row (only it) in the caller's transaction, in the same query; the caller
+    (checkout's `pay`) knows the member already, so the member is not read with it.
     """
     normalized = codes.normalize(code)
     if not codes.is_well_formed(normalized):
         raise DomainError(errors.COUPON_CODE_MISTYPED,
                           _("This code looks mistyped: check the characters and type it again."), field=FIELD)
-    coupons = Coupon.objects.select_for_update(of=("self",)) if for_update else Coupon.objects.all()
-    coupon = (coupons.select_related("template", "member").filter(merchant_id=merchant.pk, code=normalized)
-              .order_by().first())
+    if for_update:
+        coupons = Coupon.objects.select_for_update(of=("self",)).select_related("template")
+    else:
+        coupons = Coupon.objects.select_related("template", "member")
+    coupon = coupons.filter(merchant_id=merchant.pk, code=normalized).order_by().first()
     if coupon is None:
         raise DomainError(errors.COUPON_NOT_FOUND, _("There is no coupon with this code."), field=FIELD,
                           status_code=404)

@@ -88,22 +88,19 @@ def test_a_coupon_template_limited_to_another_store_is_refused_at_once(gold):
     assert response.status_code == 400 and response.json()["error"]["code"] == "coupon_wrong_store"
 
 
-def test_a_closed_store_takes_no_payment_although_its_terminal_was_cached(gold):
-    for _call in range(2):
+@pytest.mark.parametrize("owner, switch, status, code", [
+    ("store", "is_open", 400, "store_closed"),
+    ("merchant", "is_active", 401, "terminal_revoked"),
+])
+def test_a_closed_store_or_switched_off_merchant_is_refused_although_the_terminal_was_cached(
+        gold, owner, switch, status, code):
+    for _call in range(2):  # the second call authenticates with the terminal the first one cached
         quote(gold)
-    gold.store.is_open = False
-    gold.store.save()
+    row = getattr(gold, owner)
+    setattr(row, switch, False)
+    row.save()
     response = gold.api().post(QUOTE, {"amount": "100.00"}, format="json")
-    assert response.status_code == 400 and response.json()["error"]["code"] == "store_closed"
-
-
-def test_a_switched_off_merchant_is_refused_although_its_terminal_was_cached(gold):
-    for _call in range(2):
-        quote(gold)
-    gold.merchant.is_active = False
-    gold.merchant.save()
-    response = gold.api().post(QUOTE, {"amount": "100.00"}, format="json")
-    assert response.status_code == 401 and response.json()["error"]["code"] == "terminal_revoked"
+    assert response.status_code == status and response.json()["error"]["code"] == code
 
 
 def test_the_entry_is_forgotten_again_when_the_change_commits(gold, django_capture_on_commit_callbacks):
