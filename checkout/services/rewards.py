@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -112,6 +112,26 @@ def _credit(grant: RewardGrant, member) -> None:
     grant.save()
 
 
+# The first key of the advisory locks below: the payers of rewards after payment.
+PAYER_LOCK_SPACE = 7201
+
+
+def _serialise_payer(merchant_id: int, phone: str) -> None:
+    """Hold, until the transaction ends, a lock on a payer who is not a member, so that racing payments by one
+    phone count their earlier rewards one after the other (a member's are, behind the card `pay` locks).
+
+    An advisory lock: there is no row to lock. Postgres only; SQLite writes one transaction at a time.
+    """
+    from checkout.services.config import merchant_config
+
+    if connection.vendor != "postgresql" or not any(
+            scope.rule.for_non_members and (scope.rule.limit_total or scope.rule.limit_per_store)
+            for scope in merchant_config(merchant_id).reward_rules):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [PAYER_LOCK_SPACE, f"{merchant_id}:{phone}"])
+
+
 def give_rewards(payment: Payment, *, level_id: int | None | object = ...) -> list[RewardGrant]:
     """Run the rules on a paid payment, once per rule and payment; a payer who is not a member gets them held.
 
@@ -124,6 +144,8 @@ def give_rewards(payment: Payment, *, level_id: int | None | object = ...) -> li
         if payment.member is not None:
             level_id = (MembershipCard.objects.filter(member=payment.member).values_list("level_id", flat=True)
                         .first())
+    if payment.member is None and payment.payer_phone:
+        _serialise_payer(payment.merchant_id, payment.payer_phone)
     offers = rules_for_payment(payment.store, payment.member, level_id, paid=payment.earn_basis, at=payment.created_at,
                                phone=payment.payer_phone)
     given = []

@@ -68,3 +68,20 @@ def test_concurrent_partial_refunds_never_exceed_the_payment(tenant_a):
     assert payment.refunded_amount == D("90.03")
     assert sum(t.refunded for t in payment.tenders.all()) == D("90.03")
     assert_ledgers_clean(tenant_a.merchant)
+
+
+def test_racing_payments_by_one_non_member_hold_one_reward_within_the_limit(tenant_a):
+    """No card to lock for a payer who is not a member: the reward limit still holds under racing payments."""
+    from checkout.models import RewardGrant, RewardRule
+
+    RewardRule.objects.create(merchant=tenant_a.merchant, name="20 points", points=20, for_non_members=True,
+                              limit_total=1)
+    phone = "13711112222"
+    # A first payment by someone else: the merchant's settings rows exist, as they do in any shop that sells.
+    services.pay(services.Bill(store=tenant_a.store, amount=D("1.00")), channel="cash")
+    calls = [lambda: services.pay(services.Bill(store=tenant_a.store, amount=D("60.00"), payer_phone=phone),
+                                  channel="cash")
+             for _n in range(6)]
+    results, codes = race(calls)
+    assert len(results) == 6 and not codes
+    assert RewardGrant.objects.filter(phone=phone, status=RewardGrant.Status.PENDING).count() == 1
