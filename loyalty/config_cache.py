@@ -5,11 +5,14 @@ cache they cost one lookup instead of a statement each (DESIGN.md: 300 payments/
 this correct: whoever owns such a row says which cache keys it feeds (`forget_on_change`), and saving or
 deleting it forgets them at once and again when the change commits, so a reader that raced the change
 cannot keep the old rows. `SECONDS` bounds what a change made without signals (`QuerySet.update`) can
-leave stale.
+leave stale. Keys carry the shape of what they hold (`shape`), so a release that changes a model never
+unpickles an old row into new code.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
@@ -17,6 +20,17 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 SECONDS = 60
+
+
+def shape(*kinds) -> str:
+    """A short fingerprint of the models and dataclasses a cached value is made of."""
+    names = []
+    for kind in kinds:
+        if hasattr(kind, "_meta"):
+            names += [kind._meta.label, *(field.attname for field in kind._meta.concrete_fields)]
+        else:
+            names += [kind.__qualname__, *(field.name for field in dataclasses.fields(kind))]
+    return hashlib.sha256(",".join(names).encode()).hexdigest()[:10]
 
 
 def cached(key: str, load: Callable[[], object], *, seconds: int = SECONDS):

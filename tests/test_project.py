@@ -25,10 +25,21 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
            "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-0123456789",
            "ALLOWED_HOSTS": "loyalty.example.com", "SECURE_SSL_REDIRECT": "true", "SESSION_COOKIE_SECURE": "true",
            "CSRF_COOKIE_SECURE": "true", "SECURE_HSTS_SECONDS": "31536000", "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
-           "SECURE_HSTS_PRELOAD": "true"}
+           "SECURE_HSTS_PRELOAD": "true", "REDIS_URL": "redis://127.0.0.1:6379/0",
+           "PAYMENT_GATEWAY": "tests.loyalty.test_payments.ElsewhereGateway",
+           "PAYMENT_SANDBOX_SECRET": "a-secret-of-this-deployment"}
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_of_the_sandbox_gateway_and_a_cache_in_each_process():
+    inherited = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL",
+                                                                  "PAYMENT_GATEWAY", "PAYMENT_SANDBOX_SECRET")}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT,
+                            env={**inherited, "DJANGO_SETTINGS_MODULE": "loyalty.settings"}, capture_output=True,
+                            text=True, timeout=120)
+    assert all(code in result.stderr + result.stdout for code in ("loyalty.W001", "loyalty.W002", "loyalty.W003"))
 
 
 def test_seed_demo_is_safe_to_run_twice(db):

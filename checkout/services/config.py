@@ -7,9 +7,10 @@ a merchant's entry whenever one of these rows is saved or deleted (see loyalty.c
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 
-from loyalty.config_cache import cached, forget
+from loyalty.config_cache import cached, forget, shape
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,19 @@ class MerchantConfig:
                    for start, end in self.first_payment_red_packets)
 
 
+@functools.cache
+def _config_shape() -> str:
+    from cards.membership.models import Level, MembershipProgram
+    from checkout.models import CheckoutSettings, RewardRule
+    from coupons.models import CouponTemplate
+    from wallet.models import BalanceTier, CashbackRule, WalletSettings
+
+    return shape(MerchantConfig, RuleScope, CheckoutSettings, WalletSettings, MembershipProgram, Level, BalanceTier,
+                 CashbackRule, RewardRule, CouponTemplate)
+
+
 def config_key(merchant_id: int) -> str:
-    return f"merchant-config:{merchant_id}"
+    return f"merchant-config:{_config_shape()}:{merchant_id}"
 
 
 def _load(merchant_id: int) -> MerchantConfig:

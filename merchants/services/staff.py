@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -10,7 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
-from loyalty.config_cache import forget
+from loyalty.config_cache import forget, shape
 from merchants.models import Merchant, StaffMember, Store, Terminal
 from merchants.roles import group_for
 
@@ -74,8 +75,13 @@ def create_terminal(store: Store, *, name: str, created_by=None, key: str | None
 
 
 def terminal_cache_key(prefix: str) -> str:
-    """Where the API keeps the terminal it authenticates (merchants.authentication)."""
-    return f"terminal:{prefix}"
+    """Where the API keeps the terminal it authenticates, with its store and merchant (merchants.authentication)."""
+    return f"terminal:{_terminal_shape()}:{prefix}"
+
+
+@functools.cache
+def _terminal_shape() -> str:
+    return shape(Terminal, Store, Merchant)
 
 
 def revoke_terminal(terminal: Terminal) -> Terminal:
