@@ -117,25 +117,39 @@ class Loaded:
     config: object  # the merchant's MerchantConfig
 
 
-def random_budget_left(settings: CheckoutSettings, day: datetime.date, *, for_update: bool = False) -> Decimal:
+def random_budget_left(settings: CheckoutSettings, day: datetime.date) -> Decimal:
+    """What is left of the day's random reduction budget, read without a lock (`take_random_budget` takes it)."""
     if not settings.random_reduction_enabled:
         return ZERO
-    rows = RandomReductionDay.objects.filter(merchant_id=settings.merchant_id, day=day)
-    if for_update:
-        RandomReductionDay.objects.get_or_create(merchant_id=settings.merchant_id, day=day,
-                                                 defaults={"budget": settings.random_reduction_daily_budget})
-        rows = rows.select_for_update()
-    row = rows.first()
+    row = RandomReductionDay.objects.filter(merchant_id=settings.merchant_id, day=day).first()
     if row is None:
         return settings.random_reduction_daily_budget
     return max(row.budget - row.spent, ZERO)
 
 
-def take_random_budget(merchant_id: int, day: datetime.date, amount: Decimal) -> None:
-    RandomReductionDay.objects.filter(merchant_id=merchant_id, day=day).update(spent=F("spent") + amount)
+def take_random_budget(settings: CheckoutSettings, day: datetime.date, amount: Decimal) -> None:
+    """Take a payment's random reduction from the day's budget, as its last write.
+
+    One conditional UPDATE: the day's row is locked from here to the commit only, so the merchant's payments
+    do not queue behind one another for their whole length. Racing payments that used the budget up since
+    this bill was priced make it refused, and the payment with it (nothing changed).
+    """
+    def take() -> bool:
+        return bool(RandomReductionDay.objects.filter(merchant_id=settings.merchant_id, day=day,
+                                                      spent__lte=F("budget") - amount)
+                    .update(spent=F("spent") + amount))
+
+    if take():
+        return
+    _row, opened = RandomReductionDay.objects.get_or_create(
+        merchant_id=settings.merchant_id, day=day, defaults={"budget": settings.random_reduction_daily_budget})
+    if not (opened and take()):
+        raise DomainError(errors.RANDOM_BUDGET_USED_UP,
+                          _("Today's random reduction budget ran out while this bill was being paid; quote it "
+                            "again."), field="bill_id", status_code=409)
 
 
-def load(bill: Bill, *, wallet=None, card=None, coupon=None, for_update: bool = False) -> Loaded:
+def load(bill: Bill, *, wallet=None, card=None, coupon=None) -> Loaded:
     """Read what the pipeline needs. A payment passes the wallet, card and coupon it has locked.
 
     The merchant's settings, levels and tiers come from `merchant_config` (cached); only the member's own rows
@@ -181,6 +195,6 @@ def load(bill: Bill, *, wallet=None, card=None, coupon=None, for_update: bool = 
         points_requested=bill.points if member is not None else None, points_stack=settings.points_stack,
         coupon=coupon, coupon_stacks=settings.coupons_stack and (template is None or template.stackable),
         lines=bill.lines, random_settings=settings, random_stacks=settings.random_reduction_stacks,
-        random_budget_left=random_budget_left(settings, timezone.localdate(bill.at), for_update=for_update),
+        random_budget_left=random_budget_left(settings, timezone.localdate(bill.at)),
     )
     return Loaded(pricing, settings, wallet_config, wallet, card, config.program, coupon, config.levels, config)

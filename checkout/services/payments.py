@@ -116,7 +116,8 @@ def quote(bill: Bill, *, external_amount: Decimal | None = None) -> Quote:
 
 
 def _lock(bill: Bill) -> dict:
-    """Lock, in the one fixed order, every row the payment will change: wallet, card, coupon (then budget).
+    """Lock, in the one fixed order, every row the payment will change: wallet, card, coupon (and, as the
+    payment's last write, the day's random reduction budget: `take_random_budget`).
 
     One query per row: the coupon is found by its code and locked in the same statement.
     """
@@ -159,7 +160,7 @@ def _remember(payment: Payment, name: str, rows: list) -> None:
 
 def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, Decimal], loaded: Loaded, *,
              points_now: bool) -> dict[str, Decimal]:
-    """Take every tender and use the coupon, points and random budget the pipeline chose.
+    """Take every tender and use the coupon and points the pipeline chose (the random budget is taken last).
 
     Points are used here only when `points_now` (a payment still waiting for the gateway): otherwise `_earn`
     uses them together with what the payment earns, in the same writes.
@@ -187,8 +188,6 @@ def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, De
             redeem_locked_coupon(loaded.coupon, bill_amount=remaining, lines=bill.lines,
                                  payment_reference=payment.number, **who)
             payment.coupon = loaded.coupon
-        if line.kind == AdjustmentKind.RANDOM:
-            take_random_budget(payment.merchant_id, timezone.localdate(bill.at), line.amount)
         remaining -= line.amount
     return tenders
 
@@ -205,8 +204,7 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
     try:
         with transaction.atomic():
             locked = _lock(bill)
-            loaded = load(bill, wallet=locked["wallet"], card=locked["card"], coupon=locked["coupon"],
-                          for_update=True)
+            loaded = load(bill, wallet=locked["wallet"], card=locked["card"], coupon=locked["coupon"])
             priced = _price(bill, loaded)
             tenders = _tenders(bill, loaded, priced.amount_due, external_amount)
             if tenders[TenderKind.EXTERNAL] > 0 and not channel:
@@ -233,6 +231,9 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
             _record_lines(payment, priced, taken)
             if not pending:
                 _remember(payment, "rewards", reversed(give_rewards(payment, level_id=level_id)))
+            random = sum((line.amount for line in priced.adjustments if line.kind == AdjustmentKind.RANDOM), ZERO)
+            if random:
+                take_random_budget(loaded.settings, timezone.localdate(bill.at), random)
             return payment
     except IntegrityError as error:
         if trade_no and Payment.objects.filter(merchant_id=bill.merchant_id, channel=channel,

@@ -85,3 +85,25 @@ def test_racing_payments_by_one_non_member_hold_one_reward_within_the_limit(tena
     results, codes = race(calls)
     assert len(results) == 6 and not codes
     assert RewardGrant.objects.filter(phone=phone, status=RewardGrant.Status.PENDING).count() == 1
+
+
+def test_racing_payments_never_give_more_random_reduction_than_the_day_s_budget(tenant_a):
+    """Priced without a lock, taken as each payment's last write: those that find the budget used up are refused
+    whole, and what was given is exactly what the day's row says."""
+    from django.utils import timezone
+
+    from checkout.models import AdjustmentKind, PaymentAdjustment, RandomReductionDay
+    from tests.checkout.helpers import configure
+
+    configure(tenant_a.merchant, random_reduction_enabled=True, random_reduction_min=D("1.00"),
+              random_reduction_max=D("1.00"), random_reduction_daily_budget=D("3.00"))
+    services.pay(services.Bill(store=tenant_a.store, amount=D("10.00"), bill_id="first"), channel="cash")
+    calls = [lambda n=n: services.pay(services.Bill(store=tenant_a.store, amount=D("10.00"), bill_id=f"race-{n}"),
+                                      channel="cash")
+             for n in range(6)]
+    results, codes = race(calls)
+    assert len(results) == 2 and codes == ["random_budget_used_up"] * 4
+    given = PaymentAdjustment.objects.filter(kind=AdjustmentKind.RANDOM)
+    assert given.count() == 3 and Payment.objects.count() == 3
+    assert RandomReductionDay.objects.get(day=timezone.localdate()).spent == D("3.00")
+    assert_ledgers_clean(tenant_a.merchant)

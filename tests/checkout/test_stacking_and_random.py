@@ -80,3 +80,21 @@ def test_copying_reward_rules_is_one_click_in_the_admin(client, tenant_a, tenant
     assert RewardRule.objects.filter(merchant=tenant_a.merchant).count() == 2
     assert RewardRule.objects.filter(merchant=tenant_b.merchant).count() == 1
     assert_ledgers_clean(tenant_a.merchant)
+
+
+def test_the_day_s_budget_is_taken_as_the_payment_s_last_write_never_locked_before(tenant_a):
+    """A merchant's payments would queue behind the budget row for their whole length if it were locked early."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    configure(tenant_a.merchant, random_reduction_enabled=True, random_reduction_daily_budget=D("100.00"))
+    tenant_a.api().post(PAYMENTS, body("50.00", bill_id="OPENS-THE-DAY", external={"channel": "cash"}), format="json")
+    with CaptureQueriesContext(connection) as captured:
+        paid = tenant_a.api().post(PAYMENTS, body("50.00", bill_id="BILL-7", external={"channel": "cash"}),
+                                   format="json")
+    assert paid.status_code == 201 and paid.json()["adjustments"][0]["kind"] == "random"
+    statements = [query["sql"] for query in captured.captured_queries]
+    budget = [n for n, sql in enumerate(statements) if "checkout_randomreductionday" in sql]
+    assert not any("FOR UPDATE" in statements[n] for n in budget)
+    last_insert = max(n for n, sql in enumerate(statements) if sql.startswith("INSERT INTO \"checkout_payment"))
+    assert statements[budget[-1]].startswith("UPDATE") and budget[-1] > last_insert
