@@ -113,6 +113,34 @@ def drive(args) -> list[tuple[int, float]]:
     return results
 
 
+def cpu_seconds(pids) -> float:
+    """User and system CPU the processes have used (Linux /proc; processes that ended count nothing)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def processes(*, named: str = "", parent: int | None = None) -> list[int]:
+    """Pids of the processes with this command name, or of this process and its children."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        if (named and comm == named) or (parent is not None and (int(entry.name) == parent or ppid == parent)):
+            found.append(int(entry.name))
+    return found
+
+
 def warm_up(port: int, key: str, phone: str, requests: int) -> None:
     """Quotes until every worker has loaded its URLs, translations and connections (not measured)."""
     for _n in range(requests):
@@ -183,10 +211,13 @@ def main() -> int:
         reserved = members.pop()  # for the query count afterwards
         warm_up(port, seeded["key"], reserved["phone"], args.workers * 3)
         shares = [members[i::args.clients] for i in range(args.clients)]
+        app, database = processes(parent=server.pid), processes(named="postgres")
         with multiprocessing.get_context("spawn").Pool(args.clients) as pool:
             began = time.monotonic()
+            cpu_before = cpu_seconds(app), cpu_seconds(database)
             outcomes = pool.map(drive, [(port, seeded["key"], share, args.seconds, i) for i, share in
                                         enumerate(shares)])
+            cpu_used = cpu_seconds(app) - cpu_before[0], cpu_seconds(database) - cpu_before[1]
             elapsed = time.monotonic() - began
     finally:
         server.send_signal(signal.SIGTERM)
@@ -217,6 +248,11 @@ def main() -> int:
     print(f"latency ms: p50 {pct(0.50):.1f}  p95 {pct(0.95):.1f}  p99 {pct(0.99):.1f}  "
           f"mean {statistics.fmean(ok) * 1000 if ok else float('nan'):.1f}")
     print(f"queries per payment: {per_payment} (BEGIN and COMMIT included)")
+    if ok:
+        app_ms, database_ms = (used / len(ok) * 1000 for used in cpu_used)
+        print(f"CPU per payment: gunicorn {app_ms:.1f} ms, Postgres {database_ms:.1f} ms (of {os.cpu_count()} cores "
+              f"shared with the drivers); 300/s takes {app_ms * 0.3:.1f} cores of app and {database_ms * 0.3:.1f} "
+              f"of Postgres")
     if limit:
         print(f"database's own limit (pgbench, bench/payment.pgbench, {limit['statements']} statements a payment, "
               f"{args.workers} connections): {limit['payments_per_s']:.0f}/s, {limit['latency_ms_avg']:.1f} ms "
