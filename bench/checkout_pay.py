@@ -113,16 +113,21 @@ def drive(args) -> list[tuple[int, float]]:
     return results
 
 
-def cpu_seconds(pids) -> float:
-    """User and system CPU the processes have used (Linux /proc; processes that ended count nothing)."""
-    total = 0
+def cpu_seconds(pids) -> dict[int, float]:
+    """User and system CPU each process has used (Linux /proc; a process that ended is left out)."""
+    used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def cpu_since(before: dict[int, float], now: dict[int, float]) -> float:
+    """CPU used between two readings; a process started in between counts whole."""
+    return sum(seconds - before.get(pid, 0) for pid, seconds in now.items())
 
 
 def processes(*, named: str = "", parent: int | None = None) -> list[int]:
@@ -211,13 +216,15 @@ def main() -> int:
         reserved = members.pop()  # for the query count afterwards
         warm_up(port, seeded["key"], reserved["phone"], args.workers * 3)
         shares = [members[i::args.clients] for i in range(args.clients)]
-        app, database = processes(parent=server.pid), processes(named="postgres")
+        def cpu_now():
+            return cpu_seconds(processes(parent=server.pid)), cpu_seconds(processes(named="postgres"))
+
         with multiprocessing.get_context("spawn").Pool(args.clients) as pool:
             began = time.monotonic()
-            cpu_before = cpu_seconds(app), cpu_seconds(database)
+            cpu_before = cpu_now()
             outcomes = pool.map(drive, [(port, seeded["key"], share, args.seconds, i) for i, share in
                                         enumerate(shares)])
-            cpu_used = cpu_seconds(app) - cpu_before[0], cpu_seconds(database) - cpu_before[1]
+            cpu_used = [cpu_since(before, now) for before, now in zip(cpu_before, cpu_now(), strict=True)]
             elapsed = time.monotonic() - began
     finally:
         server.send_signal(signal.SIGTERM)
