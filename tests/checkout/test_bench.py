@@ -1,6 +1,7 @@
 """The checkout load test runs (on a tiny size): gunicorn on Postgres, payments driven, ledgers checked."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,9 +22,14 @@ def test_the_payment_benchmark_runs_and_the_ledgers_hold():
            f"{settings['PORT'] or 5432}/{settings['NAME']}")
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "checkout_pay.py"), "--seconds", "2", "--members", "4",
-         "--coupons", "1", "--workers", "1", "--clients", "1", "--skip-migrate"],
+         "--coupons", "2", "--workers", "1", "--clients", "1", "--skip-migrate"],
         env={**os.environ, "DATABASE_URL": url}, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "queries per payment" in result.stdout and "clean" in result.stdout
     if shutil.which("pgbench"):
         assert "database's own limit" in result.stdout and "of it" in result.stdout, result.stdout + result.stderr
+        # bench/payment.pgbench sends what a payment sends: keep it in step when the payment path changes.
+        queries = int(re.search(r"queries per payment: (\d+)", result.stdout).group(1))
+        statements = int(re.search(r"(\d+) statements a payment", result.stdout).group(1))
+        assert statements == queries - 2, "bench/payment.pgbench no longer sends the payment's statements " \
+                                          "(BEGIN and COMMIT aside): update it"
