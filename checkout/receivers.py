@@ -7,6 +7,7 @@ from checkout.models import CheckoutSettings, RewardRule
 from checkout.services import credit_held_rewards
 from checkout.services.config import config_key
 from loyalty.config_cache import forget_on_change
+from merchants.models import Store
 from merchants.signals import member_joined
 from wallet.models import BalanceTier, CashbackRule, RedPacketCampaign, WalletSettings
 
@@ -26,3 +27,5 @@ for model in (CheckoutSettings, WalletSettings, MembershipProgram, Level, Balanc
               RedPacketCampaign):
     forget_on_change(model, _merchant_config)
 forget_on_change(RewardRule, _merchant_config, m2m_fields=("stores", "levels"))
+# A deleted store or level leaves reward rules by cascade, which sends no m2m_changed (a level already forgets).
+forget_on_change(Store, _merchant_config)

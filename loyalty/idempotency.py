@@ -14,7 +14,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
@@ -41,15 +41,24 @@ def _claim(scope: str, key: str, fingerprint: str):
     """Insert the in-flight record, or return the existing one.
 
     One statement, committed at once outside a transaction (a retry sees it and gets its 409): `ON CONFLICT
-    DO NOTHING` rather than a caught IntegrityError, which would need a transaction and a savepoint around it.
+    DO NOTHING` rather than a caught IntegrityError, which needs a transaction and a savepoint around it
+    (still the way on an SQLite too old for RETURNING).
     """
-    table = IdempotencyRecord._meta.db_table
+    if not connection.features.can_return_columns_from_insert:
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=fingerprint), True
+        except IntegrityError:
+            return IdempotencyRecord.objects.get(scope=scope, key=key), False
+    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
             f'INSERT INTO {table} ("scope", "key", "request_hash", "state", "created_at") '
             'VALUES (%s, %s, %s, %s, %s) ON CONFLICT ("scope", "key") DO NOTHING RETURNING "id"',
-            [scope, key, fingerprint, IdempotencyRecord.State.IN_FLIGHT, now])
+            # Stored as the ORM stores it: `_take_over_if_abandoned` matches on it.
+            [scope, key, fingerprint, IdempotencyRecord.State.IN_FLIGHT,
+             connection.ops.adapt_datetimefield_value(now)])
         row = cursor.fetchone()
     if row is None:
         return IdempotencyRecord.objects.get(scope=scope, key=key), False

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
@@ -20,15 +19,16 @@ from merchants.models import Terminal
 from merchants.services.staff import hash_terminal_key, split_terminal_key, terminal_cache_key
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-# Found by prefix, the terminal is a cached row (merchants.receivers forgets it when it, its store or its
-# merchant changes): a revoked key stops working on the next call.
-MISSING = "missing"
+# When this process last recorded each terminal's use: the cached terminal keeps the last_used_at it was read with.
+_recorded_use: dict[int, object] = {}
 
 
 def terminal_by_prefix(prefix: str) -> Terminal | None:
-    found = cached(terminal_cache_key(prefix), lambda: (
-        Terminal.objects.select_related("store", "merchant").filter(key_prefix=prefix).first() or MISSING))
-    return found if isinstance(found, Terminal) else None
+    """The terminal with this key prefix, with its store and merchant: a cached row (merchants.receivers forgets
+    it when it, its store or its merchant changes), so a revoked key stops working on the next call. An unknown
+    prefix is not cached: guessing keys cannot fill the cache."""
+    return cached(terminal_cache_key(prefix),
+                  lambda: Terminal.objects.select_related("store", "merchant").filter(key_prefix=prefix).first())
 
 
 class TerminalPrincipal:
@@ -72,9 +72,10 @@ class TerminalKeyAuthentication(authentication.BaseAuthentication):
         if terminal.revoked_at is not None or not terminal.merchant.is_active:
             raise TerminalAuthenticationFailed(errors.TERMINAL_REVOKED, _("This terminal has been revoked."))
         now = timezone.now()
-        if terminal.last_used_at is None or now - terminal.last_used_at > LAST_USED_RESOLUTION:
+        last_used = max(filter(None, (terminal.last_used_at, _recorded_use.get(terminal.pk))), default=None)
+        if last_used is None or now - last_used > LAST_USED_RESOLUTION:
             Terminal.objects.filter(pk=terminal.pk).update(last_used_at=now)
-            cache.delete(terminal_cache_key(prefix))  # not a set: that could put back a terminal revoked meanwhile
+            _recorded_use[terminal.pk] = now
         return TerminalPrincipal(terminal), terminal
 
     def authenticate_header(self, request):

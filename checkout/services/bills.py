@@ -141,9 +141,11 @@ def take_random_budget(settings: CheckoutSettings, day: datetime.date, amount: D
 
     if take():
         return
-    _row, opened = RandomReductionDay.objects.get_or_create(
-        merchant_id=settings.merchant_id, day=day, defaults={"budget": settings.random_reduction_daily_budget})
-    if not (opened and take()):
+    # No row yet (the day's first payments, maybe racing to open it) or the budget is used up: open it if need
+    # be, then try once more.
+    RandomReductionDay.objects.get_or_create(merchant_id=settings.merchant_id, day=day,
+                                             defaults={"budget": settings.random_reduction_daily_budget})
+    if not take():
         raise DomainError(errors.RANDOM_BUDGET_USED_UP,
                           _("Today's random reduction budget ran out while this bill was being paid; quote it "
                             "again."), field="bill_id", status_code=409)

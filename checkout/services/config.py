@@ -58,10 +58,8 @@ def config_key(merchant_id: int) -> str:
 
 def _load(merchant_id: int) -> MerchantConfig:
     from cards.membership.models import Level, MembershipProgram
-    from checkout.models import RewardRule
-    from checkout.services.bills import checkout_settings
-    from wallet.models import BalanceTier, CashbackRule, RedPacketCampaign
-    from wallet.services import wallet_settings
+    from checkout.models import CheckoutSettings, RewardRule
+    from wallet.models import BalanceTier, CashbackRule, RedPacketCampaign, WalletSettings
 
     program = MembershipProgram.objects.filter(merchant_id=merchant_id).first()
     levels = list(Level.objects.filter(program=program).order_by("rank")) if program else []
@@ -69,9 +67,13 @@ def _load(merchant_id: int) -> MerchantConfig:
         level.program = program
     rules = (RewardRule.objects.filter(merchant_id=merchant_id, is_active=True).select_related("coupon_template")
              .prefetch_related("stores", "levels").order_by("pk"))
+    # Read, not created: this runs inside a payment's transaction, and a row it made would stay cached if that
+    # rolled back. A merchant who never saved settings gets the defaults.
     return MerchantConfig(
-        checkout=checkout_settings(merchant_id),
-        wallet=wallet_settings(merchant_id),
+        checkout=CheckoutSettings.objects.filter(merchant_id=merchant_id).first() or CheckoutSettings(
+            merchant_id=merchant_id),
+        wallet=WalletSettings.objects.filter(merchant_id=merchant_id).first() or WalletSettings(
+            merchant_id=merchant_id),
         program=program,
         levels=levels,
         balance_tiers=list(BalanceTier.objects.filter(merchant_id=merchant_id, is_active=True).order_by("min_balance")),

@@ -103,14 +103,22 @@ def test_a_closed_store_or_switched_off_merchant_is_refused_although_the_termina
     assert response.status_code == status and response.json()["error"]["code"] == code
 
 
-def test_the_entry_is_forgotten_again_when_the_change_commits(gold, django_capture_on_commit_callbacks):
-    """A reader that loaded the old rows between the save and the commit cannot keep them."""
-    stale = merchant_config(gold.merchant.pk)
+def test_a_reader_that_loaded_the_old_rows_before_a_change_cannot_make_anyone_use_them(
+        gold, django_capture_on_commit_callbacks):
+    key = config_key(gold.merchant.pk)
+    version_before, old_rows = cache.get(f"{key}:version"), merchant_config(gold.merchant.pk)
     with django_capture_on_commit_callbacks(execute=True):
         level = Level.objects.get(merchant=gold.merchant, rank=2)
         level.discount_percent = D("80")
         level.save()
-        assert cache.get(config_key(gold.merchant.pk)) is None
-        cache.set(config_key(gold.merchant.pk), stale)  # the racing reader
-    assert cache.get(config_key(gold.merchant.pk)) is None
+    cache.set(key, (version_before, old_rows))  # what that reader's `cached` keeps, after the change
     assert adjustments(quote(gold)) == [("level", "20.00")]
+
+
+def test_payments_go_on_from_the_database_when_the_cache_is_unreachable(gold, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}  # nothing listens there
+    assert adjustments(quote(gold)) == [("level", "5.00")]
+    paid = gold.api().post(PAYMENTS, {"amount": "10.00", "member": {"phone": gold.member.phone}, "use_wallet": True},
+                           format="json")
+    assert paid.status_code == 201

@@ -157,3 +157,17 @@ def test_a_worker_killed_after_the_change_leaves_no_change_for_its_retry_to_repe
     assert retry.status_code == 201
     assert Member.objects.filter(phone="13711114444").count() == 1
     assert call().data == retry.data
+
+
+def test_a_request_whose_worker_died_after_its_claim_is_taken_over_after_five_minutes(tenant_a, monkeypatch):
+    """The claim is the one statement a dead worker left behind (not a row made by the test's ORM)."""
+    from loyalty.idempotency import _claim
+
+    body = b'{"phone":"13711112222"}'
+    _claim(f"terminal:{tenant_a.terminal.pk}", "died", request_fingerprint("POST", URL, body))
+    api = tenant_a.api()
+    assert api.post(URL, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="died").status_code == 409
+    later = timezone.now() + timedelta(minutes=6)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    response = api.post(URL, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="died")
+    assert response.status_code == 201 and Member.objects.filter(phone="13711112222").exists()

@@ -387,11 +387,12 @@ def spend_and_earn_for_payment(card: MembershipCard, *, points_used: int, spend_
         raise DomainError(errors.REFERENCE_REQUIRED, _("A payment reference is required."), field="reference")
     paid = parse_amount(paid_amount, field="paid_amount", allow_zero=True)
     now = timezone.now()
-    held = _HeldWrites(_live_buckets_by_expiry(card))
-    spent = _spend(card, points_used, spend_reason, now=now, reference=reference, held=held, store=store,
-                   terminal=terminal)
-    earned = _earn(card, program, levels, paid, reference=reference, now=now, held=held, store=store,
-                   terminal=terminal)
+    with transaction.atomic(savepoint=False):  # the caller's transaction; all or nothing even without one
+        held = _HeldWrites(_live_buckets_by_expiry(card))
+        spent = _spend(card, points_used, spend_reason, now=now, reference=reference, held=held, store=store,
+                       terminal=terminal)
+        earned = _earn(card, program, levels, paid, reference=reference, now=now, held=held, store=store,
+                       terminal=terminal)
     return spent, earned
 
 
