@@ -87,36 +87,33 @@ def test_racing_payments_by_one_non_member_hold_one_reward_within_the_limit(tena
     assert RewardGrant.objects.filter(phone=phone, status=RewardGrant.Status.PENDING).count() == 1
 
 
+def _race_random_reductions(t, *, budget: str, payments: int):
+    """`payments` cash bills racing, each priced with a random reduction of exactly 1.00 from `budget` a day."""
+    from tests.checkout.helpers import configure
+
+    configure(t.merchant, random_reduction_enabled=True, random_reduction_min=D("1.00"),
+              random_reduction_max=D("1.00"), random_reduction_daily_budget=D(budget))
+    return race([lambda n=n: services.pay(services.Bill(store=t.store, amount=D("10.00"), bill_id=f"race-{n}"),
+                                          channel="cash")
+                 for n in range(payments)])
+
+
 def test_racing_payments_never_give_more_random_reduction_than_the_day_s_budget(tenant_a):
     """Priced without a lock, taken as each payment's last write: what was given is exactly what the day's row
     says and never more than the budget; a payment that found it used up after pricing is refused whole."""
-    from django.utils import timezone
-
     from checkout.models import AdjustmentKind, PaymentAdjustment, RandomReductionDay
-    from tests.checkout.helpers import configure
 
-    configure(tenant_a.merchant, random_reduction_enabled=True, random_reduction_min=D("1.00"),
-              random_reduction_max=D("1.00"), random_reduction_daily_budget=D("3.00"))
-    calls = [lambda n=n: services.pay(services.Bill(store=tenant_a.store, amount=D("10.00"), bill_id=f"race-{n}"),
-                                      channel="cash")
-             for n in range(8)]
-    results, codes = race(calls)
+    results, codes = _race_random_reductions(tenant_a, budget="3.00", payments=8)
     assert len(results) + len(codes) == 8 and set(codes) <= {"random_budget_used_up"}
     given = PaymentAdjustment.objects.filter(kind=AdjustmentKind.RANDOM)
     assert given.count() == 3 and Payment.objects.count() == len(results)
-    assert RandomReductionDay.objects.get(day=timezone.localdate()).spent == D("3.00")
+    assert RandomReductionDay.objects.get().spent == D("3.00")
     assert_ledgers_clean(tenant_a.merchant)
 
 
 def test_the_day_s_first_payments_racing_to_open_its_budget_all_get_their_reduction(tenant_a):
     from checkout.models import RandomReductionDay
-    from tests.checkout.helpers import configure
 
-    configure(tenant_a.merchant, random_reduction_enabled=True, random_reduction_min=D("1.00"),
-              random_reduction_max=D("1.00"), random_reduction_daily_budget=D("100.00"))
-    calls = [lambda n=n: services.pay(services.Bill(store=tenant_a.store, amount=D("10.00"), bill_id=f"open-{n}"),
-                                      channel="cash")
-             for n in range(4)]
-    results, codes = race(calls)
+    results, codes = _race_random_reductions(tenant_a, budget="100.00", payments=4)
     assert len(results) == 4 and not codes
     assert RandomReductionDay.objects.get().spent == D("4.00")
