@@ -107,14 +107,10 @@ class Loaded:
     """The rows a bill is priced with: read plainly for a quote, under locks for a payment."""
 
     pricing: PricingInput
-    settings: CheckoutSettings
-    wallet_settings: object
     wallet: object
     card: object
-    program: object
     coupon: object
-    levels: list  # the programme's levels by rank
-    config: object  # the merchant's MerchantConfig
+    config: object  # the merchant's MerchantConfig: settings, programme, levels, tiers and rules
 
 
 def random_budget_left(settings: CheckoutSettings, day: datetime.date) -> Decimal:
@@ -199,4 +195,4 @@ def load(bill: Bill, *, wallet=None, card=None, coupon=None) -> Loaded:
         lines=bill.lines, random_settings=settings, random_stacks=settings.random_reduction_stacks,
         random_budget_left=random_budget_left(settings, timezone.localdate(bill.at)),
     )
-    return Loaded(pricing, settings, wallet_config, wallet, card, config.program, coupon, config.levels, config)
+    return Loaded(pricing, wallet, card, coupon, config)

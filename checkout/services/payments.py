@@ -56,12 +56,12 @@ def _tenders(bill: Bill, loaded: Loaded, amount_due: Decimal, external_amount: D
         raise DomainError(errors.EXTERNAL_TOO_LARGE, _("The outside payment is more than the amount due (%(due)s).")
                           % {"due": amount_due}, field="external")
     use_wallet = bill.use_wallet and bill.member is not None
-    if use_wallet and not loaded.wallet_settings.stored_value_enabled and (
+    if use_wallet and not loaded.config.wallet.stored_value_enabled and (
             loaded.wallet is None or not loaded.wallet.cashback):
         use_wallet = False
     try:
         tenders = plan_tenders(amount_due, loaded.wallet, use_wallet=use_wallet,
-                               draw_order=loaded.wallet_settings.draw_order, external_amount=external_amount)
+                               draw_order=loaded.config.wallet.draw_order, external_amount=external_amount)
     except DomainError as error:
         raise DomainError(errors.INSUFFICIENT_BALANCE,
                           _("The wallet balance no longer covers its part of this bill; quote it again."),
@@ -82,13 +82,13 @@ def _estimate(bill: Bill, loaded: Loaded, priced: Priced, tenders: dict) -> Quot
     from cards.membership.services.pricing import experience_for_payment, points_for_payment
     from checkout.services.rewards import rules_for_payment
 
-    basis = earn_basis(tenders, bonus_counts=loaded.settings.bonus_counts_for_points)
+    basis = earn_basis(tenders, bonus_counts=loaded.config.checkout.bonus_counts_for_points)
     points = experience = 0
     cashback = ZERO
     level = loaded.card.level if loaded.card is not None else None
     if bill.member is not None:
-        points = points_for_payment(loaded.program, level, basis)
-        experience = experience_for_payment(loaded.program, basis)
+        points = points_for_payment(loaded.config.program, level, basis)
+        experience = experience_for_payment(loaded.config.program, basis)
         cashback = _cashback_estimate(bill, basis, level.pk if level else None, loaded.config.cashback_rules)
     rewards = rules_for_payment(bill.store, bill.member, level.pk if level else None, paid=basis, at=bill.at,
                                 phone=bill.payer_phone)
@@ -175,7 +175,7 @@ def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, De
     who = {"store": bill.store, "terminal": bill.terminal}
     if wallet_part > 0:
         debit = debit_wallet(bill.member, wallet_part, reference=payment.number, locked=loaded.wallet,
-                             draw_order=loaded.wallet_settings.draw_order, **who)
+                             draw_order=loaded.config.wallet.draw_order, **who)
         payment.wallet_debit = debit
         tenders = {**tenders, TenderKind.CASHBACK: debit.cashback, TenderKind.BONUS: debit.bonus,
                    TenderKind.PRINCIPAL: debit.principal}
@@ -220,7 +220,7 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
                 points_used=priced.points_used, request=request or {},
                 status=Payment.Status.PENDING if pending else Payment.Status.PAID, created_at=bill.at)
             taken = _consume(payment, bill, priced, tenders, loaded, points_now=pending)
-            payment.earn_basis = earn_basis(taken, bonus_counts=loaded.settings.bonus_counts_for_points)
+            payment.earn_basis = earn_basis(taken, bonus_counts=loaded.config.checkout.bonus_counts_for_points)
             level_id = loaded.card.level_id if loaded.card is not None else None
             if pending:
                 payment.gateway_payment = _start_gateway_payment(payment, taken[TenderKind.EXTERNAL])
@@ -233,7 +233,7 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
                 _remember(payment, "rewards", reversed(give_rewards(payment, level_id=level_id)))
             random = sum((line.amount for line in priced.adjustments if line.kind == AdjustmentKind.RANDOM), ZERO)
             if random:
-                take_random_budget(loaded.settings, timezone.localdate(bill.at), random)
+                take_random_budget(loaded.config.checkout, timezone.localdate(bill.at), random)
             return payment
     except IntegrityError as error:
         if trade_no and Payment.objects.filter(merchant_id=bill.merchant_id, channel=channel,
@@ -274,11 +274,11 @@ def _earn(payment: Payment, *, level_id=..., first_payment_unrecorded: bool = Fa
     if points_used:
         _spent, earned = spend_and_earn_for_payment(
             loaded.card, points_used=points_used, spend_reason=PointsReason.POINTS_DEDUCTION,
-            paid_amount=payment.earn_basis, reference=payment.number, program=loaded.program, levels=loaded.levels,
+            paid_amount=payment.earn_basis, reference=payment.number, program=config.program, levels=config.levels,
             **who)
     else:
         if loaded is not None and loaded.card is not None:
-            who.update(locked=loaded.card, program=loaded.program, levels=loaded.levels)
+            who.update(locked=loaded.card, program=config.program, levels=config.levels)
         earned = earn_for_payment(member, paid_amount=payment.earn_basis, reference=payment.number, **who)
     payment.points_earned, payment.experience_earned = earned.points, earned.experience
     payment.cashback_earned = cashback_for_payment(member, paid_amount=payment.earn_basis, store=payment.store,
