@@ -1,4 +1,4 @@
-// Swap in a fresh member code before the shown one stops being accepted.
+// The member code on the home and card pages: swap in a fresh one before the shown one stops being accepted.
 (function () {
   var el = document.getElementById("member-code");
   if (!el) return;
