@@ -1,15 +1,201 @@
-"""The registry `audit_ledgers` walks: each app that keeps balances registers an auditor for them.
+"""Ledger primitives shared by every balance (DESIGN.md, "Ledger"): points, the wallet, and the card apps to come.
 
-An auditor is a callable `(merchant_id: int | None) -> LedgerReport`; it proves that every balance
-it owns equals the sum of its ledger entries and reports what the merchant owes (liabilities).
-Apps register in their AppConfig.ready(), so this module knows no business.
+Each app keeps its own tables (no shared hot row) built on the abstract models here, and moves its balances
+only through the services here:
+
+- `post_entries`: move balances of one locked account and write their append-only entries, one UPDATE and
+  one INSERT however many balances move;
+- `draw_lots` / `give_back`: take an amount from value lots first-expiring-first (the caller orders them),
+  and return a refund to the lots it came from, newest first, never more than each gave;
+- `take_back`: take back what was given, what is already spent being the recorded shortfall;
+- `lock_rows`: lock accounts in pk order, the one lock order every change takes;
+- `audit_balances`: one auditor proving every balance equals the sum of its entries (and of its lots).
+
+Apps register their auditors here too (`register_auditor`); `manage.py audit_ledgers` walks them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from loyalty.money import ZERO, quantize
+
+Amount = Decimal | int
+
+
+class LedgerIsAppendOnly(Exception):
+    """An entry was about to be edited or deleted: corrections are new entries."""
+
+
+class LedgerEntry(models.Model):
+    """What every ledger entry says besides the change: the merchant, the reference, who and where.
+
+    A concrete ledger adds its account, `delta`, `balance_after` (with `entry_constraints`) and `reason`.
+    Entries are never edited or deleted (cascades of a deleted merchant aside).
+    """
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    store = models.ForeignKey("merchants.Store", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              verbose_name=_("store"))
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("staff"))
+    terminal = models.ForeignKey("merchants.Terminal", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name=_("terminal"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise LedgerIsAppendOnly(f"{type(self).__name__} {self.pk} is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerIsAppendOnly(f"{type(self).__name__} {self.pk} is append-only")
+
+
+def entry_constraints(prefix: str) -> list[models.BaseConstraint]:
+    """The database's half of the ledger rules: no empty entry, and no balance below zero."""
+    return [
+        models.CheckConstraint(condition=~Q(delta=0), name=f"{prefix}_delta_not_zero"),
+        models.CheckConstraint(condition=Q(balance_after__gte=0), name=f"{prefix}_balance_not_negative"),
+    ]
+
+
+class TakeBack(models.Model):
+    """Value taken back because what earned it was refunded, once per refund reference.
+
+    What the member had already spent cannot be taken (a balance never goes below zero): the concrete
+    model records it as its `shortfall`, for the merchant to settle with the refund.
+    """
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    reference = models.CharField(_("refund reference"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+# --- services -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    """One balance of an account moving by `delta`, with the fields its entry carries besides."""
+
+    balance: str
+    delta: Amount
+    entry: dict[str, Any]
+
+
+def post_entries(account: models.Model, entry_model: type[LedgerEntry], moves: Sequence[Move], *,
+                 money: bool = True, save: bool = True) -> list[LedgerEntry]:
+    """Move balances of a locked `account` and write one entry per move, in the caller's transaction.
+
+    The account is saved once (only the balances that moved) and the entries inserted in one statement.
+    With `save=False` the account is left for the caller to save with its other changes; the entries are
+    returned unwritten (the caller inserts them), so a payment's spend and earning share one INSERT.
+    """
+    entries, changed = [], []
+    for move in moves:
+        balance = getattr(account, move.balance) + move.delta
+        if money:
+            balance = quantize(balance)
+        setattr(account, move.balance, balance)
+        changed.append(move.balance)
+        entries.append(entry_model(merchant_id=account.merchant_id, delta=quantize(move.delta) if money else move.delta,
+                                   balance_after=balance, **move.entry))
+    if not save:
+        return entries
+    if changed:
+        account.save(update_fields=list(dict.fromkeys(changed)))
+        entries = entry_model.objects.bulk_create(entries) if len(entries) > 1 else [
+            entry_model.objects.create(**_field_values(entries[0]))]
+    return entries
+
+
+def _field_values(entry: models.Model) -> dict[str, Any]:
+    return {f.attname: getattr(entry, f.attname) for f in entry._meta.concrete_fields if not f.primary_key}
+
+
+def draw_lots(lots: Iterable[models.Model], amount: Amount, *, field: str = "remaining") -> tuple[list, Amount]:
+    """Take `amount` from `field` of lots in the order given (first-expiring first: the caller orders them).
+
+    Pure until saved: returns [(lot, taken)] with each lot's field lowered, and what could not be taken.
+    Nothing to take reads nothing (`lots` may be a queryset).
+    """
+    drawn = []
+    if amount <= 0:
+        return drawn, amount
+    for lot in lots:
+        if amount <= 0:
+            break
+        take = min(getattr(lot, field), amount)
+        if take <= 0:
+            continue
+        setattr(lot, field, getattr(lot, field) - take)
+        drawn.append((lot, take))
+        amount -= take
+    return drawn, amount
+
+
+def give_back(drawn: list[list], amount: Amount, *, lots_by_pk: dict, field: str = "remaining",
+              on_return: Callable[[models.Model], list[str]] | None = None) -> None:
+    """Return `amount` to the lots a draw took from, newest first, never more than each gave.
+
+    `drawn` is the draw as remembered: [[lot pk, taken, returned so far]] (strings in JSON), updated in place.
+    `on_return` may change more of a lot it returns to and says which fields it changed.
+    """
+    for item in reversed(drawn):
+        if amount <= 0:
+            break
+        pk, taken, returned = item[0], Decimal(str(item[1])), Decimal(str(item[2]))
+        back = min(taken - returned, amount)
+        if back <= 0:
+            continue
+        lot = lots_by_pk[pk]
+        setattr(lot, field, getattr(lot, field) + back)
+        update = [field, *(on_return(lot) if on_return else [])]
+        lot.save(update_fields=update)
+        item[2] = str(returned + back)
+        amount -= back
+
+
+@dataclass(frozen=True)
+class Taken:
+    taken: Amount
+    shortfall: Amount
+
+
+def take_back(owed: Amount, *, still_held: Amount, spent: Amount) -> Taken:
+    """Of `owed`, what can come back out of what is still held; the rest, up to what was spent, is short."""
+    owed = max(owed, 0)
+    taken = min(owed, max(still_held, 0))
+    return Taken(taken, min(owed - taken, max(spent, 0)))
+
+
+def lock_rows(queryset: QuerySet) -> list[models.Model]:
+    """Lock rows for the rest of the transaction in pk order: every lock helper goes through here, so two
+    transactions locking the same accounts never wait on each other in a circle."""
+    return list(queryset.select_for_update().order_by("pk"))
+
+
+# --- the audit ----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -25,10 +211,64 @@ class LedgerReport:
         return not self.problems
 
 
+@dataclass(frozen=True)
+class Source:
+    """Rows whose `amount` column, summed per account (`account` column), must equal a balance."""
+
+    label: str
+    rows: QuerySet
+    account: str
+    amount: str
+
+
+@dataclass(frozen=True)
+class BalanceCheck:
+    """One balance column of the accounts and what it must equal: its entries, and its lots if it has any."""
+
+    balance: str
+    sources: tuple[Source, ...]
+
+
+def _sums(source: Source, scope: Q) -> dict[int, Decimal]:
+    rows = source.rows.filter(scope).values(source.account).annotate(total=Sum(source.amount))
+    # Rounded to the cent: SQLite adds decimals as floats, and 0.1 + 0.2 is not 0.3 there.
+    return defaultdict(int, {row[source.account]: _exact(row["total"]) for row in rows})
+
+
+def _exact(total):
+    if total is None:
+        return 0
+    return total if isinstance(total, int) else quantize(total)
+
+
+def audit_balances(report: LedgerReport, accounts: QuerySet, checks: Sequence[BalanceCheck], *, label: str,
+                   merchant_id: int | None) -> dict[str, Decimal]:
+    """Prove every balance of every account equals each of its sources; returns the balances' totals.
+
+    One aggregate query per source and one pass over the accounts, whatever their number.
+    """
+    scope = Q(merchant_id=merchant_id) if merchant_id is not None else Q()
+    sums = {(check.balance, source.label): _sums(source, scope) for check in checks for source in check.sources}
+    totals = {check.balance: ZERO for check in checks}
+    columns = ["pk", *(check.balance for check in checks)]
+    for account in accounts.filter(scope).only(*columns).iterator(chunk_size=2000):
+        report.accounts_checked += 1
+        for check in checks:
+            balance = getattr(account, check.balance)
+            totals[check.balance] += balance
+            for source in check.sources:
+                expected = sums[(check.balance, source.label)][account.pk]
+                if balance != expected:
+                    report.problems.append(f"{label} {account.pk} {check.balance}: balance {balance} "
+                                           f"!= {source.label} {expected}")
+    return totals
+
+
 _AUDITORS: dict[str, Callable[[int | None], LedgerReport]] = {}
 
 
 def register_auditor(name: str, auditor: Callable[[int | None], LedgerReport]) -> None:
+    """An app that keeps balances registers the callable `(merchant_id | None) -> LedgerReport` proving them."""
     _AUDITORS[name] = auditor
 
 

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.ledgers import LedgerEntry, TakeBack, entry_constraints
 from loyalty.money import MoneyField
 
 ZERO = Decimal("0.00")
@@ -426,22 +427,18 @@ class WalletDebit(models.Model):
         return self.refunded_principal + self.refunded_bonus + self.refunded_cashback
 
 
-class CashbackTakeBack(models.Model):
+class CashbackTakeBack(TakeBack):
     """Cashback taken back because the payment that earned it was refunded (once per refund).
 
     What the member had already spent cannot be taken from the pocket (a balance never goes below
     zero): it is recorded here as the shortfall, for the merchant to settle with the refund.
     """
 
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
-                                 verbose_name=_("merchant"))
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="+", verbose_name=_("wallet"))
     lot = models.ForeignKey(CashbackLot, on_delete=models.PROTECT, related_name="take_backs",
                             verbose_name=_("cashback"))
-    reference = models.CharField(_("refund reference"), max_length=64)
     taken = MoneyField(_("taken back"), default=ZERO)
     shortfall = MoneyField(_("already spent (shortfall)"), default=ZERO)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("cashback taken back")
@@ -457,7 +454,7 @@ class CashbackTakeBack(models.Model):
         return f"{self.reference} −{self.taken}"
 
 
-class WalletEntry(models.Model):
+class WalletEntry(LedgerEntry):
     """The append-only money ledger (资金流水): one row per change of one pocket."""
 
     class Reason(models.TextChoices):
@@ -473,34 +470,21 @@ class WalletEntry(models.Model):
         CASHBACK_EXPIRED = "cashback_expired", _("cashback expired")
         CASHBACK_TAKEN_BACK = "cashback_taken_back", _("cashback taken back on refund")
 
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
-                                 verbose_name=_("merchant"))
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries", verbose_name=_("wallet"))
     pocket = models.CharField(_("pocket"), max_length=10, choices=Pocket.choices)
     delta = MoneyField(_("change"))
     balance_after = MoneyField(_("balance after"))
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
-    reference = models.CharField(_("reference"), max_length=64, blank=True)
     recharge = models.ForeignKey(Recharge, on_delete=models.PROTECT, null=True, blank=True, related_name="entries",
                                  verbose_name=_("recharge"))
     debit = models.ForeignKey(WalletDebit, on_delete=models.PROTECT, null=True, blank=True, related_name="entries",
                               verbose_name=_("wallet payment"))
-    store = models.ForeignKey("merchants.Store", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                              verbose_name=_("store"))
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name=_("staff"))
-    terminal = models.ForeignKey("merchants.Terminal", on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="+", verbose_name=_("terminal"))
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("wallet ledger entry")
         verbose_name_plural = _("wallet ledger entries")
         ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.CheckConstraint(condition=~Q(delta=0), name="wallet_entry_delta_not_zero"),
-            models.CheckConstraint(condition=Q(balance_after__gte=0), name="wallet_entry_balance_not_negative"),
-        ]
+        constraints = entry_constraints("wallet_entry")
         indexes = [models.Index(fields=["wallet", "-created_at", "-id"]), models.Index(fields=["merchant", "reason"])]
 
     def __str__(self):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.ledgers import LedgerEntry, TakeBack, entry_constraints
 from loyalty.money import MoneyField
 
 
@@ -209,18 +209,10 @@ class PointsBucket(models.Model):
         return f"{self.card} · {self.remaining}/{self.earned} · {self.expires_on or '∞'}"
 
 
-class CardLedgerEntry(models.Model):
-    """What every ledger entry of a card says besides the change: why in words, the reference, who and where."""
+class CardLedgerEntry(LedgerEntry):
+    """What every ledger entry of a card says besides the change: why in words (the rest is in LedgerEntry)."""
 
     note = models.CharField(_("note"), max_length=200, blank=True)
-    reference = models.CharField(_("reference"), max_length=64, blank=True)
-    store = models.ForeignKey("merchants.Store", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                              verbose_name=_("store"))
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name=_("staff"))
-    terminal = models.ForeignKey("merchants.Terminal", on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="+", verbose_name=_("terminal"))
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         abstract = True
@@ -229,8 +221,6 @@ class CardLedgerEntry(models.Model):
 class PointsEntry(CardLedgerEntry):
     """The append-only points ledger (积分明细): one row per change of a card's points."""
 
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
-                                 verbose_name=_("merchant"))
     card = models.ForeignKey(MembershipCard, on_delete=models.PROTECT, related_name="points_entries",
                              verbose_name=_("card"))
     delta = models.IntegerField(_("change"))
@@ -243,10 +233,7 @@ class PointsEntry(CardLedgerEntry):
         verbose_name = _("points ledger entry")
         verbose_name_plural = _("points ledger entries")
         ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.CheckConstraint(condition=~Q(delta=0), name="points_entry_delta_not_zero"),
-            models.CheckConstraint(condition=Q(balance_after__gte=0), name="points_entry_balance_not_negative"),
-        ]
+        constraints = entry_constraints("points_entry")
         indexes = [models.Index(fields=["card", "-created_at", "-id"]), models.Index(fields=["merchant", "reason"])]
 
     def __str__(self):
@@ -259,8 +246,6 @@ class ExperienceEntry(CardLedgerEntry):
     A payment moves both; a recharge or a gift only experience. Re-evaluated levels sum the last N days of it.
     """
 
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
-                                 verbose_name=_("merchant"))
     card = models.ForeignKey(MembershipCard, on_delete=models.PROTECT, related_name="experience_entries",
                              verbose_name=_("card"))
     delta = models.IntegerField(_("experience change"), default=0)
@@ -307,19 +292,15 @@ class PaymentEarning(models.Model):
         return f"{self.reference} +{self.points}"
 
 
-class RefundTakeBack(models.Model):
+class RefundTakeBack(TakeBack):
     """What one refund took back of a member's earnings, and the points they had already spent (shortfall)."""
 
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
-                                 verbose_name=_("merchant"))
     card = models.ForeignKey(MembershipCard, on_delete=models.CASCADE, related_name="take_backs",
                              verbose_name=_("card"))
-    reference = models.CharField(_("refund reference"), max_length=64)
     points = models.PositiveIntegerField(_("points taken back"), default=0)
     experience = models.PositiveIntegerField(_("experience taken back"), default=0)
     spend = MoneyField(_("spend taken back"), default=Decimal("0.00"))
     shortfall = models.PositiveIntegerField(_("points already spent"), default=0)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("refund take-back")

@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.errors import DomainError
+from loyalty.ledgers import Move, draw_lots, give_back, lock_rows, post_entries
 from loyalty.money import ZERO, parse_amount, quantize
+from loyalty.tenders import split_refund
 from merchants.models import Member
 from wallet import errors
 from wallet.models import CashbackLot, DrawOrder, Pocket, Recharge, Wallet, WalletDebit, WalletEntry, WalletSettings
@@ -35,10 +37,19 @@ def wallet_for_update(member: Member) -> Wallet:
 
     One query when the wallet exists (the usual case); a first use opens it, then locks it.
     """
-    found = Wallet.objects.select_for_update().filter(member=member).order_by().first()
-    if found is None:
-        wallet_for(member)
-        found = Wallet.objects.select_for_update().get(member=member)
+    return wallets_for_update(member)[0]
+
+
+def wallets_for_update(*members: Member) -> list[Wallet]:
+    """Lock the members' wallets in pk order (loyalty.ledgers.lock_rows), opening any that is missing."""
+    wanted = {member.pk for member in members}
+    found = lock_rows(Wallet.objects.filter(member_id__in=wanted))
+    if len(found) < len(wanted):
+        opened = {wallet.member_id for wallet in found}
+        for member in members:
+            if member.pk not in opened:
+                wallet_for(member)
+        found = lock_rows(Wallet.objects.filter(member_id__in=wanted))
     return found
 
 
@@ -46,14 +57,10 @@ def record_entry(wallet: Wallet, pocket: str, delta: Decimal, reason: str, *, re
                  recharge: Recharge | None = None, debit: WalletDebit | None = None, store=None, staff=None,
                  terminal=None) -> WalletEntry:
     """Move one pocket of a locked wallet and write its ledger entry, in the caller's transaction."""
-    balance = quantize(getattr(wallet, pocket) + delta)
-    setattr(wallet, pocket, balance)
-    wallet.save(update_fields=[pocket])
-    return WalletEntry.objects.create(
-        merchant_id=wallet.merchant_id, wallet=wallet, pocket=pocket, delta=quantize(delta), balance_after=balance,
-        reason=reason, reference=reference, recharge=recharge, debit=debit, store=store, staff=staff,
-        terminal=terminal,
-    )
+    [entry] = post_entries(wallet, WalletEntry, [Move(pocket, delta, {
+        "wallet": wallet, "pocket": pocket, "reason": reason, "reference": reference, "recharge": recharge,
+        "debit": debit, "store": store, "staff": staff, "terminal": terminal})])
+    return entry
 
 
 def plan_wallet_draw(wallet: Wallet, amount: Decimal, *, order: str, use_cashback: bool = True) -> dict[str, Decimal]:
@@ -97,40 +104,20 @@ def _expire_due_lots(wallet: Wallet, now) -> None:
 def _draw(rows, field: str, amount: Decimal, changed: dict) -> list[list]:
     """Take `amount` from `field` of rows in order; return [[pk, taken, returned]] for the refund to follow.
 
-    Nothing to take reads nothing (`rows` may be a queryset). The rows taken from are noted in `changed`
-    (row -> fields) and saved once by the caller, so a recharge giving principal and bonus is one UPDATE.
+    The rows taken from are noted in `changed` (row -> fields) and saved once by the caller, so a recharge
+    giving principal and bonus is one UPDATE.
     """
-    drawn = []
-    if amount <= 0:
-        return drawn
-    for row in rows:
-        if amount <= 0:
-            break
-        take = min(getattr(row, field), amount)
-        if take <= 0:
-            continue
-        setattr(row, field, getattr(row, field) - take)
+    drawn, _short = draw_lots(rows, amount, field=field)
+    for row, _taken in drawn:
         changed.setdefault(row, []).append(field)
-        drawn.append([row.pk, str(take), "0.00"])
-        amount -= take
-    return drawn
+    return [[row.pk, str(taken), "0.00"] for row, taken in drawn]
 
 
-def _record_payment_entries(wallet: Wallet, plan: dict[str, Decimal], *, debit: WalletDebit, reference: str,
-                            store=None, staff=None, terminal=None) -> None:
-    """`record_entry` for every pocket a payment drew on, with one UPDATE of the wallet and one INSERT."""
-    pockets = [pocket for pocket in POCKETS if plan[pocket]]
-    entries = []
-    for pocket in pockets:
-        balance = quantize(getattr(wallet, pocket) - plan[pocket])
-        setattr(wallet, pocket, balance)
-        entries.append(WalletEntry(
-            merchant_id=wallet.merchant_id, wallet=wallet, pocket=pocket, delta=quantize(-plan[pocket]),
-            balance_after=balance, reason=WalletEntry.Reason.PAYMENT, reference=reference, debit=debit, store=store,
-            staff=staff, terminal=terminal))
-    if pockets:
-        wallet.save(update_fields=pockets)
-        WalletEntry.objects.bulk_create(entries)
+def _payment_moves(plan: dict[str, Decimal], reason: str, *, sign: int, debit: WalletDebit, reference: str,
+                   wallet: Wallet, store=None, staff=None, terminal=None) -> list[Move]:
+    return [Move(pocket, sign * plan[pocket], {
+        "wallet": wallet, "pocket": pocket, "reason": reason, "reference": reference, "debit": debit,
+        "store": store, "staff": staff, "terminal": terminal}) for pocket in POCKETS if plan.get(pocket)]
 
 
 def debit_wallet(member: Member, amount, *, reference: str, use_cashback: bool = True, store=None, terminal=None,
@@ -175,62 +162,33 @@ def debit_wallet(member: Member, amount, *, reference: str, use_cashback: bool =
             principal=plan[Pocket.PRINCIPAL], bonus=plan[Pocket.BONUS], cashback=plan[Pocket.CASHBACK],
             sources={str(k): v for k, v in sources.items()}, store=store, terminal=terminal,
         )
-        _record_payment_entries(wallet, plan, debit=debit, reference=reference, store=store, staff=staff,
-                                terminal=terminal)
+        post_entries(wallet, WalletEntry, _payment_moves(
+            plan, WalletEntry.Reason.PAYMENT, sign=-1, debit=debit, reference=reference, wallet=wallet, store=store,
+            staff=staff, terminal=terminal))
         return debit
 
 
 def refund_shares(debit: WalletDebit, amount: Decimal) -> dict[str, Decimal]:
-    """Each pocket's share of refunding `amount` of `debit`: in proportion, never more than it gave.
-
-    Shares are computed on the running total refunded, so refunding a payment in parts returns each
-    pocket exactly what it gave once the whole has been refunded.
-    """
-    after = debit.refunded + amount
-    shares = {}
-    for pocket in (Pocket.PRINCIPAL, Pocket.BONUS):
-        taken, done = getattr(debit, pocket), getattr(debit, f"refunded_{pocket}")
-        target = min(taken, quantize(after * taken / debit.amount))
-        shares[pocket] = max(ZERO, target - done)
-    shares[Pocket.CASHBACK] = amount - shares[Pocket.PRINCIPAL] - shares[Pocket.BONUS]
-    # Rounding may leave a cent with a pocket that has none left to take back; give it to one that has.
-    for pocket in POCKETS:
-        room = getattr(debit, pocket) - getattr(debit, f"refunded_{pocket}")
-        excess = shares[pocket] - room
-        if excess > 0:
-            shares[pocket] -= excess
-            for other in POCKETS:
-                other_room = getattr(debit, other) - getattr(debit, f"refunded_{other}") - shares[other]
-                move = min(excess, max(other_room, ZERO))
-                shares[other] += move
-                excess -= move
-    return shares
+    """Each pocket's share of refunding `amount` of `debit`, by the one refund splitter (loyalty.tenders)."""
+    return split_refund({pocket: (getattr(debit, pocket), getattr(debit, f"refunded_{pocket}"))
+                         for pocket in POCKETS}, amount)
 
 
-def _give_back(rows_by_pk: dict, drawn: list[list], field: str, amount: Decimal) -> None:
-    """Return `amount` to the rows a pocket drew on, newest first, never more than each gave."""
-    for item in reversed(drawn):
-        if amount <= 0:
-            break
-        pk, taken, returned = item[0], Decimal(item[1]), Decimal(item[2])
-        back = min(taken - returned, amount)
-        if back <= 0:
-            continue
-        row = rows_by_pk[pk]
-        setattr(row, field, getattr(row, field) + back)
-        update = [field]
-        if isinstance(row, CashbackLot) and row.expired:
-            # Returned to a lot that has expired: the next expiry pass takes it back again.
-            row.expired = False
-            update.append("expired")
-        row.save(update_fields=update)
-        item[2] = str(returned + back)
-        amount -= back
+def _reopen_expired(row) -> list[str]:
+    if isinstance(row, CashbackLot) and row.expired:
+        # Returned to a lot that has expired: the next expiry pass takes it back again.
+        row.expired = False
+        return ["expired"]
+    return []
 
 
 def refund_wallet_debit(debit: WalletDebit, amount, *, reference: str = "", store=None, terminal=None,
-                        staff=None) -> dict[str, Decimal]:
-    """Give back `amount` of a wallet payment, each pocket its share; returns what each pocket got."""
+                        staff=None, shares: dict[str, Decimal] | None = None) -> dict[str, Decimal]:
+    """Give back `amount` of a wallet payment, each pocket its share; returns what each pocket got.
+
+    Checkout passes the `shares` its refund splitter gave each pocket (they add up to `amount`); otherwise
+    the wallet splits `amount` over the pockets by the same splitter.
+    """
     amount = parse_amount(amount)
     with transaction.atomic():
         wallet = wallet_for_update(debit.wallet.member)
@@ -239,19 +197,22 @@ def refund_wallet_debit(debit: WalletDebit, amount, *, reference: str = "", stor
             raise DomainError(errors.REFUND_TOO_LARGE,
                               _("At most %(amount)s of this payment can still be refunded.")
                               % {"amount": debit.amount - debit.refunded}, field="amount")
-        shares = refund_shares(debit, amount)
+        shares = {pocket: ZERO for pocket in POCKETS} | (shares if shares is not None else refund_shares(debit, amount))
+        if sum(shares.values(), ZERO) != amount or any(
+                share < 0 or share > getattr(debit, pocket) - getattr(debit, f"refunded_{pocket}")
+                for pocket, share in shares.items()):
+            raise ValueError(f"refund shares {shares} do not fit {amount} of wallet payment {debit.pk}")
         recharge_pks = {item[0] for pocket in (Pocket.PRINCIPAL, Pocket.BONUS) for item in debit.sources[pocket]}
         recharges = Recharge.objects.in_bulk(recharge_pks)
         lots = CashbackLot.objects.select_for_update().in_bulk([item[0] for item in debit.sources[Pocket.CASHBACK]])
-        _give_back(recharges, debit.sources[Pocket.PRINCIPAL], "principal_left", shares[Pocket.PRINCIPAL])
-        _give_back(recharges, debit.sources[Pocket.BONUS], "bonus_left", shares[Pocket.BONUS])
-        _give_back(lots, debit.sources[Pocket.CASHBACK], "remaining", shares[Pocket.CASHBACK])
+        give_back(debit.sources[Pocket.PRINCIPAL], shares[Pocket.PRINCIPAL], lots_by_pk=recharges,
+                  field="principal_left")
+        give_back(debit.sources[Pocket.BONUS], shares[Pocket.BONUS], lots_by_pk=recharges, field="bonus_left")
+        give_back(debit.sources[Pocket.CASHBACK], shares[Pocket.CASHBACK], lots_by_pk=lots, on_return=_reopen_expired)
         for pocket in POCKETS:
             setattr(debit, f"refunded_{pocket}", getattr(debit, f"refunded_{pocket}") + shares[pocket])
         debit.save(update_fields=["refunded_principal", "refunded_bonus", "refunded_cashback", "sources"])
-        for pocket in POCKETS:
-            if shares[pocket]:
-                record_entry(wallet, pocket, shares[pocket], WalletEntry.Reason.PAYMENT_REFUND,
-                             reference=reference or debit.reference, debit=debit, store=store, staff=staff,
-                             terminal=terminal)
+        post_entries(wallet, WalletEntry, _payment_moves(
+            shares, WalletEntry.Reason.PAYMENT_REFUND, sign=1, debit=debit, reference=reference or debit.reference,
+            wallet=wallet, store=store, staff=staff, terminal=terminal))
         return shares

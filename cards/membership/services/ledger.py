@@ -39,6 +39,7 @@ from cards.membership.services.levels import (
 )
 from cards.membership.services.pricing import MAX_POINTS, experience_for_payment, points_for_payment
 from loyalty.errors import DomainError
+from loyalty.ledgers import Move, draw_lots, lock_rows, post_entries, take_back
 from loyalty.money import ZERO, parse_amount
 from merchants.models import Member
 
@@ -104,7 +105,7 @@ def cards_for_update(*members: Member) -> list[MembershipCard]:
     wanted = {member.pk for member in members}
 
     def lock() -> list[MembershipCard]:
-        return list(MembershipCard.objects.select_for_update().filter(member_id__in=wanted).order_by("pk"))
+        return lock_rows(MembershipCard.objects.filter(member_id__in=wanted))
 
     cards = lock()
     if len(cards) < len(wanted):
@@ -124,12 +125,10 @@ def _record(card: MembershipCard, delta: int, reason: str, *, bucket: PointsBuck
             reference: str = "", note: str = "", store=None, staff=None, terminal=None,
             now: datetime.datetime | None = None) -> PointsEntry:
     """Move a locked card's points and write the ledger entry, in the caller's transaction."""
-    card.points += delta
-    card.save(update_fields=["points"])
-    return PointsEntry.objects.create(
-        merchant_id=card.merchant_id, card=card, delta=delta, balance_after=card.points, reason=reason,
-        note=note[:200], reference=reference[:64], bucket=bucket, store=store, staff=staff, terminal=terminal,
-        created_at=now or timezone.now())
+    [entry] = post_entries(card, PointsEntry, [Move("points", delta, {
+        "card": card, "reason": reason, "note": note[:200], "reference": reference[:64], "bucket": bucket,
+        "store": store, "staff": staff, "terminal": terminal, "created_at": now or timezone.now()})], money=False)
+    return entry
 
 
 def _fill_bucket(card: MembershipCard, program: MembershipProgram | None, points: int, *,
@@ -165,14 +164,16 @@ def _draw(card: MembershipCard, points: int, today: datetime.date, *, newest_fir
     """Take `points` from a locked card's live buckets, first-expiring first (or last, to undo an earning)."""
     order = ([F("expires_on").desc(nulls_first=True), "-pk"] if newest_first
              else [F("expires_on").asc(nulls_last=True), "pk"])
-    for bucket in _live_buckets(card, today).order_by(*order):
-        if points <= 0:
-            break
-        take = min(bucket.remaining, points)
-        PointsBucket.objects.filter(pk=bucket.pk).update(remaining=F("remaining") - take)
-        points -= take
+    drawn, points = draw_lots(_live_buckets(card, today).order_by(*order), points)
+    _save_draw(drawn)
     if points:
         raise DomainError(errors.POINTS_INSUFFICIENT, _("Not enough points."), field="points", status_code=409)
+
+
+def _save_draw(drawn: list[tuple[PointsBucket, int]]) -> None:
+    """Write what a draw took from each bucket, as a relative UPDATE (the bucket row is not locked)."""
+    for bucket, take in drawn:
+        PointsBucket.objects.filter(pk=bucket.pk).update(remaining=F("remaining") - take)
 
 
 def expire_due_buckets(card: MembershipCard, now: datetime.datetime) -> int:
@@ -223,13 +224,7 @@ def _spend(card: MembershipCard, points: int, reason: str, *, now: datetime.date
         raise DomainError(errors.POINTS_INSUFFICIENT,
                           _("Not enough points: %(points)d needed, %(available)d available.") % {
                               "points": points, "available": available}, field="points", status_code=409)
-    drawn, left = [], points
-    for bucket in buckets[len(due):]:
-        if left <= 0:
-            break
-        take = min(bucket.remaining, left)
-        drawn.append((bucket, take))
-        left -= take
+    drawn, left = draw_lots(buckets[len(due):], points)
     if left:
         raise DomainError(errors.POINTS_INSUFFICIENT, _("Not enough points."), field="points", status_code=409)
     entries = []
@@ -240,8 +235,7 @@ def _spend(card: MembershipCard, points: int, reason: str, *, now: datetime.date
         entries.append(PointsEntry(merchant_id=card.merchant_id, card=card, delta=-bucket.remaining,
                                    balance_after=balance, reason=PointsReason.EXPIRED, note=str(bucket.expires_on),
                                    reference=f"bucket:{bucket.pk}", bucket=bucket, created_at=now))
-    for bucket, take in drawn:
-        PointsBucket.objects.filter(pk=bucket.pk).update(remaining=F("remaining") - take)
+    _save_draw(drawn)
     balance -= points
     spent = PointsEntry(merchant_id=card.merchant_id, card=card, delta=-points, balance_after=balance,
                         reason=reason, note=note[:200], reference=reference[:64], created_at=now, **who)
@@ -416,7 +410,7 @@ def take_back_for_refund(member: Member, *, points: int, experience: int, spend,
         if done is not None:
             return Shortfall(done.shortfall)
         expire_due_buckets(card, now)
-        taken = min(points, card.points)
+        taken = take_back(points, still_held=card.points, spent=points).taken
         who = {"reference": reference, "store": store, "terminal": terminal}
         if taken:
             _draw(card, taken, timezone.localdate(now), newest_first=True)
