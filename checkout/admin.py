@@ -38,7 +38,7 @@ class AdjustmentInline(ReadOnlyAdminMixin, MerchantScopedInline):
 
 class TenderInline(ReadOnlyAdminMixin, MerchantScopedInline):
     model = PaymentTender
-    fields = ["kind", "amount", "refunded"]
+    fields = ["get_kind_display", "amount", "refunded"]
     extra = 0
 
 

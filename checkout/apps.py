@@ -8,8 +8,11 @@ class CheckoutConfig(AppConfig):
 
     def ready(self):
         from checkout import receivers, services  # noqa: F401
+        from checkout.tenders import OutsideTender
         from loyalty.payments import register_purpose
+        from loyalty.tenders import tenders
         from merchants.roles import grant
 
+        tenders.register(OutsideTender())
         register_purpose(services.SELF_PAY_PURPOSE, services.fulfil_self_pay, services.fail_self_pay)
         grant("cashier", ["checkout.view_payment", "checkout.view_refund"])

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.money import MoneyField
+from loyalty.tenders import tenders
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -94,13 +95,6 @@ class AdjustmentKind(models.TextChoices):
     POINTS = "points", _("points deduction")
     COUPON = "coupon", _("coupon")
     RANDOM = "random", _("random reduction")
-
-
-class TenderKind(models.TextChoices):
-    CASHBACK = "cashback", _("cashback")
-    BONUS = "bonus", _("stored value bonus")
-    PRINCIPAL = "principal", _("stored value principal")
-    EXTERNAL = "external", _("outside channel")
 
 
 class Channel(models.TextChoices):
@@ -222,7 +216,7 @@ class PaymentTender(models.Model):
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
                                  verbose_name=_("merchant"))
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="tenders", verbose_name=_("payment"))
-    kind = models.CharField(_("kind"), max_length=10, choices=TenderKind.choices)
+    kind = models.CharField(_("kind"), max_length=32, help_text=_("A registered tender (loyalty.tenders)."))
     amount = MoneyField(_("amount"))
     refunded = MoneyField(_("refunded"), default=ZERO)
 
@@ -239,6 +233,11 @@ class PaymentTender(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount}"
+
+    def get_kind_display(self) -> str:
+        return str(tenders.get(self.kind).label) if self.kind in tenders else self.kind
+
+    get_kind_display.short_description = _("kind")
 
 
 class Refund(models.Model):

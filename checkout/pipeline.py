@@ -229,29 +229,3 @@ def price(given: PricingInput) -> Priced:
                 "amount_due": given.bill - alternative.discount, "chosen": alternative is best,
                 "error": alternative.error.as_dict() if alternative.error else None} for alternative in alternatives]
     return Priced(given.bill, best.adjustments, summary, reason)
-
-
-# --- tenders ----------------------------------------------------------------------------------------
-
-def plan_tenders(amount_due: Decimal, wallet, *, use_wallet: bool, draw_order: str,
-                 external_amount: Decimal | None = None) -> dict[str, Decimal]:
-    """How the amount due is paid: cashback, then stored value in the merchant's order, the rest outside.
-
-    With `external_amount` (what the outside channel collected), the wallet must pay exactly the rest;
-    otherwise it pays what it can. Raises `insufficient_balance` when the wallet cannot pay its part.
-    """
-    from checkout.models import TenderKind
-    from wallet.services import plan_wallet_draw
-
-    if use_wallet and wallet is not None:
-        spendable = wallet.principal + wallet.bonus + wallet.cashback
-        wallet_part = amount_due - external_amount if external_amount is not None else min(amount_due, spendable)
-    else:
-        wallet_part = ZERO
-    tenders = {TenderKind.CASHBACK: ZERO, TenderKind.BONUS: ZERO, TenderKind.PRINCIPAL: ZERO}
-    if wallet_part > ZERO:
-        draw = plan_wallet_draw(wallet, wallet_part, order=draw_order)
-        tenders.update({TenderKind.CASHBACK: draw["cashback"], TenderKind.BONUS: draw["bonus"],
-                        TenderKind.PRINCIPAL: draw["principal"]})
-    tenders[TenderKind.EXTERNAL] = amount_due - max(wallet_part, ZERO)
-    return tenders

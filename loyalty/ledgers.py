@@ -16,6 +16,7 @@ Apps register their auditors here too (`register_auditor`); `manage.py audit_led
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.money import ZERO, quantize
+from loyalty.registry import Registry
 
 Amount = Decimal | int
 
@@ -193,6 +195,26 @@ def lock_rows(queryset: QuerySet) -> list[models.Model]:
     """Lock rows for the rest of the transaction in pk order: every lock helper goes through here, so two
     transactions locking the same accounts never wait on each other in a circle."""
     return list(queryset.select_for_update().order_by("pk"))
+
+
+class MemberAccount(ABC):
+    """A kind of account every member has at a merchant (the wallet, the membership card): registered by the
+    app that owns it, so whoever changes several of a member's balances locks them in one fixed order."""
+
+    code: str
+    order: int
+
+    @abstractmethod
+    def lock(self, member: models.Model) -> models.Model:
+        """Lock (opening it if need be) the member's account of this kind, through the app's one lock helper."""
+
+
+member_accounts: Registry[MemberAccount] = Registry("member accounts")
+
+
+def lock_member_accounts(member: models.Model) -> dict[str, models.Model]:
+    """Lock every account of the member, in the registry's order (wallet before card): the one lock order."""
+    return {account.code: account.lock(member) for account in member_accounts.all()}
 
 
 # --- the audit ----------------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ class WalletConfig(AppConfig):
     verbose_name = _("Stored value and marketing wallet")
 
     def ready(self):
-        from loyalty.ledgers import register_auditor
+        from loyalty.ledgers import member_accounts, register_auditor
         from loyalty.payments import register_purpose
+        from loyalty.tenders import tenders
         from merchants.roles import grant
         from merchants.serializers import MEMBER_SUMMARY_EXTRAS
         from merchants.views import HOME_SECTIONS
@@ -17,9 +18,14 @@ class WalletConfig(AppConfig):
             services,
         )
         from wallet.serializers import wallet_summary_extra
+        from wallet.services.accounts import WalletAccount
+        from wallet.tenders import BonusTender, CashbackTender, PrincipalTender
         from wallet.views import wallet_tile
 
         register_auditor("wallet", services.audit_wallets)
+        member_accounts.register(WalletAccount())
+        for tender in (CashbackTender(), BonusTender(), PrincipalTender()):
+            tenders.register(tender)
         register_purpose(services.RECHARGE_PURPOSE, services.fulfil_recharge_payment, services.fail_recharge_payment)
         grant("cashier", ["wallet.view_wallet", "wallet.view_walletentry", "wallet.view_recharge",
                           "wallet.add_recharge", "wallet.view_rechargeoffer"])

@@ -112,6 +112,11 @@ class Loaded:
     coupon: object
     config: object  # the merchant's MerchantConfig: settings, programme, levels, tiers and rules
 
+    @property
+    def accounts(self) -> dict[str, object]:
+        """The member's accounts the tenders draw on, by their code in loyalty.ledgers.member_accounts."""
+        return {"wallet": self.wallet, "card": self.card}
+
 
 def random_budget_left(settings: CheckoutSettings, day: datetime.date) -> Decimal:
     """What is left of the day's random reduction budget, read without a lock (`take_random_budget` takes it)."""

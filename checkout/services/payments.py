@@ -10,14 +10,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from checkout import errors
-from checkout.models import AdjustmentKind, Payment, PaymentAdjustment, PaymentTender, TenderKind
-from checkout.pipeline import Priced, plan_tenders, price
+from checkout.models import AdjustmentKind, Payment, PaymentAdjustment, PaymentTender
+from checkout.pipeline import Priced, price
 from checkout.services.bills import Bill, Loaded, load, take_random_budget
 from checkout.services.rewards import give_rewards
+from checkout.tenders import OUTSIDE
 from loyalty.errors import DomainError
+from loyalty.ledgers import lock_member_accounts
 from loyalty.money import ZERO
-
-WALLET_TENDERS = (TenderKind.CASHBACK, TenderKind.BONUS, TenderKind.PRINCIPAL)
+from loyalty.tenders import TenderContext, plan_tenders, take_tenders, tenders
 
 
 @dataclass
@@ -38,12 +39,16 @@ class Quote:
         return self.priced.amount_due
 
 
-def earn_basis(tenders: dict[str, Decimal], *, bonus_counts: bool) -> Decimal:
-    """What the member actually paid: the outside channel and principal (and bonus if the merchant says so)."""
-    basis = tenders.get(TenderKind.EXTERNAL, ZERO) + tenders.get(TenderKind.PRINCIPAL, ZERO)
-    if bonus_counts:
-        basis += tenders.get(TenderKind.BONUS, ZERO)
-    return basis
+def earn_basis(shares: dict[str, Decimal], config) -> Decimal:
+    """What the member actually paid: the tenders that count as paid (the outside channel and principal, and
+    bonus if the merchant says so)."""
+    return sum((amount for code, amount in shares.items() if amount and tenders.get(code).counts_as_paid(config)),
+               ZERO)
+
+
+def _tender_context(bill: Bill, loaded: Loaded, external_amount: Decimal | None) -> TenderContext:
+    return TenderContext(member=bill.member, accounts=loaded.accounts, config=loaded.config,
+                         requested={"use_wallet": bill.use_wallet, "external_amount": external_amount})
 
 
 def _check_store(bill: Bill) -> None:
@@ -55,23 +60,18 @@ def _tenders(bill: Bill, loaded: Loaded, amount_due: Decimal, external_amount: D
     if external_amount is not None and external_amount > amount_due:
         raise DomainError(errors.EXTERNAL_TOO_LARGE, _("The outside payment is more than the amount due (%(due)s).")
                           % {"due": amount_due}, field="external")
-    use_wallet = bill.use_wallet and bill.member is not None
-    if use_wallet and not loaded.config.wallet.stored_value_enabled and (
-            loaded.wallet is None or not loaded.wallet.cashback):
-        use_wallet = False
     try:
-        tenders = plan_tenders(amount_due, loaded.wallet, use_wallet=use_wallet,
-                               draw_order=loaded.config.wallet.draw_order, external_amount=external_amount)
+        planned = plan_tenders(_tender_context(bill, loaded, external_amount), amount_due)
     except DomainError as error:
         raise DomainError(errors.INSUFFICIENT_BALANCE,
                           _("The wallet balance no longer covers its part of this bill; quote it again."),
                           field="use_wallet", status_code=409) from error
-    if external_amount is not None and tenders[TenderKind.EXTERNAL] != external_amount:
+    if external_amount is not None and planned[OUTSIDE] != external_amount:
         raise DomainError(errors.EXTERNAL_AMOUNT_MISMATCH,
                           _("The outside payment (%(paid)s) is not the amount due (%(due)s).") % {
-                              "paid": external_amount, "due": tenders[TenderKind.EXTERNAL]}, field="external",
+                              "paid": external_amount, "due": planned[OUTSIDE]}, field="external",
                           status_code=409)
-    return tenders
+    return planned
 
 
 def _price(bill: Bill, loaded: Loaded) -> Priced:
@@ -82,7 +82,7 @@ def _estimate(bill: Bill, loaded: Loaded, priced: Priced, tenders: dict) -> Quot
     from cards.membership.services.pricing import experience_for_payment, points_for_payment
     from checkout.services.rewards import rules_for_payment
 
-    basis = earn_basis(tenders, bonus_counts=loaded.config.checkout.bonus_counts_for_points)
+    basis = earn_basis(tenders, loaded.config)
     points = experience = 0
     cashback = ZERO
     level = loaded.card.level if loaded.card is not None else None
@@ -116,19 +116,17 @@ def quote(bill: Bill, *, external_amount: Decimal | None = None) -> Quote:
 
 
 def _lock(bill: Bill) -> dict:
-    """Lock, in the one fixed order, every row the payment will change: wallet, card, coupon (and, as the
-    payment's last write, the day's random reduction budget: `take_random_budget`).
+    """Lock, in the one fixed order, every row the payment will change: the member's accounts (wallet, card:
+    loyalty.ledgers.lock_member_accounts), the coupon (and, as the payment's last write, the day's random
+    reduction budget: `take_random_budget`).
 
     One query per row: the coupon is found by its code and locked in the same statement.
     """
-    from cards.membership.services import cards_for_update
     from coupons.services import find_coupon_by_code
-    from wallet.services import wallet_for_update
 
     locked = {"wallet": None, "card": None, "coupon": None}
     if bill.member is not None:
-        locked["wallet"] = wallet_for_update(bill.member)
-        [locked["card"]] = cards_for_update(bill.member)
+        locked.update(lock_member_accounts(bill.member))
     if bill.coupon_code:
         locked["coupon"] = find_coupon_by_code(bill.store.merchant, bill.coupon_code, for_update=True)
     return locked
@@ -164,21 +162,14 @@ def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, De
 
     Points are used here only when `points_now` (a payment still waiting for the gateway): otherwise `_earn`
     uses them together with what the payment earns, in the same writes.
-    Returns the tenders as taken: the wallet's own split is the truth (it may have expired cashback first).
+    Returns the tenders as taken: each drawer's own split is the truth (the wallet may have expired cashback first).
     """
     from cards.membership.models import PointsReason
     from cards.membership.services import spend_points
     from coupons.services import redeem_locked_coupon
-    from wallet.services import debit_wallet
 
-    wallet_part = sum((tenders[kind] for kind in WALLET_TENDERS), ZERO)
     who = {"store": bill.store, "terminal": bill.terminal}
-    if wallet_part > 0:
-        debit = debit_wallet(bill.member, wallet_part, reference=payment.number, locked=loaded.wallet,
-                             draw_order=loaded.config.wallet.draw_order, **who)
-        payment.wallet_debit = debit
-        tenders = {**tenders, TenderKind.CASHBACK: debit.cashback, TenderKind.BONUS: debit.bonus,
-                   TenderKind.PRINCIPAL: debit.principal}
+    tenders = take_tenders(payment, _tender_context(bill, loaded, None), tenders)
     if priced.points_used and points_now:
         spend_points(bill.member, priced.points_used, reason=PointsReason.POINTS_DEDUCTION,
                      reference=payment.number, locked=loaded.card, **who)
@@ -207,23 +198,23 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
             loaded = load(bill, wallet=locked["wallet"], card=locked["card"], coupon=locked["coupon"])
             priced = _price(bill, loaded)
             tenders = _tenders(bill, loaded, priced.amount_due, external_amount)
-            if tenders[TenderKind.EXTERNAL] > 0 and not channel:
+            if tenders[OUTSIDE] > 0 and not channel:
                 raise DomainError(errors.EXTERNAL_REQUIRED, _("Say how the rest (%(rest)s) was paid.") % {
-                    "rest": tenders[TenderKind.EXTERNAL]}, field="external")
-            pending = via_gateway and tenders[TenderKind.EXTERNAL] > 0
+                    "rest": tenders[OUTSIDE]}, field="external")
+            pending = via_gateway and tenders[OUTSIDE] > 0
             # Built first and inserted once, complete: every step below refers to it by its number.
             payment = Payment(
                 merchant_id=bill.merchant_id, store=bill.store, terminal=bill.terminal, member=bill.member,
                 payer_phone=bill.payer_phone, source=source, bill_id=bill.bill_id[:64], bill_amount=bill.amount,
                 discount_total=priced.discount, amount_due=priced.amount_due,
-                channel=channel if tenders[TenderKind.EXTERNAL] > 0 else "", trade_no=trade_no,
+                channel=channel if tenders[OUTSIDE] > 0 else "", trade_no=trade_no,
                 points_used=priced.points_used, request=request or {},
                 status=Payment.Status.PENDING if pending else Payment.Status.PAID, created_at=bill.at)
             taken = _consume(payment, bill, priced, tenders, loaded, points_now=pending)
-            payment.earn_basis = earn_basis(taken, bonus_counts=loaded.config.checkout.bonus_counts_for_points)
+            payment.earn_basis = earn_basis(taken, loaded.config)
             level_id = loaded.card.level_id if loaded.card is not None else None
             if pending:
-                payment.gateway_payment = _start_gateway_payment(payment, taken[TenderKind.EXTERNAL])
+                payment.gateway_payment = _start_gateway_payment(payment, taken[OUTSIDE])
             else:
                 _earn(payment, level_id=level_id, first_payment_unrecorded=True, loaded=loaded,
                       points_used=priced.points_used)

@@ -11,12 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from checkout import errors
-from checkout.models import Payment, PaymentTender, Refund, RefundLine, TenderKind
+from checkout.models import Payment, PaymentTender, Refund, RefundLine
 from loyalty import errors as loyalty_errors
 from loyalty.errors import DomainError
-from loyalty.money import ZERO, parse_amount, quantize
-
-WALLET_TENDERS = (TenderKind.CASHBACK, TenderKind.BONUS, TenderKind.PRINCIPAL)
+from loyalty.ledgers import lock_member_accounts
+from loyalty.money import parse_amount, quantize
+from loyalty.tenders import refund_tenders
+from loyalty.tenders import split_refund as split_shares
 
 
 def _share(total, after: Decimal, due: Decimal, *, whole: bool = False):
@@ -27,21 +28,11 @@ def _share(total, after: Decimal, due: Decimal, *, whole: bool = False):
     return int(value.to_integral_value(rounding=ROUND_FLOOR)) if whole else quantize(value)
 
 
-def split_refund(tenders: list[PaymentTender], amount: Decimal, due: Decimal, refunded: Decimal) -> dict[str, Decimal]:
-    """Each tender's part of refunding `amount`: in proportion to what it paid, never more than it has left.
-
-    Shares follow the running total refunded, so a payment refunded in parts gives every tender back
-    exactly what it paid once the whole is refunded; a cent of rounding goes to a tender with room.
-    """
-    after = refunded + amount
-    shares = {t.kind: max(ZERO, min(t.amount, _share(t.amount, after, due)) - t.refunded) for t in tenders}
-    rest = amount - sum(shares.values(), ZERO)
-    for tender in sorted(tenders, key=lambda t: t.amount - t.refunded - shares[t.kind], reverse=True):
-        room = tender.amount - tender.refunded - shares[tender.kind]
-        move = min(rest, room) if rest > 0 else max(rest, -shares[tender.kind])
-        shares[tender.kind] += move
-        rest -= move
-    return {kind: share for kind, share in shares.items() if share}
+def split_refund(tenders: list[PaymentTender], amount: Decimal) -> dict[str, Decimal]:
+    """Each tender's part of refunding `amount`, by the one refund splitter (loyalty.tenders.split_refund):
+    exactly `amount` in all, each tender between nothing and what it has left, the whole back once all is."""
+    return {kind: share for kind, share in split_shares(
+        {tender.kind: (tender.amount, tender.refunded) for tender in tenders}, amount).items() if share}
 
 
 def _number() -> str:
@@ -61,18 +52,17 @@ def refund_payment(payment: Payment, amount, *, terminal=None, staff=None, reaso
     returned, points, experience and cashback earned taken back (a shortfall where already spent), the coupon
     restored on a full refund if still valid, and rewards withdrawn when the payment no longer earns them."""
     from cards.membership.models import PointsReason
-    from cards.membership.services import cards_for_update, grant_points, take_back_for_refund
+    from cards.membership.services import grant_points, take_back_for_refund
     from checkout.services.rewards import withdraw_rewards
     from coupons.models import Coupon
     from coupons.services import reverse_redemption
-    from wallet.services import refund_wallet_debit, take_back_cashback, wallet_for_update
+    from wallet.services import take_back_cashback
 
     amount = parse_amount(amount, allow_zero=True)
     with transaction.atomic():
         member = payment.member
         if member is not None:
-            wallet_for_update(member)
-            cards_for_update(member)
+            lock_member_accounts(member)
         payment = Payment.objects.select_for_update(of=("self",)).select_related("store", "member").get(pk=payment.pk)
         if payment.status not in (Payment.Status.PAID, Payment.Status.PARTLY_REFUNDED):
             raise DomainError(errors.PAYMENT_NOT_REFUNDABLE, _("This payment cannot be refunded (%(status)s).") % {
@@ -91,21 +81,14 @@ def refund_payment(payment: Payment, amount, *, terminal=None, staff=None, reaso
                                        amount=amount, is_full=full, terminal=terminal, staff=staff,
                                        reason=(reason or "")[:200])
         who = {"store": payment.store, "terminal": terminal}
-        shares = split_refund(tenders, amount, due, before)
+        shares = split_refund(tenders, amount)
+        refund_tenders(payment, shares, reference=refund.number, staff=staff, terminal=terminal)
         by_kind = {tender.kind: tender for tender in tenders}
-        wallet_share = sum((shares.get(kind, ZERO) for kind in WALLET_TENDERS), ZERO)
-        if wallet_share:
-            # The wallet splits its part over its pockets by its own proportions; its answer is the truth.
-            returned = refund_wallet_debit(payment.wallet_debit, wallet_share, reference=refund.number, **who,
-                                           staff=staff)
-            for kind in WALLET_TENDERS:
-                shares[kind] = returned.get(kind, ZERO)
         for kind, share in shares.items():
-            if share > 0:
-                tender = by_kind[kind]
-                tender.refunded += share
-                tender.save(update_fields=["refunded"])
-                RefundLine.objects.create(merchant_id=payment.merchant_id, refund=refund, tender=tender, amount=share)
+            tender = by_kind[kind]
+            tender.refunded += share
+            tender.save(update_fields=["refunded"])
+            RefundLine.objects.create(merchant_id=payment.merchant_id, refund=refund, tender=tender, amount=share)
         if member is not None:
             done = {key: value or 0 for key, value in _done(payment).items()}
             refund.points_returned = _share(payment.points_used, after, due, whole=True) - done["points_returned"]

@@ -10,7 +10,9 @@ from checkout.models import Channel, Payment
 from checkout.services.bills import Bill
 from checkout.services.payments import Quote, complete_payment, pay, quote
 from loyalty.errors import DomainError
+from loyalty.ledgers import lock_member_accounts
 from loyalty.models import GatewayPayment
+from loyalty.tenders import refund_tenders
 
 SELF_PAY_PURPOSE = "checkout_self_pay"
 MOST_COUPONS_TRIED = 20
@@ -69,20 +71,19 @@ def fail_self_pay(gateway_payment: GatewayPayment) -> None:
     from cards.membership.services import grant_points
     from checkout.models import AdjustmentKind, RandomReductionDay
     from coupons.services import reverse_redemption
-    from wallet.services import refund_wallet_debit, wallet_for_update
-
     with transaction.atomic():
         payment = Payment.objects.select_related("member", "store", "wallet_debit", "coupon").get(
             gateway_payment=gateway_payment)
         if payment.member is not None:
-            wallet_for_update(payment.member)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+            lock_member_accounts(payment.member)
+        payment = (Payment.objects.select_for_update(of=("self",))
+                   .select_related("member", "store", "wallet_debit", "coupon").get(pk=payment.pk))
         if payment.status != Payment.Status.PENDING:
             return
         reference = f"{payment.number}:failed"
-        if payment.wallet_debit_id:
-            debit = payment.wallet_debit
-            refund_wallet_debit(debit, debit.amount - debit.refunded, reference=reference, store=payment.store)
+        # Everything the member's own tenders held goes back; the outside channel never took anything.
+        refund_tenders(payment, {tender.kind: tender.amount - tender.refunded for tender in payment.tenders.all()},
+                       reference=reference)
         if payment.points_used:
             grant_points(payment.member, payment.points_used, reason=PointsReason.POINTS_RETURNED,
                          reference=reference, store=payment.store)

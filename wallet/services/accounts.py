@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.errors import DomainError
-from loyalty.ledgers import Move, draw_lots, give_back, lock_rows, post_entries
+from loyalty.ledgers import MemberAccount, Move, draw_lots, give_back, lock_rows, post_entries
 from loyalty.money import ZERO, parse_amount, quantize
 from loyalty.tenders import split_refund
 from merchants.models import Member
@@ -18,6 +18,7 @@ from wallet import errors
 from wallet.models import CashbackLot, DrawOrder, Pocket, Recharge, Wallet, WalletDebit, WalletEntry, WalletSettings
 
 POCKETS = (Pocket.PRINCIPAL, Pocket.BONUS, Pocket.CASHBACK)
+WALLET = "wallet"
 
 
 def wallet_settings(merchant) -> WalletSettings:
@@ -38,6 +39,16 @@ def wallet_for_update(member: Member) -> Wallet:
     One query when the wallet exists (the usual case); a first use opens it, then locks it.
     """
     return wallets_for_update(member)[0]
+
+
+class WalletAccount(MemberAccount):
+    """The wallet in the one lock order of a member's accounts (loyalty.ledgers.member_accounts)."""
+
+    code = WALLET
+    order = 10
+
+    def lock(self, member: Member) -> Wallet:
+        return wallet_for_update(member)
 
 
 def wallets_for_update(*members: Member) -> list[Wallet]:

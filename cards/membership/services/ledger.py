@@ -39,7 +39,7 @@ from cards.membership.services.levels import (
 )
 from cards.membership.services.pricing import MAX_POINTS, experience_for_payment, points_for_payment
 from loyalty.errors import DomainError
-from loyalty.ledgers import Move, draw_lots, lock_rows, post_entries, take_back
+from loyalty.ledgers import MemberAccount, Move, draw_lots, lock_rows, post_entries, take_back
 from loyalty.money import ZERO, parse_amount
 from merchants.models import Member
 
@@ -115,6 +115,16 @@ def cards_for_update(*members: Member) -> list[MembershipCard]:
                 card_for(member)
         cards = lock()
     return cards
+
+
+class CardAccount(MemberAccount):
+    """The card in the one lock order of a member's accounts (loyalty.ledgers.member_accounts): after the wallet."""
+
+    code = "card"
+    order = 20
+
+    def lock(self, member: Member) -> MembershipCard:
+        return cards_for_update(member)[0]
 
 
 def _card_for_update(member: Member) -> MembershipCard:
