@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from loyalty.errors import DomainError
+from loyalty.ledgers import take_back
 from loyalty.money import ZERO, parse_amount, quantize
 from merchants.models import Member
 from wallet import errors
@@ -177,9 +178,8 @@ def take_back_cashback(member: Member, amount=None, *, lot_reference: str, refer
                     or ZERO)
         owed = lot.amount - settled - expired
         owed = max(ZERO, owed if amount is None else min(amount, owed))
-        taken = min(owed, lot.remaining)
-        spent = max(ZERO, lot.amount - lot.remaining - expired - settled)
-        shortfall = min(owed - taken, spent)
+        back = take_back(owed, still_held=lot.remaining, spent=lot.amount - lot.remaining - expired - settled)
+        taken, shortfall = back.taken, back.shortfall
         if taken:
             lot.remaining -= taken
             lot.save(update_fields=["remaining"])
