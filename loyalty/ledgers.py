@@ -21,11 +21,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -75,6 +75,28 @@ def entry_constraints(prefix: str) -> list[models.BaseConstraint]:
         models.CheckConstraint(condition=~Q(delta=0), name=f"{prefix}_delta_not_zero"),
         models.CheckConstraint(condition=Q(balance_after__gte=0), name=f"{prefix}_balance_not_negative"),
     ]
+
+
+class ValueLot(models.Model):
+    """Value of one account from one source with its own expiry (a points bucket, a cashback lot): spending
+    and expiry draw on the lot that expires first, and the sum of the lots' `remaining` is the balance.
+
+    A concrete lot adds its account, `remaining` (of its own type) and the expiry column it names.
+    """
+
+    expiry_field: ClassVar[str] = "expires_at"
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def first_expiring_first(cls, lots: QuerySet) -> QuerySet:
+        """The order every draw takes: soonest expiry first, lots that never expire last, then oldest."""
+        return lots.order_by(F(cls.expiry_field).asc(nulls_last=True), "pk")
 
 
 class TakeBack(models.Model):

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from loyalty.ledgers import LedgerEntry, TakeBack, entry_constraints
+from loyalty.ledgers import LedgerEntry, TakeBack, ValueLot, entry_constraints
 from loyalty.money import MoneyField
 
 ZERO = Decimal("0.00")
@@ -343,7 +343,7 @@ class RechargeCoupon(models.Model):
         return f"{self.recharge} · {self.coupon}"
 
 
-class CashbackLot(models.Model):
+class CashbackLot(ValueLot):
     """Money in the cashback pocket from one source (返现 or 红包), with its own expiry.
 
     Payments use the lots that expire first; the expiry task takes back what is left of a lot.
@@ -353,8 +353,6 @@ class CashbackLot(models.Model):
         CASHBACK = "cashback", _("cashback")
         RED_PACKET = "red_packet", _("red packet")
 
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
-                                 verbose_name=_("merchant"))
     wallet = models.ForeignKey(Wallet, on_delete=models.CASCADE, related_name="cashback_lots",
                                verbose_name=_("wallet"))
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
@@ -363,7 +361,6 @@ class CashbackLot(models.Model):
     remaining = MoneyField(_("remaining"))
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     expired = models.BooleanField(_("expired"), default=False)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("cashback lot")

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from loyalty.ledgers import LedgerEntry, TakeBack, entry_constraints
+from loyalty.ledgers import LedgerEntry, TakeBack, ValueLot, entry_constraints
 from loyalty.money import MoneyField
 
 
@@ -175,15 +175,15 @@ class ExperienceReason(models.TextChoices):
     GIFT = "gift", _("gift")
 
 
-class PointsBucket(models.Model):
+class PointsBucket(ValueLot):
     """Points of one card that expire on the same day (one bucket per expiry month, or one that never expires).
 
     Spending and expiry draw on the bucket that expires first (first earned, first spent, first expired);
     the sum of `remaining` over a card's buckets is its points balance.
     """
 
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
-                                 verbose_name=_("merchant"))
+    expiry_field = "expires_on"
+
     card = models.ForeignKey(MembershipCard, on_delete=models.CASCADE, related_name="buckets",
                              verbose_name=_("card"))
     expires_on = models.DateField(_("expires at the end of"), null=True, blank=True,
@@ -192,7 +192,6 @@ class PointsBucket(models.Model):
     remaining = models.PositiveIntegerField(_("points remaining"), default=0)
     expired = models.PositiveIntegerField(_("points expired"), default=0)
     warned_at = models.DateTimeField(_("expiry warning sent"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("points bucket")

@@ -18,7 +18,8 @@ from loyalty.ledgers import (
     member_accounts,
     take_back,
 )
-from wallet.models import Wallet
+from wallet.models import CashbackLot, Wallet
+from wallet.services import debit_wallet, give_cashback
 
 D = Decimal
 
@@ -82,3 +83,12 @@ def test_a_members_accounts_are_locked_in_one_order_whatever_registers_them(tena
         accounts = lock_member_accounts(tenant_a.member)
     assert list(accounts) == ["wallet", "vouchers", "card"]
     assert isinstance(accounts["wallet"], Wallet) and locked == [tenant_a.member.pk]
+
+
+@pytest.mark.django_db
+def test_a_payment_spends_expiring_cashback_before_cashback_that_never_expires(tenant_a):
+    forever = give_cashback(tenant_a.member, "5.00", reference="forever", expiry_days=0)
+    soon = give_cashback(tenant_a.member, "5.00", reference="soon", expiry_days=3)
+    debit_wallet(tenant_a.member, "4.00", reference="PAY-1")
+    assert CashbackLot.objects.get(pk=soon.pk).remaining == D("1.00")
+    assert CashbackLot.objects.get(pk=forever.pk).remaining == D("5.00")

@@ -158,8 +158,9 @@ def debit_wallet(member: Member, amount, *, reference: str, use_cashback: bool =
         if plan[Pocket.PRINCIPAL] > 0 or plan[Pocket.BONUS] > 0:
             recharges = list(Recharge.objects.filter(wallet=wallet).filter(
                 Q(principal_left__gt=0) | Q(bonus_left__gt=0)).order_by("pk"))
-        lots = (CashbackLot.objects.filter(wallet=wallet, expired=False, remaining__gt=0)
-                .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).order_by("expires_at", "pk"))
+        live = CashbackLot.objects.filter(wallet=wallet, expired=False, remaining__gt=0).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        lots = CashbackLot.first_expiring_first(live)
         changed: dict = {}
         sources = {
             Pocket.PRINCIPAL: _draw(recharges, "principal_left", plan[Pocket.PRINCIPAL], changed),

@@ -271,9 +271,9 @@ def expire_cashback(now=None) -> int:
 def cashback_lots(member: Member):
     """The member's cashback and red packets still to spend, soonest to expire first."""
     now = timezone.now()
-    return (CashbackLot.objects.filter(wallet__member=member, expired=False, remaining__gt=0)
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).select_related("red_packet__campaign")
-            .order_by(F("expires_at").asc(nulls_last=True), "pk"))
+    return CashbackLot.first_expiring_first(
+        CashbackLot.objects.filter(wallet__member=member, expired=False, remaining__gt=0)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).select_related("red_packet__campaign"))
 
 
 def wallet_summary(member: Member) -> dict:

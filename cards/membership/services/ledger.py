@@ -214,8 +214,7 @@ def grant_points(member: Member, points: int, *, reason: str, reference: str = "
 
 
 def _live_buckets_by_expiry(card: MembershipCard) -> list[PointsBucket]:
-    return list(PointsBucket.objects.filter(card=card, remaining__gt=0)
-                .order_by(F("expires_on").asc(nulls_last=True), "pk"))
+    return list(PointsBucket.first_expiring_first(PointsBucket.objects.filter(card=card, remaining__gt=0)))
 
 
 def _spend(card: MembershipCard, points: int, reason: str, *, now: datetime.datetime, reference: str = "",
