@@ -8,8 +8,11 @@ class CheckoutConfig(AppConfig):
 
     def ready(self):
         from checkout import receivers, services  # noqa: F401
+        from checkout.pricing_steps import RandomReductionStep
         from loyalty.payments import register_purpose
+        from loyalty.pricing import pricing_steps
         from merchants.roles import grant
 
         register_purpose(services.SELF_PAY_PURPOSE, services.fulfil_self_pay, services.fail_self_pay)
+        pricing_steps.register(RandomReductionStep())
         grant("cashier", ["checkout.view_payment", "checkout.view_refund"])

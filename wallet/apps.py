@@ -9,6 +9,7 @@ class WalletConfig(AppConfig):
     def ready(self):
         from loyalty.ledgers import register_auditor
         from loyalty.payments import register_purpose
+        from loyalty.pricing import pricing_steps
         from merchants.roles import grant
         from merchants.serializers import MEMBER_SUMMARY_EXTRAS
         from merchants.views import HOME_SECTIONS
@@ -16,11 +17,13 @@ class WalletConfig(AppConfig):
             receivers,  # noqa: F401
             services,
         )
+        from wallet.pricing_steps import BalanceTierStep
         from wallet.serializers import wallet_summary_extra
         from wallet.views import wallet_tile
 
         register_auditor("wallet", services.audit_wallets)
         register_purpose(services.RECHARGE_PURPOSE, services.fulfil_recharge_payment, services.fail_recharge_payment)
+        pricing_steps.register(BalanceTierStep())
         grant("cashier", ["wallet.view_wallet", "wallet.view_walletentry", "wallet.view_recharge",
                           "wallet.add_recharge", "wallet.view_rechargeoffer"])
         if wallet_tile not in HOME_SECTIONS:

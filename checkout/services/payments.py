@@ -16,6 +16,7 @@ from checkout.services.bills import Bill, Loaded, load, take_random_budget
 from checkout.services.rewards import give_rewards
 from loyalty.errors import DomainError
 from loyalty.money import ZERO
+from loyalty.pricing import pricing_steps
 
 WALLET_TENDERS = (TenderKind.CASHBACK, TenderKind.BONUS, TenderKind.PRINCIPAL)
 
@@ -168,7 +169,6 @@ def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, De
     """
     from cards.membership.models import PointsReason
     from cards.membership.services import spend_points
-    from coupons.services import redeem_locked_coupon
     from wallet.services import debit_wallet
 
     wallet_part = sum((tenders[kind] for kind in WALLET_TENDERS), ZERO)
@@ -184,9 +184,11 @@ def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, De
                      reference=payment.number, locked=loaded.card, **who)
     remaining = bill.amount
     for line in priced.adjustments:
+        # Each step uses up what it took (the coupon step redeems the coupon) on what was left before it.
+        pricing_steps.get(line.kind).use(line, loaded.pricing.facts[line.kind], bill_amount=remaining,
+                                         lines=bill.lines, reference=payment.number, store=bill.store,
+                                         terminal=bill.terminal)
         if line.kind == AdjustmentKind.COUPON:
-            redeem_locked_coupon(loaded.coupon, bill_amount=remaining, lines=bill.lines,
-                                 payment_reference=payment.number, **who)
             payment.coupon = loaded.coupon
         remaining -= line.amount
     return tenders
