@@ -8,11 +8,14 @@ class CheckoutConfig(AppConfig):
 
     def ready(self):
         from checkout import receivers, services  # noqa: F401
+        from checkout.pricing_steps import RandomReductionStep
         from checkout.tenders import OutsideTender
         from loyalty.payments import register_purpose
+        from loyalty.pricing import pricing_steps
         from loyalty.tenders import tenders
         from merchants.roles import grant
 
         tenders.register(OutsideTender())
         register_purpose(services.SELF_PAY_PURPOSE, services.fulfil_self_pay, services.fail_self_pay)
+        pricing_steps.register(RandomReductionStep())
         grant("cashier", ["checkout.view_payment", "checkout.view_refund"])

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.money import MoneyField
+from loyalty.pricing import step_choices
 from loyalty.tenders import tenders
 
 ZERO = Decimal("0.00")
@@ -89,12 +90,15 @@ class RandomReductionDay(models.Model):
         return f"{self.day}: {self.spent} / {self.budget}"
 
 
-class AdjustmentKind(models.TextChoices):
-    LEVEL = "level", _("member level discount")
-    BALANCE_TIER = "balance_tier", _("balance-tier discount")
-    POINTS = "points", _("points deduction")
-    COUPON = "coupon", _("coupon")
-    RANDOM = "random", _("random reduction")
+class AdjustmentKind:
+    """The codes the built-in pricing steps store on adjustment lines. Any registered step's code is a choice
+    of `PaymentAdjustment.kind`, labelled by the step (loyalty.pricing.pricing_steps)."""
+
+    LEVEL = "level"
+    BALANCE_TIER = "balance_tier"
+    POINTS = "points"
+    COUPON = "coupon"
+    RANDOM = "random"
 
 
 class Channel(models.TextChoices):
@@ -193,7 +197,7 @@ class PaymentAdjustment(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="adjustments",
                                 verbose_name=_("payment"))
     position = models.PositiveSmallIntegerField(_("position"))
-    kind = models.CharField(_("kind"), max_length=16, choices=AdjustmentKind.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=step_choices)
     amount = MoneyField(_("amount off"))
     description = models.CharField(_("description"), max_length=300, blank=True)
 

@@ -11,13 +11,19 @@ class CouponsConfig(AppConfig):
             receivers,  # noqa: F401
             services,
         )
+        from coupons.kinds import CashOff, FreeItem, PercentageDiscount
+        from coupons.pricing_steps import CouponStep
         from coupons.views import coupons_tile
         from loyalty.payments import register_purpose
+        from loyalty.pricing import coupon_kinds, pricing_steps
         from merchants.roles import grant
         from merchants.views import HOME_SECTIONS
 
         register_purpose(services.COUPON_PURCHASE_PURPOSE, services.fulfil_coupon_purchase,
                          services.fail_coupon_purchase)
+        for kind in (CashOff(), PercentageDiscount(), FreeItem()):
+            coupon_kinds.register(kind)
+        pricing_steps.register(CouponStep())
         grant("cashier", ["coupons.view_coupon", "coupons.redeem_coupon", "coupons.view_couponredemption",
                           "coupons.view_coupontemplate"])
         if coupons_tile not in HOME_SECTIONS:

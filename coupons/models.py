@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coupons import codes
 from loyalty.money import CENT, MoneyField
+from loyalty.pricing import coupon_kind_choices, coupon_kinds
 
 
 class CouponTemplate(models.Model):
@@ -26,10 +27,12 @@ class CouponTemplate(models.Model):
     (积分兑换), gift it (朋友的券), or unlock it by sharing (裂变券).
     """
 
-    class Kind(models.TextChoices):
-        CASH = "cash", _("cash off")
-        DISCOUNT = "discount", _("percentage discount")
-        EXCHANGE = "exchange", _("free item")
+    class Kind:
+        """The codes of the built-in kinds; every registered kind (coupons.kinds) is a choice of `kind`."""
+
+        CASH = "cash"
+        DISCOUNT = "discount"
+        EXCHANGE = "exchange"
 
     class Scope(models.TextChoices):
         BILL = "bill", _("the whole bill")
@@ -55,7 +58,7 @@ class CouponTemplate(models.Model):
                                  verbose_name=_("merchant"))
     name = models.CharField(_("name"), max_length=60)
     description = models.TextField(_("description"), blank=True)
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.CASH)
+    kind = models.CharField(_("kind"), max_length=16, choices=coupon_kind_choices, default=Kind.CASH)
     amount_off = MoneyField(_("amount off"), null=True, blank=True,
                             validators=[MinValueValidator(CENT)],
                             help_text=_("Cash coupons: the amount taken off."))
@@ -148,12 +151,8 @@ class CouponTemplate(models.Model):
         from django.core.exceptions import ValidationError
 
         problems = {}
-        if self.kind == self.Kind.CASH and not self.amount_off:
-            problems["amount_off"] = _("A cash coupon needs the amount it takes off.")
-        if self.kind == self.Kind.DISCOUNT and not self.discount_percent:
-            problems["discount_percent"] = _("A discount coupon needs the percentage the member pays.")
-        if self.kind == self.Kind.EXCHANGE and not self.exchange_item:
-            problems["exchange_item"] = _("An exchange coupon needs the item it is exchanged for.")
+        if self.kind in coupon_kinds:  # an unknown kind is refused by the field's choices
+            problems.update(coupon_kinds.get(self.kind).check(self))
         if self.scope == self.Scope.PRODUCTS and not (self.products or self.categories):
             problems["products"] = _("List the products or categories the coupon applies to.")
         if self.validity == self.Validity.FIXED:
@@ -174,6 +173,11 @@ class CouponTemplate(models.Model):
             problems["friend_template"] = _("The friends' coupon must be another template.")
         if problems:
             raise ValidationError(problems)
+
+    @property
+    def face_value(self) -> str:
+        """What the coupon is worth as its face shows it (¥10.00, pay 88%, a latte): its kind says."""
+        return coupon_kinds.get(self.kind).face_value(self)
 
     @property
     def is_fission(self) -> bool:

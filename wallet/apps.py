@@ -9,6 +9,7 @@ class WalletConfig(AppConfig):
     def ready(self):
         from loyalty.ledgers import member_accounts, register_auditor
         from loyalty.payments import register_purpose
+        from loyalty.pricing import pricing_steps
         from loyalty.tenders import tenders
         from merchants.roles import grant
         from merchants.serializers import MEMBER_SUMMARY_EXTRAS
@@ -17,6 +18,7 @@ class WalletConfig(AppConfig):
             receivers,  # noqa: F401
             services,
         )
+        from wallet.pricing_steps import BalanceTierStep
         from wallet.serializers import wallet_summary_extra
         from wallet.services.accounts import WalletAccount
         from wallet.tenders import BonusTender, CashbackTender, PrincipalTender
@@ -27,6 +29,7 @@ class WalletConfig(AppConfig):
         for tender in (CashbackTender(), BonusTender(), PrincipalTender()):
             tenders.register(tender)
         register_purpose(services.RECHARGE_PURPOSE, services.fulfil_recharge_payment, services.fail_recharge_payment)
+        pricing_steps.register(BalanceTierStep())
         grant("cashier", ["wallet.view_wallet", "wallet.view_walletentry", "wallet.view_recharge",
                           "wallet.add_recharge", "wallet.view_rechargeoffer"])
         if wallet_tile not in HOME_SECTIONS:

@@ -12,16 +12,20 @@ class MembershipConfig(AppConfig):
             receivers,  # noqa: F401
             services,
         )
+        from cards.membership.pricing_steps import LevelDiscountStep, PointsDeductionStep
         from cards.membership.serializers import membership_summary_extra
         from cards.membership.services.ledger import CardAccount
         from cards.membership.views import card_tile
         from loyalty.ledgers import member_accounts, register_auditor
+        from loyalty.pricing import pricing_steps
         from merchants.roles import grant
         from merchants.serializers import MEMBER_SUMMARY_EXTRAS
         from merchants.views import HOME_SECTIONS, JOIN_DETAIL_POLICIES
 
         register_auditor("membership", services.audit_points)
         member_accounts.register(CardAccount())
+        pricing_steps.register(LevelDiscountStep())
+        pricing_steps.register(PointsDeductionStep())
         grant("cashier", ["membership.view_membershipprogram", "membership.view_level",
                           "membership.view_membershipcard", "membership.view_pointsentry",
                           "membership.view_experienceentry", "membership.view_pointsbucket"])

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from checkout import errors
 from checkout.models import CheckoutSettings, RandomReductionDay
-from checkout.pipeline import PricingInput
 from loyalty.errors import DomainError
 from loyalty.money import ZERO, parse_amount
+from loyalty.pricing import PricingInput, facts_for
 from merchants.models import Member, Store
 
 
@@ -104,13 +104,15 @@ def find_member(merchant, member: dict | None) -> tuple[Member | None, str]:
 
 @dataclass
 class Loaded:
-    """The rows a bill is priced with: read plainly for a quote, under locks for a payment."""
+    """The rows a bill is priced with: read plainly for a quote, under locks for a payment. The pricing steps'
+    `facts` hooks read it (loyalty.pricing.LoadedBill); `pricing` is what they made of it."""
 
-    pricing: PricingInput
+    bill: Bill
     wallet: object
     card: object
     coupon: object
     config: object  # the merchant's MerchantConfig: settings, programme, levels, tiers and rules
+    pricing: PricingInput = field(init=False)
 
     @property
     def accounts(self) -> dict[str, object]:
@@ -156,14 +158,13 @@ def load(bill: Bill, *, wallet=None, card=None, coupon=None) -> Loaded:
     """Read what the pipeline needs. A payment passes the wallet, card and coupon it has locked.
 
     The merchant's settings, levels and tiers come from `merchant_config` (cached); only the member's own rows
-    and the coupon are read here.
+    and the coupon are read here. Each registered pricing step then takes its facts from these rows.
     """
     from cards.membership.models import MembershipCard
     from checkout.services.config import merchant_config
     from coupons.services import find_coupon_by_code
     from coupons.services.rules import check_usable
     from wallet.models import Wallet
-    from wallet.services import balance_tier_for
 
     merchant = bill.store.merchant
     member = bill.member
@@ -174,7 +175,6 @@ def load(bill: Bill, *, wallet=None, card=None, coupon=None) -> Loaded:
         if wallet is None:
             wallet = Wallet.objects.filter(member=member).first()
     config = merchant_config(merchant.pk, level_id=card.level_id if card is not None else None)
-    settings, wallet_config = config.checkout, config.wallet
     level = config.level(card.level_id) if card is not None and card.level_id is not None else None
     if level is not None:
         card.level = level
@@ -185,19 +185,7 @@ def load(bill: Bill, *, wallet=None, card=None, coupon=None) -> Loaded:
             raise DomainError(errors.COUPON_OTHER_MEMBER, _("This coupon belongs to another member."),
                               field="coupon_code", status_code=409)
         check_usable(coupon, store=bill.store, at=bill.at)
-    tier, tier_reason = (None, "")
-    if member is not None and wallet is not None:
-        tier, tier_reason = balance_tier_for(member, bill.amount, at=bill.at, settings=wallet_config, wallet=wallet,
-                                             tiers=config.balance_tiers)
-    template = coupon.template if coupon is not None else None
-    pricing = PricingInput(
-        bill=bill.amount, store_id=bill.store.pk, store=bill.store, at=bill.at, bill_id=bill.bill_id,
-        level=card.level if card is not None else None, level_stacks=settings.level_discount_stacks,
-        tier=tier, tier_reason=tier_reason, tier_stacks=wallet_config.balance_tier_stacks,
-        program=config.program, points_available=card.points if card is not None else 0,
-        points_requested=bill.points if member is not None else None, points_stack=settings.points_stack,
-        coupon=coupon, coupon_stacks=settings.coupons_stack and (template is None or template.stackable),
-        lines=bill.lines, random_settings=settings, random_stacks=settings.random_reduction_stacks,
-        random_budget_left=random_budget_left(settings, timezone.localdate(bill.at)),
-    )
-    return Loaded(pricing, wallet, card, coupon, config)
+    loaded = Loaded(bill, wallet, card, coupon, config)
+    loaded.pricing = PricingInput(bill=bill.amount, store_id=bill.store.pk, store=bill.store, at=bill.at,
+                                  bill_id=bill.bill_id, lines=bill.lines, facts=facts_for(loaded))
+    return loaded

@@ -18,6 +18,7 @@ from checkout.tenders import OUTSIDE
 from loyalty.errors import DomainError
 from loyalty.ledgers import lock_member_accounts
 from loyalty.money import ZERO
+from loyalty.pricing import pricing_steps
 from loyalty.tenders import TenderContext, plan_tenders, take_tenders, tenders
 
 
@@ -166,7 +167,6 @@ def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, De
     """
     from cards.membership.models import PointsReason
     from cards.membership.services import spend_points
-    from coupons.services import redeem_locked_coupon
 
     who = {"store": bill.store, "terminal": bill.terminal}
     tenders = take_tenders(payment, _tender_context(bill, loaded, None), tenders)
@@ -175,9 +175,11 @@ def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, De
                      reference=payment.number, locked=loaded.card, **who)
     remaining = bill.amount
     for line in priced.adjustments:
+        # Each step uses up what it took (the coupon step redeems the coupon) on what was left before it.
+        pricing_steps.get(line.kind).use(line, loaded.pricing.facts[line.kind], bill_amount=remaining,
+                                         lines=bill.lines, reference=payment.number, store=bill.store,
+                                         terminal=bill.terminal)
         if line.kind == AdjustmentKind.COUPON:
-            redeem_locked_coupon(loaded.coupon, bill_amount=remaining, lines=bill.lines,
-                                 payment_reference=payment.number, **who)
             payment.coupon = loaded.coupon
         remaining -= line.amount
     return tenders

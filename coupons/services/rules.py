@@ -12,7 +12,8 @@ from coupons import errors
 from coupons.models import Coupon, CouponTemplate
 from loyalty.config_cache import cached
 from loyalty.errors import DomainError
-from loyalty.money import ZERO, format_percent, quantize
+from loyalty.money import ZERO, quantize
+from loyalty.pricing import coupon_kinds
 
 FIELD = "coupon_code"
 
@@ -99,7 +100,7 @@ def _matches(template: CouponTemplate, line: dict) -> bool:
                                                                    template.categories)
 
 
-def _line_amount(line: dict) -> Decimal:
+def line_amount(line: dict) -> Decimal:
     return quantize(Decimal(str(line.get("amount", "0"))))
 
 
@@ -110,16 +111,15 @@ def eligible_amount(template: CouponTemplate, bill_amount: Decimal, lines: list[
     if not lines:
         raise DomainError(errors.COUPON_NOT_APPLICABLE,
                           _("This coupon is for certain products only; the bill must list its items."), field="lines")
-    return min(quantize(sum((_line_amount(line) for line in lines if _matches(template, line)), ZERO)), bill_amount)
+    return min(quantize(sum((line_amount(line) for line in lines if _matches(template, line)), ZERO)), bill_amount)
 
 
 def coupon_discount(coupon: Coupon, *, bill_amount: Decimal, lines: list[dict] | None = None, store,
                     at: datetime.datetime | None = None) -> tuple[Decimal, str]:
     """How much `coupon` takes off this bill at this store and time, and a short why; refuses if it can't.
 
-    Cash: the amount off, never more than the eligible amount. Discount: (100 - pays%) of the eligible
-    amount, rounded half up, at most the cap. Exchange: the price of one unit of the free item on the
-    bill's lines (zero when the bill has no lines: the item is handed over outside the bill).
+    The checks are the same for every kind; what it takes off is the template's kind's rule (coupons.kinds:
+    cash off, percentage discount, free item).
     """
     check_usable(coupon, store=store, at=at)
     template = coupon.template
@@ -131,20 +131,6 @@ def coupon_discount(coupon: Coupon, *, bill_amount: Decimal, lines: list[dict] |
     if template.scope == CouponTemplate.Scope.PRODUCTS and base <= ZERO:
         raise DomainError(errors.COUPON_NOT_APPLICABLE, _("None of the bill's items is covered by this coupon."),
                           field="lines")
-    if template.kind == CouponTemplate.Kind.CASH:
-        amount = min(template.amount_off, base)
-        return amount, _("%(name)s: %(amount)s off") % {"name": template.name, "amount": amount}
-    if template.kind == CouponTemplate.Kind.DISCOUNT:
-        amount = quantize(base * (Decimal("100") - template.discount_percent) / Decimal("100"))
-        if template.discount_cap is not None:
-            amount = min(amount, template.discount_cap)
-        return amount, _("%(name)s: pay %(percent)s%%") % {"name": template.name,
-                                                            "percent": format_percent(template.discount_percent)}
-    price = ZERO
-    for line in lines or []:
-        if template.exchange_product and str(line.get("product", "")) == template.exchange_product:
-            quantity = max(int(line.get("quantity") or 1), 1)
-            price = quantize(_line_amount(line) / quantity)
-            break
-    return min(price, bill_amount), _("%(name)s: free %(item)s") % {"name": template.name,
-                                                                    "item": template.exchange_item}
+    kind = coupon_kinds.get(template.kind)
+    amount = kind.discount(template, eligible=base, bill_amount=bill_amount, lines=lines)
+    return amount, kind.describe(template, amount)

@@ -6,20 +6,15 @@ import pytest
 from django.utils import translation
 
 from cards.membership.models import Level, MembershipProgram
+from cards.membership.pricing_steps import LevelFacts, PointsFacts, level_step, points_step
 from checkout.models import AdjustmentKind, CheckoutSettings
-from checkout.pipeline import (
-    PricingInput,
-    balance_tier_step,
-    coupon_step,
-    level_step,
-    points_step,
-    price,
-    random_amount,
-    random_step,
-)
+from checkout.pipeline import PricingInput, price, random_amount, random_step
+from checkout.pricing_steps import RandomFacts
+from coupons.pricing_steps import coupon_step
 from loyalty.errors import DomainError
 from tests.checkout.helpers import coupon_for
 from wallet.models import BalanceTier
+from wallet.pricing_steps import TierFacts, balance_tier_step
 
 D = Decimal
 
@@ -131,11 +126,12 @@ def test_full_stack_worked_example():
     """Bill 200.00, Gold 95%, tier 90%, 500 points, random 1.25:
     level 200.00 → 190.00 (10.00 off); tier 190.00 × 90% = 171.00 (19.00 off);
     points 500 = 5.00 → 166.00; random 1.25 → 164.75 due."""
-    priced = price(PricingInput(
-        bill=D("200.00"), store_id=1, level=gold(), tier=BalanceTier(min_balance=D("100"), discount_percent=D("90")),
-        program=program(), points_available=800, points_requested=500,
-        random_settings=random_settings(random_reduction_min=D("1.25"), random_reduction_max=D("1.25")),
-        random_budget_left=D("50"), bill_id="B-1"))
+    priced = price(PricingInput(bill=D("200.00"), store_id=1, bill_id="B-1", facts={
+        "level": LevelFacts(gold()),
+        "balance_tier": TierFacts(BalanceTier(min_balance=D("100"), discount_percent=D("90"))),
+        "points": PointsFacts(program(), available=800, requested=500),
+        "random": RandomFacts(random_settings(random_reduction_min=D("1.25"), random_reduction_max=D("1.25")),
+                              budget_left=D("50"))}))
     assert [(a.kind, a.amount) for a in priced.adjustments] == [
         ("level", D("10.00")), ("balance_tier", D("19.00")), ("points", D("5.00")), ("random", D("1.25"))]
     assert priced.amount_due == D("164.75") and priced.points_used == 500 and priced.reason == ""
@@ -146,9 +142,9 @@ def test_exclusive_step_wins_when_cheaper_for_the_member():
     alone it takes 10.00; stacked without it the tier takes 5.00. Stacked (tier only) = 5.00 vs level alone
     10.00: the level alone wins, due 90.00, and the reason names it."""
     with translation.override("en"):
-        priced = price(PricingInput(
-            bill=D("100.00"), store_id=1, level=gold("90"), level_stacks=False,
-            tier=BalanceTier(min_balance=D("100"), discount_percent=D("95"))))
+        priced = price(PricingInput(bill=D("100.00"), store_id=1, facts={
+            "level": LevelFacts(gold("90"), stacks=False),
+            "balance_tier": TierFacts(BalanceTier(min_balance=D("100"), discount_percent=D("95")))}))
     assert [(a.kind, a.amount) for a in priced.adjustments] == [("level", D("10.00"))]
     assert priced.amount_due == D("90.00")
     assert "member level discount" in priced.reason
@@ -158,18 +154,18 @@ def test_exclusive_step_wins_when_cheaper_for_the_member():
 def test_exclusive_step_loses_when_the_stack_is_cheaper():
     """Bill 100.00: tier 95% stacked with 300 points (3.00): 5.00 + 3.00 = 8.00 off, due 92.00.
     The level (97%) does not stack: alone 3.00 off, due 97.00. The stack wins."""
-    priced = price(PricingInput(
-        bill=D("100.00"), store_id=1, level=gold("97"), level_stacks=False,
-        tier=BalanceTier(min_balance=D("100"), discount_percent=D("95")), program=program(),
-        points_available=300, points_requested="max"))
+    priced = price(PricingInput(bill=D("100.00"), store_id=1, facts={
+        "level": LevelFacts(gold("97"), stacks=False),
+        "balance_tier": TierFacts(BalanceTier(min_balance=D("100"), discount_percent=D("95"))),
+        "points": PointsFacts(program(), available=300, requested="max")}))
     assert priced.amount_due == D("92.00")
     assert [a.kind for a in priced.adjustments] == ["balance_tier", "points"]
 
 
 def test_amount_due_never_below_zero():
-    priced = price(PricingInput(bill=D("0.50"), store_id=1, program=program(), points_available=10_000,
-                                points_requested="max"))
+    priced = price(PricingInput(bill=D("0.50"), store_id=1, facts={
+        "points": PointsFacts(program(), available=10_000, requested="max")}))
     assert priced.amount_due == D("0.50")  # 100 points take 1.00: not a whole unit fits in 0.50
-    priced = price(PricingInput(bill=D("2.00"), store_id=1, program=program(), points_available=10_000,
-                                points_requested="max"))
+    priced = price(PricingInput(bill=D("2.00"), store_id=1, facts={
+        "points": PointsFacts(program(), available=10_000, requested="max")}))
     assert priced.amount_due == D("0.00")
