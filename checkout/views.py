@@ -101,7 +101,7 @@ def result(request, merchant, number):
     payment = get_object_or_404(Payment.objects.select_related("store", "member"), merchant=merchant, number=number)
     if payment.member_id and (member is None or member.pk != payment.member_id):
         return redirect(f"{reverse('member:login', args=[merchant.slug])}?next={request.get_full_path()}")
-    grants = list(payment.rewards.select_related("rule", "coupon"))
+    grants = list(payment.rewards.select_related("rule"))
     would_get = []
     if payment.member_id is None and not grants:
         # A payer who is not a member sees what members-to-be get, and the button to join and claim it.

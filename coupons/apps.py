@@ -11,11 +11,14 @@ class CouponsConfig(AppConfig):
             receivers,  # noqa: F401
             services,
         )
+        from coupons.benefits import CouponBenefit
         from coupons.views import coupons_tile
+        from loyalty.benefits import benefits
         from loyalty.payments import register_purpose
         from merchants.roles import grant
         from merchants.views import HOME_SECTIONS
 
+        benefits.register(CouponBenefit())
         register_purpose(services.COUPON_PURCHASE_PURPOSE, services.fulfil_coupon_purchase,
                          services.fail_coupon_purchase)
         grant("cashier", ["coupons.view_coupon", "coupons.redeem_coupon", "coupons.view_couponredemption",
