@@ -30,6 +30,7 @@ class CouponBenefit(Benefit):
     target_label = gettext_lazy("coupon")
     answer_key = "coupon"
     counted = True
+    foreign_target_message = gettext_lazy("Choose a coupon of this merchant.")
 
     def targets(self, merchant_id: int | None) -> QuerySet:
         templates = CouponTemplate.objects.order_by("name", "pk")

@@ -141,6 +141,7 @@ class Benefit(abc.ABC):
     answer_key: ClassVar[str] = ""
     # Items handed out one by one (a coupon), which recharge offers count against their limit.
     counted: ClassVar[bool] = False
+    foreign_target_message: ClassVar[str] = gettext_lazy("Choose one of this merchant's own.")
 
     def targets(self, merchant_id: int | None) -> QuerySet | None:
         """What a merchant may choose as this kind's target (None: every merchant's, for the operator)."""
@@ -161,11 +162,9 @@ class Benefit(abc.ABC):
             parse_amount(amount, field=AMOUNT)
         if TARGET in self.uses:
             if target is None:
-                raise DomainError(BENEFIT_TARGET_REQUIRED, _("Choose the %(target)s this line gives.")
-                                  % {"target": self.target_label}, field=TARGET)
+                raise DomainError(BENEFIT_TARGET_REQUIRED, _("Choose what this line gives."), field=TARGET)
             if merchant_id is not None and getattr(target, "merchant_id", None) != merchant_id:
-                raise DomainError(BENEFIT_TARGET_FOREIGN, _("Choose a %(target)s of this merchant.")
-                                  % {"target": self.target_label}, field=TARGET)
+                raise DomainError(BENEFIT_TARGET_FOREIGN, self.foreign_target_message, field=TARGET)
 
     @abc.abstractmethod
     def give(self, line: BenefitLine, member, *, target: models.Model | None, occasion: str, reference: str,
