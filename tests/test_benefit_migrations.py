@@ -69,7 +69,8 @@ def test_existing_rules_offers_and_what_they_gave_become_lines_and_records(back_
     rows = _old_rows(_migrate(BEFORE))
     apps = _migrate(AFTER)
     lines = apps.get_model("checkout", "RewardRuleBenefit").objects.order_by("rule_id", "position")
-    assert [(line.rule_id == rows["rule"], line.kind, line.quantity, line.amount, line.target_id) for line in lines] == [
+    assert [(line.rule_id == rows["rule"], line.kind, line.quantity, line.amount, line.target_id)
+            for line in lines] == [
         (True, "points", 20, D("0.00"), None), (True, "experience", 3, D("0.00"), None),
         (True, "coupon", 1, D("0.00"), rows["template"]), (True, "cashback", 0, D("2.50"), None),
         (False, "points", 7, D("0.00"), None)]
