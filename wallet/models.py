@@ -202,8 +202,8 @@ class CouponLines(models.Manager):
     def get_queryset(self):
         return super().get_queryset().filter(kind=CouponBenefit.code)
 
-    def create(self, *, template, **fields):
-        return super().create(kind=CouponBenefit.code, target_id=template.pk, **fields)
+    def create(self, *, template, quantity: int = 1, **fields):
+        return super().create(kind=CouponBenefit.code, target_id=template.pk, quantity=quantity, **fields)
 
 
 class RechargeOfferCoupon(RechargeOfferBenefit):
