@@ -193,3 +193,20 @@ def test_a_reward_coupon_that_cannot_be_issued_leaves_the_other_lines_given(tena
     paid = _pay(tenant_a)
     assert (paid["rewards"][0]["points"], paid["rewards"][0]["coupon"]) == (20, None)
     assert not Coupon.objects.filter(template=template).exists()
+
+
+def test_the_rule_admin_shows_a_saved_line_with_its_target_and_saves_a_change(client, tenant_a):
+    sync_role_groups()
+    template = make_template(tenant_a.merchant, name="Next time", per_member_limit=3)
+    rule = reward_rule(merchant=tenant_a.merchant, name="Lines", min_paid=D("50.00"), coupon_template=template)
+    line = rule.benefits.get()
+    staff_client(client, tenant_a.owner)
+    url = reverse("admin:checkout_rewardrule_change", args=[rule.pk])
+    form = client.get(url).context["inline_admin_formsets"][0].formset.forms[0]
+    assert (form["kind"].value(), form["template"].value(), form["quantity"].value()) == ("coupon", template.pk, 1)
+    data = _rule_form(tenant_a.merchant, [{"id": str(line.pk), "rule": str(rule.pk), "kind": "coupon",
+                                           "template": str(template.pk), "quantity": "3"}])
+    data["benefits-INITIAL_FORMS"] = "1"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert list(rule.benefits.values_list("kind", "quantity", "target_id")) == [("coupon", 3, template.pk)]
