@@ -34,12 +34,16 @@ class RewardOffer:
     held: bool
     lines: tuple[LineWithTarget, ...] = ()
 
+    @property
+    def descriptions(self) -> list[str]:
+        return benefits.describe_lines(self.lines)
+
     def as_dict(self) -> dict:
         """The rule's answer: the keys quotes have always had (points, coupon, cashback ...), derived from the
         lines, and `benefits`, a description of every line."""
         rule = self.rule
         return {"rule": rule.pk, "name": rule.name, **benefits.answers(self.lines),
-                "benefits": benefits.describe_lines(self.lines), "held_until_joining": self.held,
+                "benefits": self.descriptions, "held_until_joining": self.held,
                 "ad_image": rule.ad_image, "ad_link": rule.ad_link}
 
 
