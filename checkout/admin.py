@@ -16,8 +16,11 @@ from checkout.models import (
     RefundLine,
     RewardGrant,
     RewardRule,
+    RewardRuleBenefit,
     WebhookDelivery,
 )
+from loyalty import benefits
+from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
 from loyalty.tenancy import MerchantScopedAdmin, MerchantScopedInline, ReadOnlyAdminMixin
 
 
@@ -69,14 +72,26 @@ class RefundAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     inlines = [RefundLineInline]
 
 
+class RewardRuleBenefitInline(BenefitLineInline):
+    model = RewardRuleBenefit
+
+
 @admin.register(RewardRule)
-class RewardRuleAdmin(MerchantScopedAdmin):
-    list_display = ["name", "min_paid", "points", "experience", "coupon_template", "cashback", "limit_per_store",
-                    "limit_total", "starts_at", "ends_at", "is_active", "merchant"]
+class RewardRuleAdmin(BenefitOwnerAdminMixin, MerchantScopedAdmin):
+    list_display = ["name", "min_paid", "benefits_summary", "limit_per_store", "limit_total", "starts_at", "ends_at",
+                    "is_active", "merchant"]
     list_filter = ["is_active", "merchant"]
     filter_horizontal = ["stores", "levels"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ["export_csv", "copy_rules"]
+    inlines = [RewardRuleBenefitInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("benefits")
+
+    @admin.display(description=_("what it gives"))
+    def benefits_summary(self, obj):
+        return " · ".join(benefits.describe_lines(benefits.with_targets(obj.benefits.all()))) or "—"
 
     @admin.action(description=_("Copy the selected rules"))
     def copy_rules(self, request, queryset):
@@ -88,9 +103,9 @@ class RewardRuleAdmin(MerchantScopedAdmin):
 @admin.register(RewardGrant)
 class RewardGrantAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     list_display = ["created_at", "rule", "payment", "member", "phone", "store", "status", "points", "experience",
-                    "coupon", "cashback", "merchant"]
+                    "coupon_code", "cashback", "merchant"]
     list_filter = ["status", "rule", "merchant"]
-    list_select_related = ["rule", "payment", "member", "store", "coupon"]
+    list_select_related = ["rule", "payment", "member", "store"]
 
 
 @admin.register(WebhookDelivery)

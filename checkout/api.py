@@ -32,7 +32,7 @@ IDEMPOTENCY = [OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)
 
 def _payments(terminal):
     return (Payment.objects.filter(merchant_id=terminal.merchant_id)
-            .prefetch_related("adjustments", "tenders", "rewards__rule", "rewards__coupon"))
+            .prefetch_related("adjustments", "tenders", "rewards__rule"))
 
 
 class QuoteView(APIView):

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.benefits import BenefitLine, Given, from_records, total_amount, total_quantity
 from loyalty.money import MoneyField
 from loyalty.pricing import step_choices
 from loyalty.tenders import tenders
@@ -304,7 +305,8 @@ class RefundLine(models.Model):
 
 
 class RewardRule(models.Model):
-    """A reward after payment (支付后营销): pay at least X at these stores, get points, a coupon, cashback."""
+    """A reward after payment (支付后营销): pay at least X at these stores, get its benefit lines (points, a
+    coupon, cashback or any other registered kind)."""
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="reward_rules",
                                  verbose_name=_("merchant"))
@@ -324,11 +326,6 @@ class RewardRule(models.Model):
                                               help_text=_("0 means no limit."))
     starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
-    points = models.PositiveIntegerField(_("points"), default=0)
-    experience = models.PositiveIntegerField(_("experience"), default=0)
-    coupon_template = models.ForeignKey("coupons.CouponTemplate", on_delete=models.PROTECT, null=True, blank=True,
-                                        related_name="+", verbose_name=_("coupon"))
-    cashback = MoneyField(_("cashback"), default=ZERO, validators=[MinValueValidator(ZERO)])
     ad_image = models.URLField(_("ad image address"), blank=True)
     ad_link = models.URLField(_("ad link"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -339,8 +336,7 @@ class RewardRule(models.Model):
         verbose_name_plural = _("reward rules")
         ordering = ["merchant", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(min_paid__gte=0) & Q(cashback__gte=0),
-                                   name="reward_rule_amounts_not_negative"),
+            models.CheckConstraint(condition=Q(min_paid__gte=0), name="reward_rule_min_paid_not_negative"),
             models.CheckConstraint(condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True)
                                    | Q(ends_at__gt=F("starts_at")), name="reward_rule_window_ordered"),
         ]
@@ -349,8 +345,23 @@ class RewardRule(models.Model):
         return self.name
 
 
+class RewardRuleBenefit(BenefitLine):
+    """One line of what a reward rule gives (any registered kind of benefit)."""
+
+    owner_field = "rule"
+    rule = models.ForeignKey(RewardRule, on_delete=models.CASCADE, related_name="benefits", verbose_name=_("rule"))
+
+    class Meta(BenefitLine.Meta):
+        verbose_name = _("benefit of the reward")
+        verbose_name_plural = _("benefits of the reward")
+
+
 class RewardGrant(models.Model):
-    """A reward one payment earned under one rule: given, held for a payer who may join, or withdrawn."""
+    """A reward one payment earned under one rule: given, held for a payer who may join, or withdrawn.
+
+    `given` keeps what each of the rule's lines gave (loyalty.benefits.Given records), so that withdrawing
+    the reward takes back exactly that, whatever the rule says by then.
+    """
 
     class Status(models.TextChoices):
         GIVEN = "given", _("given")
@@ -367,11 +378,7 @@ class RewardGrant(models.Model):
     phone = models.CharField(_("payer's phone"), max_length=16, blank=True)
     store = models.ForeignKey("merchants.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("store"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.GIVEN)
-    points = models.PositiveIntegerField(_("points"), default=0)
-    experience = models.PositiveIntegerField(_("experience"), default=0)
-    coupon = models.ForeignKey("coupons.Coupon", on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="+", verbose_name=_("coupon"))
-    cashback = MoneyField(_("cashback"), default=ZERO)
+    given = models.JSONField(_("what it gave"), default=list, blank=True)
     hold_until = models.DateTimeField(_("held until"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     credited_at = models.DateTimeField(_("credited at"), null=True, blank=True)
@@ -386,6 +393,28 @@ class RewardGrant(models.Model):
 
     def __str__(self):
         return f"{self.rule} → {self.member or self.phone}"
+
+    @property
+    def given_benefits(self) -> list[Given]:
+        return from_records(self.given)
+
+    # What the grant gave of the long-standing kinds, as answers and the admin have always shown it.
+    @property
+    def points(self) -> int:
+        return total_quantity(self.given_benefits, "points")
+
+    @property
+    def experience(self) -> int:
+        return total_quantity(self.given_benefits, "experience")
+
+    @property
+    def cashback(self) -> Decimal:
+        return total_amount(self.given_benefits, "cashback")
+
+    @property
+    def coupon_code(self) -> str | None:
+        return next((code for record in self.given_benefits if record.kind == "coupon" for code in record.codes),
+                    None)
 
 
 class WebhookDelivery(models.Model):

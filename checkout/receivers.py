@@ -3,7 +3,7 @@
 from django.dispatch import receiver
 
 from cards.membership.models import Level, MembershipProgram
-from checkout.models import CheckoutSettings, RewardRule
+from checkout.models import CheckoutSettings, RewardRule, RewardRuleBenefit
 from checkout.services import credit_held_rewards
 from checkout.services.config import config_key
 from loyalty.config_cache import forget_on_change
@@ -24,7 +24,7 @@ def _merchant_config(row):
 
 # Every row `merchant_config` reads forgets its merchant's entry when it changes.
 for model in (CheckoutSettings, WalletSettings, MembershipProgram, Level, BalanceTier, CashbackRule,
-              RedPacketCampaign):
+              RedPacketCampaign, RewardRuleBenefit):
     forget_on_change(model, _merchant_config)
 forget_on_change(RewardRule, _merchant_config, m2m_fields=("stores", "levels"))
 # A deleted store or level leaves reward rules by cascade, which sends no m2m_changed (a level already forgets).

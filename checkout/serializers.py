@@ -98,7 +98,7 @@ def quote_body(quoted: Quote) -> dict:
         "points_earned": quoted.points_earned,
         "experience_earned": quoted.experience_earned,
         "cashback_earned": _money(quoted.cashback),
-        "rewards": [offer.as_dict() | {"cashback": _money(offer.rule.cashback)} for offer in quoted.rewards],
+        "rewards": [offer.as_dict() for offer in quoted.rewards],
     }
 
 
@@ -116,7 +116,7 @@ def payment_body(payment: Payment) -> dict:
         "points_used": payment.points_used, "points_earned": payment.points_earned,
         "experience_earned": payment.experience_earned, "cashback_earned": _money(payment.cashback_earned),
         "rewards": [{"rule": grant.rule_id, "name": grant.rule.name, "status": grant.status, "points": grant.points,
-                     "experience": grant.experience, "coupon": grant.coupon.code if grant.coupon else None,
+                     "experience": grant.experience, "coupon": grant.coupon_code,
                      "cashback": _money(grant.cashback)} for grant in payment.rewards.all()],
         "created_at": payment.created_at.isoformat(),
     }

@@ -101,12 +101,12 @@ def result(request, merchant, number):
     payment = get_object_or_404(Payment.objects.select_related("store", "member"), merchant=merchant, number=number)
     if payment.member_id and (member is None or member.pk != payment.member_id):
         return redirect(f"{reverse('member:login', args=[merchant.slug])}?next={request.get_full_path()}")
-    grants = list(payment.rewards.select_related("rule", "coupon"))
+    grants = list(payment.rewards.select_related("rule"))
     would_get = []
     if payment.member_id is None and not grants:
         # A payer who is not a member sees what members-to-be get, and the button to join and claim it.
-        would_get = [offer.rule for offer in services.rules_for_payment(
-            payment.store, None, None, paid=payment.earn_basis, at=payment.created_at, phone=payment.payer_phone)]
+        would_get = services.rules_for_payment(payment.store, None, None, paid=payment.earn_basis,
+                                               at=payment.created_at, phone=payment.payer_phone)
     ads = [grant.rule for grant in grants if grant.rule.ad_image]
     offers = offers_to_show_after_payment(member) if member is not None and payment.status == Payment.Status.PAID \
         else []

@@ -38,7 +38,7 @@ class CouponTemplateAdmin(MerchantScopedAdmin):
         (_("Validity"), {"fields": ["validity", "valid_from", "valid_until", "valid_days", "starts_after_days"]}),
         (_("Stock and audience"), {"fields": ["stock", "issued_count", "claimed_count", "per_member_limit", "audience",
                                                "new_member_days", "levels"]}),
-        (_("How members get it"), {"fields": ["give_on_joining", "points_price", "price", "giftable",
+        (_("How members get it"), {"fields": ["points_price", "price", "giftable",
                                                "fission_friends",
                                                "friend_template", "claim_link", "claim_page_views"]}),
         (_("Figures"), {"fields": ["figures", "daily_chart"]}),

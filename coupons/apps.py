@@ -11,14 +11,17 @@ class CouponsConfig(AppConfig):
             receivers,  # noqa: F401
             services,
         )
+        from coupons.benefits import CouponBenefit
         from coupons.kinds import CashOff, FreeItem, PercentageDiscount
         from coupons.pricing_steps import CouponStep
         from coupons.views import coupons_tile
+        from loyalty.benefits import benefits
         from loyalty.payments import register_purpose
         from loyalty.pricing import coupon_kinds, pricing_steps
         from merchants.roles import grant
         from merchants.views import HOME_SECTIONS
 
+        benefits.register(CouponBenefit())
         register_purpose(services.COUPON_PURCHASE_PURPOSE, services.fulfil_coupon_purchase,
                          services.fail_coupon_purchase)
         for kind in (CashOff(), PercentageDiscount(), FreeItem()):

@@ -111,7 +111,6 @@ class CouponTemplate(models.Model):
     new_member_days = models.PositiveIntegerField(_("new members: days since joining"), default=7)
     levels = models.ManyToManyField("membership.Level", blank=True, related_name="+", verbose_name=_("levels"))
 
-    give_on_joining = models.BooleanField(_("give on joining"), default=False)
     points_price = models.PositiveIntegerField(_("price in points"), default=0,
                                                help_text=_("0: not on the points shelf."))
     price = MoneyField(_("price"), null=True, blank=True, validators=[MinValueValidator(CENT)],

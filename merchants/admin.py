@@ -6,10 +6,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from loyalty import benefits
+from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
 from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, is_platform_operator, staff_merchant
 from merchants import services
 from merchants.forms import ATTRIBUTE_PREFIX, MemberAdminForm
 from merchants.models import (
+    JoinGift,
+    JoinGiftBenefit,
     Member,
     MemberField,
     MemberTag,
@@ -31,6 +35,24 @@ class MerchantAdmin(MerchantScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The slug is in every member link already printed on QR codes; only the operator changes it.
         return [] if is_platform_operator(request.user) else ["slug", "is_active"]
+
+
+class JoinGiftBenefitInline(BenefitLineInline):
+    model = JoinGiftBenefit
+
+
+@admin.register(JoinGift)
+class JoinGiftAdmin(BenefitOwnerAdminMixin, MerchantScopedAdmin):
+    list_display = ["__str__", "benefits_summary", "is_active", "merchant"]
+    list_filter = ["is_active", "merchant"]
+    inlines = [JoinGiftBenefitInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("merchant").prefetch_related("benefits")
+
+    @admin.display(description=_("what it gives"))
+    def benefits_summary(self, obj):
+        return " · ".join(benefits.describe_lines(benefits.with_targets(obj.benefits.all()))) or "—"
 
 
 @admin.register(Store)

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from loyalty.benefits import BenefitLine
+
 
 class Merchant(models.Model):
     """A business using the platform (商户): the tenant every other row belongs to."""
@@ -218,6 +220,33 @@ class Member(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class JoinGift(models.Model):
+    """What a merchant gives every new member (入会礼): benefit lines of any registered kind."""
+
+    merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="join_gift",
+                                    verbose_name=_("merchant"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("join gift")
+        verbose_name_plural = _("join gifts")
+
+    def __str__(self):
+        return str(_("Join gift of %(merchant)s") % {"merchant": self.merchant})
+
+
+class JoinGiftBenefit(BenefitLine):
+    """One line of the join gift."""
+
+    owner_field = "gift"
+    gift = models.ForeignKey(JoinGift, on_delete=models.CASCADE, related_name="benefits",
+                             verbose_name=_("join gift"))
+
+    class Meta(BenefitLine.Meta):
+        verbose_name = _("benefit of the join gift")
+        verbose_name_plural = _("benefits of the join gift")
 
 
 class LoginCode(models.Model):

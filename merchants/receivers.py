@@ -4,7 +4,9 @@ from django.dispatch import receiver
 from loyalty.config_cache import forget_on_change
 from merchants.models import Merchant, Store, Terminal
 from merchants.roles import sync_role_groups
+from merchants.services import give_join_gifts
 from merchants.services.staff import terminal_cache_key
+from merchants.signals import member_joined
 
 
 @receiver(post_migrate, dispatch_uid="merchants.sync_role_groups")
@@ -12,6 +14,12 @@ def keep_role_groups_in_step(sender, **kwargs):
     # Runs after every app's migrations, so permissions of apps migrated later are included too.
     if kwargs.get("using", "default") == "default":
         sync_role_groups()
+
+
+@receiver(member_joined, dispatch_uid="merchants.join_gifts")
+def give_join_gifts_on_joining(sender, member, **kwargs):
+    # Inside the joining transaction: the gifts exist exactly when the membership does.
+    give_join_gifts(member)
 
 
 def _terminal_keys(**scope):

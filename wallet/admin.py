@@ -11,10 +11,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from loyalty import benefits
+from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
 from loyalty.errors import DomainError
 from loyalty.tenancy import (
     MerchantScopedAdmin,
-    MerchantScopedInline,
     ReadOnlyAdminMixin,
     scope_queryset,
     staff_merchant,
@@ -31,7 +32,7 @@ from wallet.models import (
     CashbackTakeBack,
     Recharge,
     RechargeOffer,
-    RechargeOfferCoupon,
+    RechargeOfferBenefit,
     RedPacketCampaign,
     RedPacketClaim,
     Wallet,
@@ -69,47 +70,38 @@ class WalletSettingsAdmin(MerchantScopedAdmin):
         return False
 
 
-class OfferCouponsFormSet(forms.BaseInlineFormSet):
+class OfferBenefitsFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
+        # Items handed out one by one (coupons) are five at most in all, whatever their kinds.
         total = sum(form.cleaned_data.get("quantity") or 0 for form in self.forms
-                    if form.cleaned_data and not form.cleaned_data.get("DELETE"))
+                    if form.cleaned_data and not form.cleaned_data.get("DELETE")
+                    and form.cleaned_data.get("kind") in benefits.benefits
+                    and benefits.kind_of(form.cleaned_data["kind"]).counted)
         if total > MAX_RECHARGE_COUPONS:
             raise ValidationError(_("A recharge offer gives at most %(most)s coupons in all.")
                                   % {"most": MAX_RECHARGE_COUPONS})
 
 
-class OfferCouponInline(MerchantScopedInline):
-    model = RechargeOfferCoupon
-    formset = OfferCouponsFormSet
-    fields = ["template", "quantity"]
-    extra = 1
-    max_num = MAX_RECHARGE_COUPONS
-    verbose_name_plural = _("coupons given with the recharge (five at most in all)")
+class OfferBenefitInline(BenefitLineInline):
+    model = RechargeOfferBenefit
+    formset = OfferBenefitsFormSet
+    verbose_name_plural = _("what it gives besides the bonus (five coupons at most in all)")
 
 
 @admin.register(RechargeOffer)
-class RechargeOfferAdmin(MerchantScopedAdmin):
+class RechargeOfferAdmin(BenefitOwnerAdminMixin, MerchantScopedAdmin):
     list_display = ["name", "pay_amount", "bonus_kind", "bonus_value", "monthly_bonus", "monthly_bonus_months",
-                    "points", "experience", "coupons_summary", "starts_at", "ends_at", "is_active", "merchant"]
+                    "benefits_summary", "starts_at", "ends_at", "is_active", "merchant"]
     list_filter = ["is_active", "merchant"]
-    inlines = [OfferCouponInline]
+    inlines = [OfferBenefitInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("coupons__template")
+        return super().get_queryset(request).prefetch_related("benefits")
 
-    @admin.display(description=_("coupons"))
-    def coupons_summary(self, obj):
-        return ", ".join(str(line) for line in obj.coupons.all()) or "—"
-
-    def save_formset(self, request, form, formset, change):
-        # The inline rows belong to the offer's merchant, whoever (staff or operator) saves them.
-        for line in formset.save(commit=False):
-            line.merchant_id = form.instance.merchant_id
-            line.save()
-        for line in formset.deleted_objects:
-            line.delete()
-        formset.save_m2m()
+    @admin.display(description=_("what it gives"))
+    def benefits_summary(self, obj):
+        return " · ".join(benefits.describe_lines(benefits.with_targets(obj.benefits.all()))) or "—"
 
 
 @admin.register(BalanceTier)

@@ -7,6 +7,7 @@ class WalletConfig(AppConfig):
     verbose_name = _("Stored value and marketing wallet")
 
     def ready(self):
+        from loyalty.benefits import benefits
         from loyalty.ledgers import member_accounts, register_auditor
         from loyalty.payments import register_purpose
         from loyalty.pricing import pricing_steps
@@ -18,6 +19,7 @@ class WalletConfig(AppConfig):
             receivers,  # noqa: F401
             services,
         )
+        from wallet.benefits import CashbackBenefit
         from wallet.pricing_steps import BalanceTierStep
         from wallet.serializers import wallet_summary_extra
         from wallet.services.accounts import WalletAccount
@@ -28,6 +30,7 @@ class WalletConfig(AppConfig):
         member_accounts.register(WalletAccount())
         for tender in (CashbackTender(), BonusTender(), PrincipalTender()):
             tenders.register(tender)
+        benefits.register(CashbackBenefit())
         register_purpose(services.RECHARGE_PURPOSE, services.fulfil_recharge_payment, services.fail_recharge_payment)
         pricing_steps.register(BalanceTierStep())
         grant("cashier", ["wallet.view_wallet", "wallet.view_walletentry", "wallet.view_recharge",

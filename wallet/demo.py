@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
+from cards.membership.benefits import PointsBenefit
 from wallet import services
 from wallet.models import BalanceTier, CashbackRule, RechargeOffer, RedPacketCampaign
 
@@ -33,9 +34,11 @@ def seed_wallet(merchant) -> None:
         settings.offers_after_payment = settings.OffersAfterPayment.ONCE
         settings.save(update_fields=["stored_value_enabled", "offers_after_payment"])
     for name, pay, bonus, monthly, months, points in OFFERS[merchant.slug]:
-        RechargeOffer.objects.get_or_create(merchant=merchant, name=name, defaults={
+        offer, created = RechargeOffer.objects.get_or_create(merchant=merchant, name=name, defaults={
             "pay_amount": D(pay), "bonus_value": D(bonus), "monthly_bonus": D(monthly),
-            "monthly_bonus_months": months, "points": points})
+            "monthly_bonus_months": months})
+        if created and points:
+            offer.benefits.create(merchant=merchant, kind=PointsBenefit.code, quantity=points)
     for balance, percent in TIERS[merchant.slug]:
         BalanceTier.objects.get_or_create(merchant=merchant, min_balance=D(balance),
                                           defaults={"discount_percent": D(percent)})

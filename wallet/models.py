@@ -19,6 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coupons.benefits import CouponBenefit
+from loyalty.benefits import BenefitLine
 from loyalty.ledgers import LedgerEntry, TakeBack, ValueLot, entry_constraints
 from loyalty.money import MoneyField
 
@@ -125,7 +127,8 @@ class Wallet(models.Model):
 
 
 class RechargeOffer(models.Model):
-    """A recharge offer (充值赠送): pay at least X, get a bonus now and, optionally, every month after.
+    """A recharge offer (充值赠送): pay at least X, get a bonus now and, optionally, every month after, and
+    its benefit lines (points, experience, coupons or any other registered kind).
 
     Offers with a date/time window are special-period offers: while any is live, only they apply.
     """
@@ -147,8 +150,6 @@ class RechargeOffer(models.Model):
     monthly_bonus_months = models.PositiveSmallIntegerField(
         _("months of monthly bonus"), default=0, validators=[MaxValueValidator(36)],
         help_text=_("Paid on the same day of each following month; stops if the recharge is refunded."))
-    points = models.PositiveIntegerField(_("points given"), default=0)
-    experience = models.PositiveIntegerField(_("experience given"), default=0)
     starts_at = models.DateTimeField(_("special period starts"), null=True, blank=True)
     ends_at = models.DateTimeField(_("special period ends"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -181,45 +182,40 @@ class RechargeOffer(models.Model):
     def is_special(self) -> bool:
         return self.starts_at is not None
 
+    @property
+    def coupons(self) -> models.QuerySet:
+        return RechargeOfferCoupon.objects.filter(offer=self)
 
-class RechargeOfferCoupon(models.Model):
-    """Coupons a recharge offer gives (充值送券): a coupon template and how many of it; five at most in all."""
 
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
-                                 verbose_name=_("merchant"))
-    offer = models.ForeignKey(RechargeOffer, on_delete=models.CASCADE, related_name="coupons",
+class RechargeOfferBenefit(BenefitLine):
+    """One line of what a recharge offer gives besides the bonus; coupons count against five in all."""
+
+    owner_field = "offer"
+    offer = models.ForeignKey(RechargeOffer, on_delete=models.CASCADE, related_name="benefits",
                               verbose_name=_("recharge offer"))
-    template = models.ForeignKey("coupons.CouponTemplate", on_delete=models.PROTECT, related_name="+",
-                                 verbose_name=_("coupon"))
-    quantity = models.PositiveSmallIntegerField(
-        _("how many"), default=1,
-        validators=[MinValueValidator(1), MaxValueValidator(MAX_RECHARGE_COUPONS)])
+
+    class Meta(BenefitLine.Meta):
+        verbose_name = _("benefit of the recharge offer")
+        verbose_name_plural = _("benefits of the recharge offer")
+
+
+class CouponLines(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=CouponBenefit.code)
+
+    def create(self, *, template, quantity: int = 1, **fields):
+        return super().create(kind=CouponBenefit.code, target_id=template.pk, quantity=quantity, **fields)
+
+
+class RechargeOfferCoupon(RechargeOfferBenefit):
+    """The coupon lines of recharge offers (充值送券), as they were read before offers had lines of any kind."""
+
+    objects = CouponLines()
 
     class Meta:
+        proxy = True
         verbose_name = _("coupon given with the recharge")
         verbose_name_plural = _("coupons given with the recharge")
-        ordering = ["offer", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["offer", "template"], name="recharge_offer_coupon_once"),
-            models.CheckConstraint(condition=Q(quantity__gte=1) & Q(quantity__lte=MAX_RECHARGE_COUPONS),
-                                   name="recharge_offer_coupon_quantity_in_range"),
-        ]
-
-    def __str__(self):
-        return f"{self.template} × {self.quantity}"
-
-    def clean(self):
-        if self.template_id is None:
-            return
-        # In the admin the offer may be new and unsaved; its merchant is known all the same.
-        offer = self.offer if (self.offer_id or type(self).offer.is_cached(self)) else None
-        template = self.template
-        merchant_id = self.merchant_id or (offer.merchant_id if offer is not None else None)
-        if merchant_id and template.merchant_id != merchant_id:
-            raise ValidationError({"template": _("Choose a coupon of this merchant.")})
-        if template.per_member_limit and self.quantity and self.quantity > template.per_member_limit:
-            raise ValidationError({"quantity": _("One member may hold at most %(limit)s of this coupon.")
-                                   % {"limit": template.per_member_limit}})
 
 
 class Recharge(models.Model):
@@ -256,6 +252,8 @@ class Recharge(models.Model):
     points = models.PositiveIntegerField(_("points given"), default=0)
     experience = models.PositiveIntegerField(_("experience given"), default=0)
     coupons_given = models.PositiveSmallIntegerField(_("coupons given"), default=0)
+    # What each of the offer's lines gave (loyalty.benefits.Given records): what a refund takes back.
+    given = models.JSONField(_("benefits given"), default=list, blank=True)
     principal_left = MoneyField(_("unspent principal"), default=ZERO)
     bonus_left = MoneyField(_("unspent bonus"), default=ZERO)
     refunded_principal = MoneyField(_("principal refunded"), default=ZERO)

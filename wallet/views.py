@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -42,7 +41,7 @@ def home(request, merchant, member):
     if recharge_id and recharge_id.isdigit():
         finished = Recharge.objects.filter(pk=recharge_id, member=member).first()
     offers = services.current_offers(merchant) if settings.stored_value_enabled else []
-    prefetch_related_objects(offers, "coupons__template")
+    services.describe_offers(offers)
     return render(request, "wallet/home.html", {
         "merchant": merchant, "member": member, "wallet": wallet, "settings": settings, "page": page,
         "lots": services.cashback_lots(member)[:20], "offers": offers, "finished": finished,

@@ -12,10 +12,12 @@ class MembershipConfig(AppConfig):
             receivers,  # noqa: F401
             services,
         )
+        from cards.membership.benefits import ExperienceBenefit, PointsBenefit
         from cards.membership.pricing_steps import LevelDiscountStep, PointsDeductionStep
         from cards.membership.serializers import membership_summary_extra
         from cards.membership.services.ledger import CardAccount
         from cards.membership.views import card_tile
+        from loyalty.benefits import benefits
         from loyalty.ledgers import member_accounts, register_auditor
         from loyalty.pricing import pricing_steps
         from merchants.roles import grant
@@ -26,6 +28,8 @@ class MembershipConfig(AppConfig):
         member_accounts.register(CardAccount())
         pricing_steps.register(LevelDiscountStep())
         pricing_steps.register(PointsDeductionStep())
+        benefits.register(ExperienceBenefit())
+        benefits.register(PointsBenefit())
         grant("cashier", ["membership.view_membershipprogram", "membership.view_level",
                           "membership.view_membershipcard", "membership.view_pointsentry",
                           "membership.view_experienceentry", "membership.view_pointsbucket"])

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections import defaultdict
 from dataclasses import dataclass
 
+from loyalty.benefits import LineWithTarget, benefits, with_targets
 from loyalty.config_cache import cached, forget, shape
 
 
 @dataclass(frozen=True)
 class RuleScope:
-    """A reward rule with the stores and levels it is limited to (empty: all)."""
+    """A reward rule with the stores and levels it is limited to (empty: all) and its lines with their targets."""
 
     rule: object
     store_ids: frozenset[int]
     level_ids: frozenset[int]
+    benefits: tuple[LineWithTarget, ...] = ()
 
 
 @dataclass
@@ -30,7 +33,7 @@ class MerchantConfig:
     levels: list  # the programme's levels by rank
     balance_tiers: list  # active ones by min_balance; their dates are checked when used
     cashback_rules: list  # active ones
-    reward_rules: list[RuleScope]  # active ones by pk, with their coupon template
+    reward_rules: list[RuleScope]  # active ones by pk, with their benefit lines and what those give
     first_payment_red_packets: list[tuple]  # (starts_at, ends_at) of active first-payment campaigns
 
     def level(self, level_id: int | None):
@@ -44,12 +47,14 @@ class MerchantConfig:
 @functools.cache
 def _config_shape() -> str:
     from cards.membership.models import Level, MembershipProgram
-    from checkout.models import CheckoutSettings, RewardRule
-    from coupons.models import CouponTemplate
+    from checkout.models import CheckoutSettings, RewardRule, RewardRuleBenefit
     from wallet.models import BalanceTier, CashbackRule, WalletSettings
 
+    # The targets of every registered kind are cached with the lines (a coupon template today).
+    targets = sorted({queryset.model for kind in benefits.all() if (queryset := kind.targets(None)) is not None},
+                     key=lambda model: model._meta.label)
     return shape(MerchantConfig, RuleScope, CheckoutSettings, WalletSettings, MembershipProgram, Level, BalanceTier,
-                 CashbackRule, RewardRule, CouponTemplate)
+                 CashbackRule, RewardRule, RewardRuleBenefit, *targets)
 
 
 def config_key(merchant_id: int) -> str:
@@ -65,8 +70,11 @@ def _load(merchant_id: int) -> MerchantConfig:
     levels = list(Level.objects.filter(program=program).order_by("rank")) if program else []
     for level in levels:
         level.program = program
-    rules = (RewardRule.objects.filter(merchant_id=merchant_id, is_active=True).select_related("coupon_template")
-             .prefetch_related("stores", "levels").order_by("pk"))
+    rules = list(RewardRule.objects.filter(merchant_id=merchant_id, is_active=True)
+                 .prefetch_related("stores", "levels", "benefits").order_by("pk"))
+    lines = defaultdict(list)
+    for line, target in with_targets(line for rule in rules for line in rule.benefits.all()):
+        lines[line.rule_id].append((line, target))
     # Read, not created: this runs inside a payment's transaction, and a row it made would stay cached if that
     # rolled back. A merchant who never saved settings gets the defaults.
     return MerchantConfig(
@@ -79,7 +87,9 @@ def _load(merchant_id: int) -> MerchantConfig:
         balance_tiers=list(BalanceTier.objects.filter(merchant_id=merchant_id, is_active=True).order_by("min_balance")),
         cashback_rules=list(CashbackRule.objects.filter(merchant_id=merchant_id, is_active=True)),
         reward_rules=[RuleScope(rule, frozenset(s.pk for s in rule.stores.all()),
-                                frozenset(lv.pk for lv in rule.levels.all())) for rule in rules],
+                                frozenset(lv.pk for lv in rule.levels.all()),
+                                tuple(lines[rule.pk]))
+                      for rule in rules],
         first_payment_red_packets=list(RedPacketCampaign.objects.filter(
             merchant_id=merchant_id, is_active=True, trigger=RedPacketCampaign.Trigger.FIRST_PAYMENT)
             .values_list("starts_at", "ends_at")),

@@ -1,4 +1,8 @@
-"""Rewards after payment (支付后营销): rules per store, level and amount, within limits; held for payers who join."""
+"""Rewards after payment (支付后营销): rules per store, level and amount, within limits; held for payers who join.
+
+What a rule gives is its benefit lines, given and taken back through the benefits registry (loyalty.benefits):
+this module knows no kind of benefit.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,14 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from checkout.models import Payment, RewardGrant, RewardRule
-from loyalty.errors import DomainError
+from checkout.models import Payment, RewardGrant, RewardRule, RewardRuleBenefit
+from loyalty import benefits
+from loyalty.benefits import LineWithTarget, Occasion
 from loyalty.money import ZERO
 
 HOLD_FOR_NON_MEMBERS = datetime.timedelta(days=7)
@@ -22,16 +27,23 @@ COUNTED = (RewardGrant.Status.GIVEN, RewardGrant.Status.PENDING)
 
 @dataclass(frozen=True)
 class RewardOffer:
-    """A rule a payment meets: what it gives, and whether it would be held until the payer joins."""
+    """A rule a payment meets: what it gives (its lines with their targets), and whether it would be held until
+    the payer joins."""
 
     rule: RewardRule
     held: bool
+    lines: tuple[LineWithTarget, ...] = ()
+
+    @property
+    def descriptions(self) -> list[str]:
+        return benefits.describe_lines(self.lines)
 
     def as_dict(self) -> dict:
+        """The rule's answer: the keys quotes have always had (points, coupon, cashback ...), derived from the
+        lines, and `benefits`, a description of every line."""
         rule = self.rule
-        return {"rule": rule.pk, "name": rule.name, "points": rule.points, "experience": rule.experience,
-                "coupon": rule.coupon_template.name if rule.coupon_template_id else None,
-                "cashback": rule.cashback, "held_until_joining": self.held,
+        return {"rule": rule.pk, "name": rule.name, **benefits.answers(self.lines),
+                "benefits": self.descriptions, "held_until_joining": self.held,
                 "ad_image": rule.ad_image, "ad_link": rule.ad_link}
 
 
@@ -68,44 +80,33 @@ def rules_for_payment(store, member, level_id: int | None, *, paid: Decimal, at:
                 continue
         elif not rule.for_non_members:
             continue
-        eligible.append(rule)
+        eligible.append(scope)
     if not eligible:
         return []
     counts = (Counter(), Counter())
     if member is not None or phone:
-        counts = _counts(eligible, member=member, phone=phone, store=store)
+        counts = _counts([scope.rule for scope in eligible], member=member, phone=phone, store=store)
     per_store, total = counts
-    return [RewardOffer(rule, held=member is None) for rule in eligible
-            if not (rule.limit_per_store and per_store[rule.pk] >= rule.limit_per_store)
-            and not (rule.limit_total and total[rule.pk] >= rule.limit_total)]
+    return [RewardOffer(scope.rule, held=member is None, lines=scope.benefits) for scope in eligible
+            if not (scope.rule.limit_per_store and per_store[scope.rule.pk] >= scope.rule.limit_per_store)
+            and not (scope.rule.limit_total and total[scope.rule.pk] >= scope.rule.limit_total)]
 
 
-def _credit(grant: RewardGrant, member) -> None:
-    """Put a grant's points, experience, coupon and cashback in the member's accounts."""
-    from cards.membership.models import ExperienceReason, PointsReason
-    from cards.membership.services import grant_experience, grant_points
-    from coupons.models import Coupon
-    from coupons.services import issue_coupon
-    from wallet.services import give_cashback
+def _lines_of(rule: RewardRule) -> tuple[LineWithTarget, ...]:
+    """A rule's lines with their targets: from the cached configuration, or read for a rule switched off since."""
+    from checkout.services.config import merchant_config
 
-    reference = f"reward:{grant.pk}"
-    rule = grant.rule
-    who = {"store": grant.store}
-    if rule.points:
-        grant_points(member, rule.points, reason=PointsReason.GIFT, reference=reference, note=rule.name, **who)
-        grant.points = rule.points
-    if rule.experience:
-        grant_experience(member, rule.experience, reason=ExperienceReason.GIFT, reference=reference, **who)
-        grant.experience = rule.experience
-    if rule.coupon_template_id:
-        try:
-            with transaction.atomic():
-                grant.coupon = issue_coupon(rule.coupon_template, member, source=Coupon.Source.REWARD)
-        except DomainError:
-            grant.coupon = None  # out of stock or over the member's limit: the other parts still count
-    if rule.cashback:
-        give_cashback(member, rule.cashback, reference=reference, store=grant.store)
-        grant.cashback = rule.cashback
+    scope = next((scope for scope in merchant_config(rule.merchant_id).reward_rules if scope.rule.pk == rule.pk), None)
+    if scope is not None:
+        return scope.benefits
+    return tuple(benefits.with_targets(rule.benefits.order_by("position", "pk")))
+
+
+def _credit(grant: RewardGrant, member, lines: tuple[LineWithTarget, ...]) -> None:
+    """Give the member every line of the grant's rule and keep what each gave, to take it back on a refund."""
+    given = benefits.give_lines(lines, member, occasion=Occasion.REWARD, reference=f"reward:{grant.pk}",
+                                store=grant.store, note=grant.rule.name)
+    grant.given = benefits.as_records(given)
     grant.member = member
     grant.status = RewardGrant.Status.GIVEN
     grant.credited_at = timezone.now()
@@ -160,7 +161,7 @@ def give_rewards(payment: Payment, *, level_id: int | None | object = ...) -> li
         if not created:
             continue
         if not offer.held:
-            _credit(grant, payment.member)
+            _credit(grant, payment.member, offer.lines)
         given.append(grant)
     return given
 
@@ -176,14 +177,15 @@ def credit_held_rewards(member) -> list[RewardGrant]:
             grant.status = RewardGrant.Status.LAPSED
             grant.save(update_fields=["status"])
             continue
-        _credit(grant, member)
+        _credit(grant, member, _lines_of(grant.rule))
         credited.append(grant)
     return credited
 
 
 def copy_rule(rule: RewardRule) -> RewardRule:
-    """复制: a new, inactive rule with the same settings, stores and levels, for the merchant to adjust."""
+    """复制: a new, inactive rule with the same settings, stores, levels and lines, for the merchant to adjust."""
     stores, levels = list(rule.stores.all()), list(rule.levels.all())
+    lines = list(rule.benefits.all())
     rule.pk = None
     rule.id = None
     rule._state.adding = True
@@ -193,32 +195,31 @@ def copy_rule(rule: RewardRule) -> RewardRule:
     rule.save()
     rule.stores.set(stores)
     rule.levels.set(levels)
+    for line in lines:
+        line.pk = None
+        line.id = None
+        line._state.adding = True
+        line.rule = rule
+    RewardRuleBenefit.objects.bulk_create(lines)
     return rule
 
 
 def withdraw_rewards(payment: Payment, *, net_paid: Decimal, reference: str) -> int:
-    """A refund brought the payment below a rule's minimum (or to nothing): its rewards are taken back."""
-    from cards.membership.services import take_back_for_refund
-    from coupons.models import Coupon
-    from coupons.services import void_coupon
-    from wallet.services import take_back_cashback
+    """A refund brought the payment below a rule's minimum (or to nothing): its rewards are taken back.
 
+    Each grant takes back what it recorded as given, once (the status says so): what the member already
+    spent is the kind's recorded shortfall.
+    """
     withdrawn = 0
-    grants = RewardGrant.objects.select_related("rule", "coupon").filter(payment=payment, status__in=COUNTED)
+    grants = RewardGrant.objects.select_related("rule", "member").filter(payment=payment, status__in=COUNTED)
     for grant in grants.order_by("pk"):
         if net_paid > 0 and net_paid >= grant.rule.min_paid:
             continue
         if grant.status == RewardGrant.Status.GIVEN and grant.member_id:
-            grant_reference = f"{reference}:reward:{grant.pk}"
-            if grant.points or grant.experience:
-                take_back_for_refund(grant.member, points=grant.points, experience=grant.experience, spend=ZERO,
-                                     reference=grant_reference, store=payment.store)
-            if grant.coupon is not None and grant.coupon.state == Coupon.State.AVAILABLE:
-                void_coupon(grant.coupon)
-            if grant.cashback:
-                take_back_cashback(grant.member, lot_reference=f"reward:{grant.pk}", reference=grant_reference,
-                                   store=payment.store)
+            taken = benefits.take_back(grant.given_benefits, grant.member, reference=f"{reference}:reward:{grant.pk}",
+                                       store=payment.store)
+            grant.given = benefits.as_records(taken)
         grant.status = RewardGrant.Status.WITHDRAWN
-        grant.save(update_fields=["status"])
+        grant.save(update_fields=["status", "given"])
         withdrawn += 1
     return withdrawn

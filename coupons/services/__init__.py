@@ -20,7 +20,6 @@ from coupons.services.lifecycle import (  # noqa: F401
     expire_coupons,
     friends_helped,
     gift_is_open,
-    give_join_gifts,
     issue_coupon,
     record_claim_page_view,
     return_unclaimed_gifts,

@@ -132,21 +132,6 @@ def claim_coupon(template: CouponTemplate, member: Member, *, source: str = Coup
     return issue_coupon(template, member, source=source)
 
 
-def give_join_gifts(member: Member) -> list[Coupon]:
-    """Coupons marked "give on joining": called inside the joining transaction (merchants.signals.member_joined)."""
-    given = []
-    templates = CouponTemplate.objects.filter(merchant_id=member.merchant_id, give_on_joining=True,
-                                              status=CouponTemplate.Status.ACTIVE).order_by("pk")
-    for template in templates:
-        try:
-            with transaction.atomic():
-                given.append(issue_coupon(template, member, source=Coupon.Source.JOIN_GIFT))
-        except DomainError:
-            # Out of stock or ended: joining goes on without this gift.
-            continue
-    return given
-
-
 def record_claim_page_view(template: CouponTemplate) -> None:
     CouponTemplate.objects.filter(pk=template.pk).update(claim_page_views=F("claim_page_views") + 1)
 

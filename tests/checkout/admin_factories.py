@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from checkout import services
 from checkout.models import Payment, Refund, RewardGrant, RewardRule, WebhookDelivery
+from tests.benefit_helpers import reward_rule
 
 
 def _payment(t) -> Payment:
@@ -16,7 +17,7 @@ def _refund(t) -> Refund:
 
 
 def _rule(t) -> RewardRule:
-    return RewardRule.objects.create(merchant=t.merchant, name="A reward", min_paid=Decimal("50.00"), points=5)
+    return reward_rule(merchant=t.merchant, name="A reward", min_paid=Decimal("50.00"), points=5)
 
 
 def _grant(t) -> RewardGrant:

@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from checkout.models import Payment, RewardRule
+from checkout.models import Payment
+from tests.benefit_helpers import reward_rule
 from tests.browser.test_member_login_browser import login_in_browser
 from tests.checkout.helpers import coupon_for, fund_wallet, give_points, program_with_levels, set_level
 
@@ -19,7 +20,7 @@ def test_member_self_pays_with_the_live_quote_and_sees_the_rewards(page, live_se
     give_points(tenant_a.member, 300)
     fund_wallet(tenant_a.member, "30.00")
     coupon = coupon_for(tenant_a.member, name="满50减5", amount_off=D("5.00"), minimum_bill=D("50.00"))
-    RewardRule.objects.create(merchant=tenant_a.merchant, name="买单送积分", min_paid=D("20.00"), points=15)
+    reward_rule(merchant=tenant_a.merchant, name="买单送积分", min_paid=D("20.00"), points=15)
     login_in_browser(page, live_server, tenant_a.merchant, tenant_a.member.phone)
     page.wait_for_selector("#member-qr svg")
     page.goto(live_server.url + reverse("checkout:pay", args=[tenant_a.merchant.slug, tenant_a.store.pk]))

@@ -6,10 +6,10 @@ import pytest
 from django.core.cache import cache
 
 from cards.membership.models import Level
-from checkout.models import RewardRule
 from checkout.services import checkout_settings
 from checkout.services.config import config_key, merchant_config
 from coupons.models import CouponTemplate
+from tests.benefit_helpers import reward_rule
 from tests.checkout.helpers import PAYMENTS, QUOTE, coupon_for, fund_wallet, program_with_levels, set_level
 from wallet.models import BalanceTier, CashbackRule
 
@@ -73,7 +73,7 @@ def test_a_cashback_rule_made_after_the_first_payment_pays_on_the_next(gold):
 
 
 def test_a_reward_rule_limited_to_another_store_later_stops_applying_here(gold):
-    rule = RewardRule.objects.create(merchant=gold.merchant, name="10 points", points=10)
+    rule = reward_rule(merchant=gold.merchant, name="10 points", points=10)
     assert [r["rule"] for r in quote(gold)["rewards"]] == [rule.pk]
     rule.stores.add(gold.other_store)  # only the m2m changes: the rule row itself is not saved
     assert quote(gold)["rewards"] == []

@@ -7,6 +7,7 @@ import pytest
 from checkout import services
 from checkout.models import Payment
 from coupons.models import Coupon
+from tests.benefit_helpers import reward_rule
 from tests.checkout.helpers import assert_ledgers_clean, coupon_for, fund_wallet, program_with_levels
 from tests.conftest import race, requires_postgres
 from tests.wallet.helpers import balances
@@ -72,9 +73,9 @@ def test_concurrent_partial_refunds_never_exceed_the_payment(tenant_a):
 
 def test_racing_payments_by_one_non_member_hold_one_reward_within_the_limit(tenant_a):
     """No card to lock for a payer who is not a member: the reward limit still holds under racing payments."""
-    from checkout.models import RewardGrant, RewardRule
+    from checkout.models import RewardGrant
 
-    RewardRule.objects.create(merchant=tenant_a.merchant, name="20 points", points=20, for_non_members=True,
+    reward_rule(merchant=tenant_a.merchant, name="20 points", points=20, for_non_members=True,
                               limit_total=1)
     phone = "13711112222"
     # A first payment by someone else: the merchant's settings rows exist, as they do in any shop that sells.

@@ -11,6 +11,7 @@ from checkout.models import RewardGrant, RewardRule
 from checkout.services import copy_rule
 from coupons.models import Coupon
 from merchants.services import create_terminal, join_member
+from tests.benefit_helpers import reward_rule
 from tests.checkout.helpers import PAYMENTS, QUOTE, assert_ledgers_clean, body, program_with_levels, refunds_url
 from tests.coupons.helpers import make_template
 from tests.wallet.helpers import balances
@@ -23,7 +24,7 @@ def rule(merchant, **fields):
     values = {"name": "Pay 50, get 20 points", "min_paid": D("50.00"), "points": 20}
     values.update(fields)
     stores = values.pop("stores", None)
-    created = RewardRule.objects.create(merchant=merchant, **values)
+    created = reward_rule(merchant=merchant, **values)
     if stores:
         created.stores.set(stores)
     return created

@@ -5,10 +5,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from checkout.models import Payment, RewardRule
+from checkout.models import Payment
 from coupons.models import Coupon
 from loyalty import payments
 from merchants.views import log_member_in
+from tests.benefit_helpers import reward_rule
 from tests.checkout.helpers import assert_ledgers_clean, coupon_for, fund_wallet, give_points, program_with_levels
 from tests.wallet.helpers import balances
 from wallet.models import RechargeOffer
@@ -48,7 +49,7 @@ def test_live_quote_preselects_the_best_coupon(logged_in, tenant_a):
 
 
 def test_paying_the_rest_through_the_sandbox_completes_the_payment(logged_in, tenant_a):
-    RewardRule.objects.create(merchant=tenant_a.merchant, name="Thanks", min_paid=D("10.00"), points=7)
+    reward_rule(merchant=tenant_a.merchant, name="Thanks", min_paid=D("10.00"), points=7)
     pay, _quote = urls(tenant_a)
     response = logged_in.post(pay, {"amount": "50.00", "coupon_code": "best", "points": "max", "use_wallet": "1",
                                     "bill_id": "b1"})
@@ -108,7 +109,7 @@ def test_another_members_result_page_asks_to_log_in(client, tenant_a):
 
 def test_a_payer_who_is_not_a_member_sees_the_rewards_and_a_join_button(client, tenant_a):
     from checkout import services
-    RewardRule.objects.create(merchant=tenant_a.merchant, name="Join and earn", min_paid=D("10.00"), points=9,
+    reward_rule(merchant=tenant_a.merchant, name="Join and earn", min_paid=D("10.00"), points=9,
                               for_non_members=True)
     payment = services.pay(services.Bill(store=tenant_a.store, amount=D("20.00")), channel="wechat")
     page = client.get(reverse("checkout:result", args=[tenant_a.merchant.slug, payment.number])).content.decode()

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from checkout.models import RandomReductionDay, RewardRule
 from checkout.pipeline import random_amount
+from tests.benefit_helpers import reward_rule
 from tests.checkout.helpers import (
     PAYMENTS,
     QUOTE,
@@ -71,8 +72,8 @@ def test_no_bill_reference_no_random_reduction(tenant_a):
 
 
 def test_copying_reward_rules_is_one_click_in_the_admin(client, tenant_a, tenant_b):
-    rule = RewardRule.objects.create(merchant=tenant_a.merchant, name="Pay 50", min_paid=D("50"), points=5)
-    foreign = RewardRule.objects.create(merchant=tenant_b.merchant, name="Theirs", min_paid=D("50"), points=5)
+    rule = reward_rule(merchant=tenant_a.merchant, name="Pay 50", min_paid=D("50"), points=5)
+    foreign = reward_rule(merchant=tenant_b.merchant, name="Theirs", min_paid=D("50"), points=5)
     staff_client(client, tenant_a.owner)
     response = client.post(reverse("admin:checkout_rewardrule_changelist"), {
         "action": "copy_rules", "_selected_action": [rule.pk, foreign.pk]})

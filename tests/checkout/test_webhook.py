@@ -12,6 +12,7 @@ from cards.membership.services import card_for
 from checkout.models import Payment, RewardGrant, RewardRule
 from checkout.services import checkout_settings
 from checkout.services.webhook import sign
+from tests.benefit_helpers import reward_rule
 
 pytestmark = pytest.mark.django_db
 URL = reverse("api:payments-webhook")
@@ -34,7 +35,7 @@ def post(t, raw: bytes, *, timestamp=None, secret=None, signature=None):
 
 
 def test_signed_report_records_the_payment_and_gives_rewards_once(tenant_a):
-    RewardRule.objects.create(merchant=tenant_a.merchant, name="Scan and earn", min_paid=D("50"), points=30)
+    reward_rule(merchant=tenant_a.merchant, name="Scan and earn", min_paid=D("50"), points=30)
     raw = report(tenant_a, phone=tenant_a.member.phone)
     first = post(tenant_a, raw)
     assert first.status_code == 200, first.json()

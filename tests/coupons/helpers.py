@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from coupons.models import CouponTemplate
+from merchants.models import JoinGift
 from merchants.services import join_member
 
 
@@ -21,12 +22,22 @@ def make_template(merchant, **fields) -> CouponTemplate:
     }
     values.update(fields)
     stores = values.pop("stores", None)
+    give_on_joining = values.pop("give_on_joining", False)
     template = CouponTemplate(merchant=merchant, **values)
     template.full_clean(exclude=["merchant", "claim_token"])
     template.save()
     if stores:
         template.stores.set(stores)
+    if give_on_joining:
+        add_to_join_gift(template)
     return template
+
+
+def add_to_join_gift(template: CouponTemplate, quantity: int = 1) -> None:
+    """One of `template` in its merchant's join gift (what "give on joining" was before join gifts had lines)."""
+    gift, _created = JoinGift.objects.get_or_create(merchant_id=template.merchant_id)
+    gift.benefits.create(merchant_id=template.merchant_id, kind="coupon", quantity=quantity, target_id=template.pk,
+                         position=gift.benefits.count())
 
 
 def make_members(merchant, count: int, *, start: int = 0) -> list:

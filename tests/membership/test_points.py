@@ -185,13 +185,13 @@ def test_a_refund_takes_back_what_is_left_and_records_the_shortfall(tenant_a):
 
 
 def test_recharge_rewards_arrive_through_the_wallet(tenant_a):
+    from tests.benefit_helpers import recharge_offer
     from tests.wallet.helpers import enable_stored_value
     from wallet import services as wallet
-    from wallet.models import RechargeOffer
 
     make_program(tenant_a.merchant)
     enable_stored_value(tenant_a.merchant)
-    RechargeOffer.objects.create(merchant=tenant_a.merchant, name="100", pay_amount=D("100.00"), points=300,
+    recharge_offer(merchant=tenant_a.merchant, name="100", pay_amount=D("100.00"), points=300,
                                  experience=150)
     wallet.recharge(tenant_a.member, "100.00", store=tenant_a.store)
     card = services.card_for(tenant_a.member)

@@ -9,7 +9,13 @@ from django.contrib.contenttypes.models import ContentType
 
 from loyalty.messaging import queue_message
 from loyalty.models import IdempotencyRecord
-from merchants.models import MemberField, MemberTag, StaffAction
+from merchants.models import JoinGift, MemberField, MemberTag, StaffAction
+
+
+def _join_gift(t) -> JoinGift:
+    gift = JoinGift.objects.create(merchant=t.merchant)
+    gift.benefits.create(merchant=t.merchant, kind="points", quantity=50)
+    return gift
 
 
 def _staff_action(t):
@@ -29,6 +35,7 @@ FACTORIES = {
     "merchants.memberfield": lambda t: MemberField.objects.create(merchant=t.merchant, key="secret_a",
                                                                   label="Secret A"),
     "merchants.staffaction": _staff_action,
+    "merchants.joingift": _join_gift,
     "loyalty.outboxmessage": lambda t: queue_message(t.merchant, t.member.phone, "hello from A"),
     "loyalty.idempotencyrecord": lambda t: IdempotencyRecord.objects.create(
         scope=f"terminal:{t.terminal.pk}", key="k-a", request_hash="0" * 64),

@@ -109,9 +109,9 @@ def _post_add(client, model, data):
 
 
 OFFER = {"name": "Spring", "pay_amount": "100.00", "bonus_kind": "fixed", "bonus_value": "10.00",
-         "monthly_bonus": "0", "monthly_bonus_months": "0", "points": "0", "experience": "0", "is_active": "on",
-         "coupons-TOTAL_FORMS": "0", "coupons-INITIAL_FORMS": "0", "coupons-MIN_NUM_FORMS": "0",
-         "coupons-MAX_NUM_FORMS": "5"}
+         "monthly_bonus": "0", "monthly_bonus_months": "0", "is_active": "on",
+         "benefits-TOTAL_FORMS": "0", "benefits-INITIAL_FORMS": "0", "benefits-MIN_NUM_FORMS": "0",
+         "benefits-MAX_NUM_FORMS": "1000"}
 PACKET = {"name": "Spring", "trigger": "link", "amount_kind": "random", "amount": "1.00", "max_amount": "5.00",
           "budget": "100.00", "per_member_limit": "1", "is_active": "on"}
 

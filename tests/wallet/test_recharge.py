@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from loyalty.errors import DomainError
+from tests.benefit_helpers import recharge_offer
 from tests.wallet.helpers import assert_audit_clean, balances, enable_stored_value, entry_count
 from wallet import services, tasks
 from wallet.models import BonusInstalment, DrawOrder, Recharge, RechargeOffer, WalletEntry, WalletSettings
@@ -16,8 +17,8 @@ D = Decimal
 
 
 def _offer(merchant, pay, bonus, **extra):
-    return RechargeOffer.objects.create(merchant=merchant, name=f"{pay}+{bonus}", pay_amount=D(pay),
-                                        bonus_value=D(bonus), **extra)
+    return recharge_offer(merchant=merchant, name=f"{pay}+{bonus}", pay_amount=D(pay), bonus_value=D(bonus),
+                          **extra)
 
 
 def test_stored_value_is_off_until_the_merchant_turns_it_on(tenant_a):

@@ -121,13 +121,16 @@ def test_a_refund_that_fails_voids_nothing(tenant_a, two_templates):
 
 def _offer_form(merchant, lines, **extra):
     data = {"name": "Coupons", "pay_amount": "100.00", "bonus_kind": "fixed", "bonus_value": "0",
-            "monthly_bonus": "0", "monthly_bonus_months": "0", "points": "0", "experience": "0",
+            "monthly_bonus": "0", "monthly_bonus_months": "0",
             "is_active": "on", "merchant": merchant.pk,
-            "coupons-TOTAL_FORMS": str(len(lines)), "coupons-INITIAL_FORMS": "0",
-            "coupons-MIN_NUM_FORMS": "0", "coupons-MAX_NUM_FORMS": "5"}
+            "benefits-TOTAL_FORMS": str(len(lines)), "benefits-INITIAL_FORMS": "0",
+            "benefits-MIN_NUM_FORMS": "0", "benefits-MAX_NUM_FORMS": "1000"}
     for n, (template, quantity) in enumerate(lines):
-        data[f"coupons-{n}-template"] = template.pk
-        data[f"coupons-{n}-quantity"] = str(quantity)
+        data[f"benefits-{n}-kind"] = "coupon"
+        data[f"benefits-{n}-template"] = template.pk
+        data[f"benefits-{n}-quantity"] = str(quantity)
+        data[f"benefits-{n}-amount"] = "0"
+        data[f"benefits-{n}-position"] = str(n)
     data.update(extra)
     return data
 

@@ -29,6 +29,7 @@ from wallet.services.recharges import (  # noqa: F401
     add_months,
     check_stored_value_can_be_turned_off,
     current_offers,
+    describe_offers,
     fail_recharge_payment,
     fulfil_recharge_payment,
     liability,

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import calendar
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, Sum, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cards.membership import services as membership
-from cards.membership.models import ExperienceReason, PointsReason
-from coupons import services as coupons
+from cards.membership.benefits import ExperienceBenefit, PointsBenefit
+from coupons.benefits import UNUSED_STATES, CouponBenefit
 from coupons.models import Coupon
-from loyalty import payments
+from loyalty import benefits, payments
+from loyalty.benefits import Occasion
 from loyalty.errors import DomainError
 from loyalty.models import GatewayPayment
 from loyalty.money import MAX_AMOUNT, ZERO, parse_amount, quantize
@@ -39,7 +40,7 @@ RECHARGE_PURPOSE = "wallet_recharge"
 # An online recharge still waiting for the gateway this long after it started has been abandoned.
 PENDING_RECHARGE_LIFETIME = timedelta(days=1)
 # Coupons a refund of the recharge can still take back; used (or gifted on) ones stay with whoever holds them.
-UNUSED_COUPON_STATES = (Coupon.State.AVAILABLE, Coupon.State.LOCKED, Coupon.State.GIFTING)
+UNUSED_COUPON_STATES = UNUSED_STATES
 
 
 def settings_for_update(merchant) -> WalletSettings:
@@ -121,7 +122,6 @@ def _new_recharge(member: Member, amount: Decimal, *, channel: str, store=None, 
         merchant_id=member.merchant_id, wallet=wallet_for(member), member=member, store=store, offer=offer,
         channel=channel, amount=amount, bonus_now=bonus_now_for(offer, amount),
         bonus_scheduled=quantize(offer.monthly_bonus * offer.monthly_bonus_months) if offer else ZERO,
-        points=offer.points if offer else 0, experience=offer.experience if offer else 0,
         staff=staff, terminal=terminal,
     )
 
@@ -133,48 +133,25 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _grant_membership_rewards(recharge: Recharge) -> None:
-    reference = f"recharge:{recharge.pk}"
-    who = {"reference": reference, "store": recharge.store, "staff": recharge.staff, "terminal": recharge.terminal}
-    if recharge.points:
-        membership.grant_points(recharge.member, recharge.points, reason=PointsReason.RECHARGE, **who)
-    if recharge.experience:
-        membership.grant_experience(recharge.member, recharge.experience, reason=ExperienceReason.RECHARGE, **who)
+def _give_benefits(recharge: Recharge) -> None:
+    """The offer's lines, given as the recharge is credited and remembered on it for a refund.
 
-
-def _give_coupons(recharge: Recharge) -> None:
-    """The offer's coupons (five at most), given as the recharge is credited, remembered for a refund.
-
-    A coupon that cannot be given (out of stock, paused, the member holds the most allowed) is skipped:
-    the member's money is in, and the recharge goes on without it.
+    Coupons are five at most in all; one that cannot be given (out of stock, paused, the member holds the
+    most allowed) is skipped: the member's money is in, and the recharge goes on without it.
     """
     if recharge.offer_id is None:
         return
-    links = []
-    for line in recharge.offer.coupons.select_related("template").order_by("pk"):
-        for _n in range(line.quantity):
-            if len(links) == MAX_RECHARGE_COUPONS:
-                break
-            try:
-                with transaction.atomic():
-                    coupon = coupons.issue_coupon(line.template, recharge.member, source=Coupon.Source.REWARD)
-            except DomainError:
-                break
-            links.append(RechargeCoupon(merchant_id=recharge.merchant_id, recharge=recharge, coupon=coupon))
-    RechargeCoupon.objects.bulk_create(links)
-    recharge.coupons_given = len(links)
-    recharge.save(update_fields=["coupons_given"])
-
-
-def _take_back_coupons(recharge: Recharge) -> int:
-    """Void the coupons of a refunded recharge that are still unused; returns how many."""
-    voided = 0
-    for link in recharge.coupons.order_by("coupon_id"):
-        locked = Coupon.objects.select_for_update().get(pk=link.coupon_id)
-        if locked.state in UNUSED_COUPON_STATES:
-            coupons.void_coupon(locked)
-            voided += 1
-    return voided
+    lines = benefits.with_targets(recharge.offer.benefits.order_by("position", "pk"))
+    given = benefits.give_lines(lines, recharge.member, occasion=Occasion.RECHARGE, reference=f"recharge:{recharge.pk}",
+                                store=recharge.store, most_counted=MAX_RECHARGE_COUPONS)
+    RechargeCoupon.objects.bulk_create([
+        RechargeCoupon(merchant_id=recharge.merchant_id, recharge=recharge, coupon_id=coupon_id)
+        for record in given if record.kind == CouponBenefit.code for coupon_id in record.objects])
+    recharge.given = benefits.as_records(given)
+    recharge.points = benefits.total_quantity(given, PointsBenefit.code)
+    recharge.experience = benefits.total_quantity(given, ExperienceBenefit.code)
+    recharge.coupons_given = benefits.total_quantity(given, CouponBenefit.code)
+    recharge.save(update_fields=["given", "points", "experience", "coupons_given"])
 
 
 def _credit_recharge(wallet: Wallet, recharge: Recharge) -> None:
@@ -202,8 +179,7 @@ def _credit_recharge(wallet: Wallet, recharge: Recharge) -> None:
                             due_date=add_months(paid_on, n), amount=offer.monthly_bonus)
             for n in range(1, offer.monthly_bonus_months + 1)
         ])
-    _give_coupons(recharge)
-    _grant_membership_rewards(recharge)
+    _give_benefits(recharge)
 
 
 def recharge(member: Member, amount, *, store=None, staff=None, terminal=None, at=None) -> Recharge:
@@ -277,20 +253,12 @@ def refund_preview(recharge: Recharge) -> RefundPreview:
                          experience_taken_back=recharge.experience if first_refund else 0)
 
 
-def _take_back_membership_rewards(recharge: Recharge, done: RefundPreview) -> None:
-    if not (done.points_taken_back or done.experience_taken_back):
-        return
-    # Points already spent are recorded as the member's shortfall by the membership app, never a negative balance.
-    membership.take_back_for_refund(recharge.member, points=done.points_taken_back,
-                                    experience=done.experience_taken_back, spend=ZERO,
-                                    reference=f"recharge-refund:{recharge.pk}", store=recharge.store)
-
-
 def refund_recharge(recharge: Recharge, *, staff=None, store=None) -> RefundPreview:
     """Refund a recharge: only its unspent principal goes back, and its unspent bonus is taken back.
 
-    Monthly bonus instalments not yet paid are cancelled, its coupons still unused are voided and its
-    points and experience taken back. Staff pay the principal out themselves.
+    Monthly bonus instalments not yet paid are cancelled and, on the first refund, what its offer gave is
+    taken back (coupons still unused are voided; points already spent are the member's recorded shortfall,
+    never a negative balance). Staff pay the principal out themselves.
     """
     with transaction.atomic():
         wallet = wallet_for_update(recharge.member)
@@ -309,15 +277,17 @@ def refund_recharge(recharge: Recharge, *, staff=None, store=None) -> RefundPrev
                          reference=reference, recharge=recharge, **who)
         recharge.instalments.filter(status=BonusInstalment.Status.SCHEDULED).update(
             status=BonusInstalment.Status.CANCELLED)
-        _take_back_coupons(recharge)
-        _take_back_membership_rewards(recharge, done)
+        if recharge.status != Recharge.Status.REFUNDED:
+            recharge.given = benefits.as_records(benefits.take_back(
+                benefits.from_records(recharge.given), recharge.member, reference=f"recharge-refund:{recharge.pk}",
+                store=recharge.store))
         recharge.refunded_principal += done.principal
         recharge.bonus_taken_back += done.bonus_taken_back
         recharge.principal_left = recharge.bonus_left = ZERO
         recharge.status = Recharge.Status.REFUNDED
         recharge.refunded_at = timezone.now()
         recharge.save(update_fields=["refunded_principal", "bonus_taken_back", "principal_left", "bonus_left",
-                                     "status", "refunded_at"])
+                                     "status", "refunded_at", "given"])
         return done
 
 
@@ -346,6 +316,18 @@ def pay_due_instalments(today: date | None = None) -> int:
     due = (BonusInstalment.objects.filter(status=BonusInstalment.Status.SCHEDULED, due_date__lte=today)
            .select_related("recharge__member").order_by("due_date", "pk"))
     return sum(1 for instalment in due.iterator(chunk_size=500) if pay_instalment(instalment))
+
+
+def describe_offers(offers: list[RechargeOffer]) -> list[RechargeOffer]:
+    """Give each offer `benefit_texts`, a description of each of its lines for member pages; a statement for
+    the lines and one per kind with targets, however many offers there are."""
+    prefetch_related_objects(offers, "benefits")
+    texts = defaultdict(list)
+    for line, target in benefits.with_targets(line for offer in offers for line in offer.benefits.all()):
+        texts[line.offer_id].append(line.describe(target))
+    for offer in offers:
+        offer.benefit_texts = texts[offer.pk]
+    return offers
 
 
 def offers_to_show_after_payment(member: Member) -> list[RechargeOffer]:
