@@ -14,6 +14,7 @@ class WalletConfig(AppConfig):
         from merchants.views import HOME_SECTIONS
         from wallet import (
             receivers,  # noqa: F401
+            segments,
             services,
         )
         from wallet.serializers import wallet_summary_extra
@@ -27,3 +28,4 @@ class WalletConfig(AppConfig):
             HOME_SECTIONS.append(wallet_tile)
         if wallet_summary_extra not in MEMBER_SUMMARY_EXTRAS:
             MEMBER_SUMMARY_EXTRAS.append(wallet_summary_extra)
+        segments.register()
