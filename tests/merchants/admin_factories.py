@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from loyalty.messaging import queue_message
 from loyalty.models import IdempotencyRecord
 from merchants.models import MemberField, MemberTag, StaffAction
+from merchants.services import create_segment
 
 
 def _staff_action(t):
@@ -29,6 +30,8 @@ FACTORIES = {
     "merchants.memberfield": lambda t: MemberField.objects.create(merchant=t.merchant, key="secret_a",
                                                                   label="Secret A"),
     "merchants.staffaction": _staff_action,
+    "merchants.segment": lambda t: create_segment(t.merchant, name="secret A segment", clauses=[
+        ("tag", {"tag": MemberTag.objects.create(merchant=t.merchant, name="segment-tag-a").pk})]),
     "loyalty.outboxmessage": lambda t: queue_message(t.merchant, t.member.phone, "hello from A"),
     "loyalty.idempotencyrecord": lambda t: IdempotencyRecord.objects.create(
         scope=f"terminal:{t.terminal.pk}", key="k-a", request_hash="0" * 64),
