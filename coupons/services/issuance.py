@@ -108,8 +108,10 @@ def create_issuance(template: CouponTemplate, *, segment: str = Segment.ALL, cre
                     phones: list[str] | None = None, saved_segment: SavedSegment | None = None,
                     start: bool = True) -> CouponIssuance:
     """Plan a mass send and start its job once the caller's transaction commits."""
-    if saved_segment is not None:
+    if saved_segment is not None and segment == Segment.ALL:
         segment = Segment.SAVED
+    if segment != Segment.SAVED:
+        saved_segment = None
     validate_segment(template, segment=segment, level=level, joined_from=joined_from, joined_until=joined_until,
                      inactive_days=inactive_days, tag=tag, phones=phones, saved_segment=saved_segment)
     issuance = CouponIssuance.objects.create(

@@ -48,7 +48,7 @@ class Command(BaseCommand):
                     phones = services.parse_phone_list(handle.read())
             segment, saved = options["segment"], None
             if segment not in CouponIssuance.Segment.values or segment == CouponIssuance.Segment.SAVED:
-                saved = self._saved_segment(merchant, segment)
+                saved, segment = self._saved_segment(merchant, segment), CouponIssuance.Segment.SAVED
             try:
                 issuance = services.create_issuance(
                     template, segment=segment, saved_segment=saved, notify_members=not options["no_notify"],
