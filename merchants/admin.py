@@ -273,7 +273,7 @@ class SegmentClauseInline(MerchantScopedStackedInline):
     model = SegmentClause
     extra = 1
     verbose_name = _("condition")
-    verbose_name_plural = _("conditions (shown members match them, see “who is in it”)")
+    verbose_name_plural = _("conditions")
 
     def get_formset(self, request, obj=None, **kwargs):
         kwargs["form"] = clause_form_for(_segment_merchant_id(request, obj))
@@ -287,13 +287,20 @@ class SegmentAdmin(MerchantScopedAdmin):
     list_display = ["name", "conditions", "match", "created_by", "updated_at", "merchant"]
     list_filter = ["match", "merchant"]
     search_fields = ["name", "description"]
-    fields = ["merchant", "name", "description", "match", "live_count", "created_by", "created_at", "updated_at"]
     readonly_fields = ["live_count", "created_by", "created_at", "updated_at"]
     inlines = [SegmentClauseInline]
 
     class Media:
         js = ["merchants/segment_count.js"]
         css = {"all": ["merchants/segments.css"]}
+
+    def get_fieldsets(self, request, obj=None):
+        # The count sits right above the conditions it counts.
+        fieldsets = [(None, {"fields": ["merchant", "name", "description", "match", "live_count"]})]
+        if obj is not None:
+            fieldsets.append((_("History"), {"fields": ["created_by", "created_at", "updated_at"],
+                                             "classes": ["collapse"]}))
+        return fieldsets
 
     @admin.display(description=_("conditions"))
     def conditions(self, obj):

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.errors import DomainError
@@ -131,7 +132,7 @@ def param_field_name(code: str, param: str) -> str:
 def param_formfield(segment_filter: SegmentFilter, param: Param, merchant_id: int | None) -> forms.Field:
     """A form field for a parameter, from its spec alone: the admin knows no filter."""
     attrs = {"data-segment-param": segment_filter.code}
-    common = {"label": param.label, "required": False, "help_text": param.help_text}
+    common = {"label": capfirst(param.label), "required": False, "help_text": param.help_text}
     if param.kind == ParamKind.INTEGER:
         return forms.IntegerField(min_value=param.min_value, max_value=param.max_value,
                                   widget=forms.NumberInput(attrs=attrs), **common)
@@ -166,7 +167,7 @@ class SegmentClauseForm(forms.ModelForm):
     """
 
     merchant_id: int | None = None
-    filter = forms.ChoiceField(label=_("condition"), choices=())
+    filter = forms.ChoiceField(label=capfirst(_("condition")), choices=())
 
     class Meta:
         model = SegmentClause
