@@ -294,6 +294,9 @@ class SegmentAdmin(MerchantScopedAdmin):
         js = ["merchants/segment_count.js"]
         css = {"all": ["merchants/segments.css"]}
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("clauses")
+
     def get_fieldsets(self, request, obj=None):
         # The count sits right above the conditions it counts.
         fieldsets = [(None, {"fields": ["merchant", "name", "description", "match", "live_count"]})]

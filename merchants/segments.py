@@ -104,8 +104,9 @@ class MemberFieldIs(SegmentFilter):
             raise invalid(_("That is not a value of “%(label)s”.") % {"label": definition.label},
                           param="value") from None
         kind = definition.kind
+        # Keys are unique per merchant only: the label is kept for the description.
         return {**params, "value": value[0] if kind == MemberField.Kind.MULTIPLE_CHOICE else value,
-                "multiple": kind == MemberField.Kind.MULTIPLE_CHOICE}
+                "multiple": kind == MemberField.Kind.MULTIPLE_CHOICE, "label": definition.label}
 
     def condition(self, params, *, merchant_id, at):
         stored = KeyTextTransform(params["field"], "custom_fields")
@@ -115,7 +116,7 @@ class MemberFieldIs(SegmentFilter):
         return Q(Exact(stored, params["value"]))
 
     def describe(self, params):
-        return _("%(field)s is %(value)s") % {"field": params["field"], "value": params["value"]}
+        return _("%(field)s is %(value)s") % {"field": params.get("label", params["field"]), "value": params["value"]}
 
 
 class PhoneList(SegmentFilter):

@@ -151,3 +151,10 @@ def test_preview_and_description(tenant_a):
     assert preview_members(segment, size=2) == []
     everybody = create_segment(tenant_a.merchant, name="everybody", clauses=[])
     assert len(preview_members(everybody, size=2)) == 2
+
+
+def test_a_member_field_condition_is_described_by_its_label(tenant_a):
+    MemberField.objects.create(merchant=tenant_a.merchant, key="company", label="Company")
+    segment = create_segment(tenant_a.merchant, name="ACME", clauses=[("member_field", {"field": "company",
+                                                                                      "value": "ACME"})])
+    assert describe_segment(segment) == ["Company is ACME"]
