@@ -214,7 +214,7 @@ class CouponIssuance(models.Model):
     segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices, default=Segment.ALL)
     saved_segment = models.ForeignKey("merchants.Segment", on_delete=models.PROTECT, null=True, blank=True,
                                       related_name="+", verbose_name=_("saved segment"),
-                                      help_text=_("Members are picked when the send starts."))
+                                      help_text=_("Its conditions are read as the send runs, batch by batch."))
     level = models.ForeignKey("membership.Level", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                               verbose_name=_("level"))
     joined_from = models.DateField(_("joined from"), null=True, blank=True)

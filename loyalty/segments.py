@@ -25,12 +25,9 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from loyalty.errors import DomainError
+from loyalty.errors import SEGMENT_FILTER_UNKNOWN, SEGMENT_INVALID, DomainError
 from loyalty.money import quantize
 from loyalty.registry import Registry
-
-SEGMENT_INVALID = "segment_invalid"
-SEGMENT_FILTER_UNKNOWN = "segment_filter_unknown"
 
 Label = str | Promise
 # A parameter's options for one merchant (its levels, tags...): (value, label) pairs.

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='couponissuance',
             name='saved_segment',
-            field=models.ForeignKey(blank=True, help_text='Members are picked when the send starts.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='merchants.segment', verbose_name='saved segment'),
+            field=models.ForeignKey(blank=True, help_text='Its conditions are read as the send runs, batch by batch.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='merchants.segment', verbose_name='saved segment'),
         ),
         migrations.AlterField(
             model_name='couponissuance',

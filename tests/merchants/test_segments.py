@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from loyalty.errors import DomainError
-from loyalty.segments import SEGMENT_FILTER_UNKNOWN, SEGMENT_INVALID, Clause, segment_filters
+from loyalty.errors import SEGMENT_FILTER_UNKNOWN, SEGMENT_INVALID, DomainError
+from loyalty.segments import Clause, segment_filters
 from merchants.models import Member, MemberField, MemberTag, Segment
 from merchants.services import (
     count_members,
