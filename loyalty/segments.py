@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Expression, Q, QuerySet
-from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -137,14 +136,25 @@ def combine(clauses: list[Clause], *, merchant_id: int, at: datetime.datetime | 
     return combined
 
 
-def in_range(held: Expression, params: Mapping[str, Any], *, convert: Callable[[Any], Any] = int) -> Q:
-    """`held` (an expression over a member) within the optional bounds `at_least` and `at_most`."""
-    condition = Q()
-    if params.get("at_least") is not None:
-        condition &= Q(GreaterThanOrEqual(held, convert(params["at_least"])))
-    if params.get("at_most") is not None:
-        condition &= Q(LessThanOrEqual(held, convert(params["at_most"])))
-    return condition
+def held_in_range(rows: QuerySet, column: str, params: Mapping[str, Any], *,
+                  convert: Callable[[Any], Any] = int) -> Q:
+    """Members whose one row in `rows` (correlated to the member with OuterRef("pk")) holds `column` within
+    the optional bounds `at_least` and `at_most`; a member without a row holds zero.
+
+    Written as EXISTS / NOT EXISTS so the database runs a semi- or anti-join over the whole segment
+    instead of one scalar subquery per member.
+    """
+    low = convert(params["at_least"]) if params.get("at_least") is not None else None
+    high = convert(params["at_most"]) if params.get("at_most") is not None else None
+    inside = Q()
+    if low is not None:
+        inside &= Q(**{f"{column}__gte": low})
+    if high is not None:
+        inside &= Q(**{f"{column}__lte": high})
+    if low is None or low <= 0:
+        # Zero is inside the bounds, so members without a row are in: keep whoever holds nothing outside.
+        return ~Q(Exists(rows.exclude(inside)))
+    return Q(Exists(rows.filter(inside)))
 
 
 def check_range(params: dict[str, Any], *, convert: Callable[[Any], Any] = int) -> dict[str, Any]:

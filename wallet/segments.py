@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import F, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import ExpressionWrapper, F, OuterRef
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from loyalty.money import MoneyField
-from loyalty.segments import Param, ParamKind, SegmentFilter, check_range, in_range, segment_filters
+from loyalty.segments import Param, ParamKind, SegmentFilter, check_range, held_in_range, segment_filters
 from wallet.models import Wallet
 
 
@@ -27,9 +26,9 @@ class StoredValueHeld(SegmentFilter):
         return check_range(params, convert=Decimal)
 
     def condition(self, params, *, merchant_id, at):
-        held = Subquery(Wallet.objects.filter(member=OuterRef("pk"))
-                        .annotate(held=F("principal") + F("bonus")).values("held")[:1], output_field=MoneyField())
-        return in_range(Coalesce(held, Value(Decimal("0.00")), output_field=MoneyField()), params, convert=Decimal)
+        wallets = Wallet.objects.filter(member=OuterRef("pk")).annotate(
+            held=ExpressionWrapper(F("principal") + F("bonus"), output_field=MoneyField()))
+        return held_in_range(wallets, "held", params, convert=Decimal)
 
     def describe(self, params):
         return _("stored value held from %(low)s to %(high)s") % {"low": params.get("at_least", "0.00"),

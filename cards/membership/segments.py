@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cards.membership.models import Level, MembershipCard
-from loyalty.segments import Param, ParamKind, SegmentFilter, check_range, in_range, segment_filters
+from loyalty.segments import Param, ParamKind, SegmentFilter, check_range, held_in_range, segment_filters
 
 
 def _level_options(merchant_id: int | None) -> list[tuple[str, str]]:
@@ -43,9 +42,7 @@ class PointsHeld(SegmentFilter):
         return check_range(params)
 
     def condition(self, params, *, merchant_id, at):
-        points = Coalesce(Subquery(MembershipCard.objects.filter(member=OuterRef("pk")).values("points")[:1]),
-                          Value(0))
-        return in_range(points, params)
+        return held_in_range(MembershipCard.objects.filter(member=OuterRef("pk")), "points", params)
 
     def describe(self, params):
         return _("points held from %(low)s to %(high)s") % {"low": params.get("at_least", 0),

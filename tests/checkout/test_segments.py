@@ -53,3 +53,9 @@ def test_days_must_be_given_and_positive(tenant_a):
         with pytest.raises(DomainError) as refused:
             count_members(tenant_a.merchant, [("inactive", params)])
         assert refused.value.field == "days"
+
+
+def test_spend_of_zero_is_refused(tenant_a):
+    with pytest.raises(DomainError) as refused:
+        count_members(tenant_a.merchant, [("spend_in_days", {"days": 30, "at_least": "0"})])
+    assert refused.value.field == "at_least"
