@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Exists, Q, QuerySet
+from django.db.models import Exists, Q, QuerySet, TextChoices
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from loyalty.errors import SEGMENT_FILTER_UNKNOWN, SEGMENT_INVALID, DomainError
 from loyalty.money import quantize
@@ -33,15 +34,15 @@ Label = str | Promise
 OptionsFor = Callable[[int | None], list[tuple[str, str]]]
 
 
-class ParamKind:
+class ParamKind(TextChoices):
     """How a parameter is entered and stored in the clause's JSON (every stored value is JSON-native)."""
 
-    INTEGER = "integer"  # a whole number
-    MONEY = "money"  # a decimal amount, stored as a string with two places
-    DATE = "date"  # an ISO date string
-    TEXT = "text"  # a short string
-    CHOICE = "choice"  # one of `options(merchant_id)`, stored as a string
-    PHONES = "phones"  # a list of phone numbers, entered one a line (or the CSV mass sends accept)
+    INTEGER = "integer", gettext_lazy("whole number")
+    MONEY = "money", gettext_lazy("amount (stored as a string with two places)")
+    DATE = "date", gettext_lazy("date (stored as an ISO string)")
+    TEXT = "text", gettext_lazy("short text")
+    CHOICE = "choice", gettext_lazy("one of the merchant's options (levels, tags ...)")
+    PHONES = "phones", gettext_lazy("phone numbers, one a line")
 
 
 @dataclass(frozen=True)

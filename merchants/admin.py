@@ -6,7 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -287,7 +287,7 @@ class SegmentAdmin(MerchantScopedAdmin):
     list_display = ["name", "conditions", "match", "created_by", "updated_at", "merchant"]
     list_filter = ["match", "merchant"]
     search_fields = ["name", "description"]
-    readonly_fields = ["live_count", "created_by", "created_at", "updated_at"]
+    readonly_fields = ["live_count", "preview", "created_by", "created_at", "updated_at"]
     inlines = [SegmentClauseInline]
 
     class Media:
@@ -301,6 +301,7 @@ class SegmentAdmin(MerchantScopedAdmin):
         # The count sits right above the conditions it counts.
         fieldsets = [(None, {"fields": ["merchant", "name", "description", "match", "live_count"]})]
         if obj is not None:
+            fieldsets.append((_("Some of its members"), {"fields": ["preview"]}))
             fieldsets.append((_("History"), {"fields": ["created_by", "created_at", "updated_at"],
                                              "classes": ["collapse"]}))
         return fieldsets
@@ -315,6 +316,13 @@ class SegmentAdmin(MerchantScopedAdmin):
             else reverse("admin:merchants_segment_count")
         return format_html('<output id="segment-count" class="segment-count" data-url="{}" aria-live="polite">'
                            '<span data-count>…</span> <span data-errors></span></output>', url)
+
+    @admin.display(description=_("newest members in it (as saved)"))
+    def preview(self, obj):
+        members = services.preview_members(obj, size=10)
+        if not members:
+            return gettext("nobody")
+        return format_html_join(", ", "{} {}", ((m.masked_phone, m.name) for m in members))
 
     def save_model(self, request, obj, form, change):
         if not change:

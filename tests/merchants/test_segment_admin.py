@@ -126,3 +126,21 @@ def test_a_condition_is_removed_and_the_rest_keep_their_order(client, tenant_a):
     response = client.post(reverse("admin:merchants_segment_change", args=[segment.pk]), data)
     assert response.status_code == 302
     assert [(c.position, c.filter) for c in segment.clauses.all()] == [(0, "tag")]
+
+
+def test_the_operator_counts_for_the_merchant_picked_in_the_form(client, tenant_a, tenant_b, operator):
+    make_members(tenant_a.merchant, 2)
+    client.force_login(operator)
+    assert client.post(COUNT, form_data(tenant_a.merchant, [])).json()["count"] == 3
+    assert client.post(COUNT, form_data(tenant_b.merchant, [])).json()["count"] == 1
+    response = client.post(COUNT, {**form_data(tenant_a.merchant, []), "merchant": ""})
+    assert (response.status_code, response.json()["errors"]) == (400, ["Choose the merchant first."])
+
+
+def test_the_change_page_previews_some_members_of_the_saved_segment(client, tenant_a):
+    tag, members = _vips(tenant_a)
+    segment = create_segment(tenant_a.merchant, name="VIPs", clauses=[("tag", {"tag": tag.pk})])
+    staff_client(client, tenant_a.manager)
+    page = client.get(reverse("admin:merchants_segment_change", args=[segment.pk])).content.decode()
+    assert members[0].masked_phone in page and members[1].masked_phone in page
+    assert members[2].masked_phone not in page
