@@ -7,7 +7,7 @@ class CheckoutConfig(AppConfig):
     verbose_name = _("Checkout")
 
     def ready(self):
-        from checkout import receivers, services  # noqa: F401
+        from checkout import receivers, segments, services  # noqa: F401
         from checkout.pricing_steps import RandomReductionStep
         from checkout.tenders import OutsideTender
         from loyalty.payments import register_purpose
@@ -19,3 +19,4 @@ class CheckoutConfig(AppConfig):
         register_purpose(services.SELF_PAY_PURPOSE, services.fulfil_self_pay, services.fail_self_pay)
         pricing_steps.register(RandomReductionStep())
         grant("cashier", ["checkout.view_payment", "checkout.view_refund"])
+        segments.register()

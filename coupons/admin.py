@@ -246,8 +246,8 @@ class IssuanceForm(forms.ModelForm):
 
     class Meta:
         model = CouponIssuance
-        fields = ["merchant", "template", "segment", "level", "joined_from", "joined_until", "inactive_days", "tag",
-                  "notify_members"]
+        fields = ["merchant", "template", "segment", "saved_segment", "level", "joined_from", "joined_until",
+                  "inactive_days", "tag", "notify_members"]
 
     def clean(self):
         cleaned = super().clean()
@@ -262,32 +262,33 @@ class IssuanceForm(forms.ModelForm):
                                           joined_from=cleaned.get("joined_from"),
                                           joined_until=cleaned.get("joined_until"),
                                           inactive_days=cleaned.get("inactive_days"), tag=cleaned.get("tag"),
-                                          phones=cleaned["phones"])
+                                          phones=cleaned["phones"], saved_segment=cleaned.get("saved_segment"))
             except DomainError as error:
-                self.add_error("segment", str(error.message))
+                self.add_error("saved_segment" if error.field == "saved_segment" else "segment", str(error.message))
         return cleaned
 
 
 @admin.register(CouponIssuance)
 class CouponIssuanceAdmin(MerchantScopedAdmin):
     form = IssuanceForm
-    list_display = ["template", "segment", "status", "progress", "rate", "eta", "created_at", "merchant"]
+    list_display = ["template", "segment", "saved_segment", "status", "progress", "rate", "eta", "created_at",
+                    "merchant"]
     list_filter = ["status", "segment", "merchant"]
-    list_select_related = ["template"]
+    list_select_related = ["template", "saved_segment"]
     actions = ["export_csv", "cancel", "resume"]
     progress_fields = ["status", "progress", "total", "processed", "issued", "last_member_id", "rate", "eta",
                        "stopped_reason", "started_at", "updated_at", "finished_at", "created_by"]
 
     def get_fields(self, request, obj=None):
-        fields = ["merchant", "template", "segment", "level", "joined_from", "joined_until", "inactive_days", "tag",
-                  "notify_members"]
+        fields = ["merchant", "template", "segment", "saved_segment", "level", "joined_from", "joined_until",
+                  "inactive_days", "tag", "notify_members"]
         return fields + ["phones_file"] if obj is None else fields + self.progress_fields
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return ["merchant", "template", "segment", "level", "joined_from", "joined_until", "inactive_days", "tag",
-                "notify_members", *self.progress_fields]
+        return ["merchant", "template", "segment", "saved_segment", "level", "joined_from", "joined_until",
+                "inactive_days", "tag", "notify_members", *self.progress_fields]
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -340,7 +341,7 @@ class CouponIssuanceAdmin(MerchantScopedAdmin):
             data["template"], segment=data["segment"], created_by=request.user,
             notify_members=data["notify_members"], level=data.get("level"), joined_from=data.get("joined_from"),
             joined_until=data.get("joined_until"), inactive_days=data.get("inactive_days"), tag=data.get("tag"),
-            phones=data.get("phones"))
+            phones=data.get("phones"), saved_segment=data.get("saved_segment") if data["segment"] == "saved" else None)
         obj.pk, obj.merchant_id, obj.created_at = created.pk, created.merchant_id, created.created_at
         obj._state.adding = False
 

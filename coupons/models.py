@@ -199,9 +199,10 @@ class CouponIssuance(models.Model):
         LEVEL = "level", _("a level")
         JOINED_BETWEEN = "joined_between", _("joined between dates")
         BIRTHDAY_MONTH = "birthday_month", _("birthday this month")
-        INACTIVE = "inactive", _("not seen for N days")
+        INACTIVE = "inactive", _("no payment for N days")
         TAG = "tag", _("a tag")
         PHONES = "phones", _("uploaded list of phones")
+        SAVED = "saved", _("a saved segment")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting")
@@ -214,11 +215,14 @@ class CouponIssuance(models.Model):
     template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="issuances",
                                  verbose_name=_("coupon template"))
     segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices, default=Segment.ALL)
+    saved_segment = models.ForeignKey("merchants.Segment", on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="+", verbose_name=_("saved segment"),
+                                      help_text=_("Its conditions are read as the send runs, batch by batch."))
     level = models.ForeignKey("membership.Level", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                               verbose_name=_("level"))
     joined_from = models.DateField(_("joined from"), null=True, blank=True)
     joined_until = models.DateField(_("joined until"), null=True, blank=True)
-    inactive_days = models.PositiveIntegerField(_("not seen for (days)"), null=True, blank=True)
+    inactive_days = models.PositiveIntegerField(_("no payment for (days)"), null=True, blank=True)
     tag = models.ForeignKey("merchants.MemberTag", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                             verbose_name=_("tag"))
     phones = models.JSONField(_("phones"), default=list, blank=True, editable=False)
@@ -243,7 +247,8 @@ class CouponIssuance(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self):
-        return f"{self.template} → {self.get_segment_display()}"
+        audience = self.saved_segment if self.saved_segment_id else self.get_segment_display()
+        return f"{self.template} → {audience}"
 
     @property
     def rate_per_second(self) -> float | None:

@@ -23,6 +23,8 @@ AMOUNT_TOO_LARGE = "amount_too_large"
 IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid"
 IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 IDEMPOTENCY_IN_FLIGHT = "idempotency_in_flight"
+SEGMENT_INVALID = "segment_invalid"
+SEGMENT_FILTER_UNKNOWN = "segment_filter_unknown"
 
 
 class DomainError(Exception):

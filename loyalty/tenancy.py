@@ -175,6 +175,10 @@ class MerchantScopedInline(_MerchantScopedMixin, admin.TabularInline):
     """Inlines are scoped like their parent admin."""
 
 
+class MerchantScopedStackedInline(_MerchantScopedMixin, admin.StackedInline):
+    """The same, for inline rows with more fields than a table row holds."""
+
+
 class ReadOnlyAdminMixin:
     """For logs and ledgers: rows are written by services, never by hand."""
 

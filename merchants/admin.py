@@ -3,14 +3,26 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.utils.html import format_html
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from loyalty import benefits
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
-from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, is_platform_operator, staff_merchant
+from loyalty.segments import Clause
+from loyalty.tenancy import (
+    MerchantScopedAdmin,
+    MerchantScopedStackedInline,
+    ReadOnlyAdminMixin,
+    is_platform_operator,
+    staff_merchant,
+)
 from merchants import services
-from merchants.forms import ATTRIBUTE_PREFIX, MemberAdminForm
+from merchants.forms import ATTRIBUTE_PREFIX, MemberAdminForm, clause_form_for
 from merchants.models import (
     JoinGift,
     JoinGiftBenefit,
@@ -18,6 +30,8 @@ from merchants.models import (
     MemberField,
     MemberTag,
     Merchant,
+    Segment,
+    SegmentClause,
     StaffAction,
     StaffMember,
     Store,
@@ -266,6 +280,132 @@ class StaffActionAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     def get_list_filter(self, request):
         # content_type is shared, not merchant-owned: keep Django's plain filter for it.
         return ["action_flag", "content_type"]
+
+
+def _segment_merchant_id(request, obj: Segment | None) -> int | None:
+    merchant = staff_merchant(request.user)
+    if merchant is not None:
+        return merchant.pk
+    return obj.merchant_id if obj is not None else None
+
+
+class SegmentClauseInline(MerchantScopedStackedInline):
+    """The conditions of a segment: a filter and the parameters its spec asks for (rendered generically)."""
+
+    model = SegmentClause
+    extra = 1
+    verbose_name = _("condition")
+    verbose_name_plural = _("conditions")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["form"] = clause_form_for(_segment_merchant_id(request, obj))
+        return super().get_formset(request, obj, **kwargs)
+
+
+@admin.register(Segment)
+class SegmentAdmin(MerchantScopedAdmin):
+    """Saved segments (会员分群) with the live count of the members matching the form as it is edited."""
+
+    list_display = ["name", "conditions", "match", "created_by", "updated_at", "merchant"]
+    list_filter = ["match", "merchant"]
+    search_fields = ["name", "description"]
+    readonly_fields = ["live_count", "preview", "created_by", "created_at", "updated_at"]
+    inlines = [SegmentClauseInline]
+
+    class Media:
+        js = ["merchants/segment_count.js"]
+        css = {"all": ["merchants/segments.css"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("clauses")
+
+    def get_fieldsets(self, request, obj=None):
+        # The count sits right above the conditions it counts.
+        fieldsets = [(None, {"fields": ["merchant", "name", "description", "match", "live_count"]})]
+        if obj is not None:
+            fieldsets.append((_("Some of its members"), {"fields": ["preview"]}))
+            fieldsets.append((_("History"), {"fields": ["created_by", "created_at", "updated_at"],
+                                             "classes": ["collapse"]}))
+        return fieldsets
+
+    @admin.display(description=_("conditions"))
+    def conditions(self, obj):
+        return "; ".join(services.describe_segment(obj)) or gettext("all members")
+
+    @admin.display(description=_("members now"))
+    def live_count(self, obj):
+        url = reverse("admin:merchants_segment_count_object", args=[obj.pk]) if obj and obj.pk \
+            else reverse("admin:merchants_segment_count")
+        return format_html('<output id="segment-count" class="segment-count" data-url="{}" aria-live="polite">'
+                           '<span data-count>…</span> <span data-errors></span></output>', url)
+
+    @admin.display(description=_("newest members in it (as saved)"))
+    def preview(self, obj):
+        members = services.preview_members(obj, size=10)
+        if not members:
+            return gettext("nobody")
+        return format_html_join(", ", "{} {}", ((m.masked_phone, m.name) for m in members))
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        # The clauses take the segment's merchant and their order on the page.
+        formset.save(commit=False)
+        for clause in formset.deleted_objects:
+            clause.delete()
+        deleted = set(formset.deleted_forms)
+        kept = [f.instance for f in formset.forms
+                if f not in deleted and getattr(f, "cleaned_data", {}).get("filter")]
+        for position, clause in enumerate(kept):
+            clause.segment, clause.merchant_id, clause.position = form.instance, form.instance.merchant_id, position
+            clause.save()
+
+    def get_urls(self):
+        count = self.admin_site.admin_view(require_POST(self.count_view))
+        return [path("count/", count, name="merchants_segment_count"),
+                path("<path:object_id>/count/", count, name="merchants_segment_count_object"),
+                *super().get_urls()]
+
+    def count_view(self, request, object_id=None):
+        """The number of members matching the submitted form's conditions, or why they are not valid.
+
+        Staff only, tenant-checked: another merchant's segment is a 404, their levels and tags are not
+        among the choices, and whoever may not add or change segments (a cashier) is refused.
+        """
+        obj = None
+        if object_id is not None:
+            obj = self.get_object(request, object_id)
+            if obj is None:
+                raise Http404
+            if not self.has_change_permission(request, obj):
+                raise PermissionDenied
+        elif not self.has_add_permission(request):
+            raise PermissionDenied
+        merchant_id = _segment_merchant_id(request, obj)
+        if merchant_id is None:  # the operator adding a segment: the merchant picked in the form
+            merchant_id = Merchant.objects.filter(pk=request.POST.get("merchant") or None) \
+                .values_list("pk", flat=True).first()
+        if merchant_id is None:
+            return JsonResponse({"count": None, "errors": [gettext("Choose the merchant first.")]}, status=400)
+        inline = SegmentClauseInline(self.model, self.admin_site)
+        formset_class = inline.get_formset(request, obj or Segment(merchant_id=merchant_id))
+        formset = formset_class(request.POST, instance=obj or Segment(merchant_id=merchant_id),
+                                prefix=formset_class.get_default_prefix())
+        if not formset.is_valid():
+            errors = [str(message) for form in formset.forms for field_errors in form.errors.values()
+                      for message in field_errors]
+            errors += [str(message) for message in formset.non_form_errors()]
+            return JsonResponse({"count": None, "errors": errors}, status=400)
+        clauses = [Clause(form.cleaned_data["filter"], form.cleaned_params) for form in formset.forms
+                   if form.cleaned_data.get("filter") and not form.cleaned_data.get("DELETE")]
+        members = services.members_matching(merchant_id, clauses,
+                                            match_any=request.POST.get("match") == Segment.Match.ANY)
+        count = members.count()
+        text = ngettext("%(count)s member", "%(count)s members", count) % {"count": f"{count:,}"}
+        return JsonResponse({"count": count, "text": text, "errors": []})
 
 
 admin.site.empty_value_display = "—"

@@ -7,4 +7,6 @@ class MerchantsConfig(AppConfig):
     verbose_name = _("Merchants and members")
 
     def ready(self):
-        from merchants import receivers, schema  # noqa: F401
+        from merchants import receivers, schema, segments  # noqa: F401
+
+        segments.register()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.errors import DomainError
-from merchants.models import Member, MemberField, Merchant
+from loyalty.segments import Param, ParamKind, SegmentFilter, segment_filters
+from merchants.models import Member, MemberField, Merchant, SegmentClause
 
 ATTRIBUTE_PREFIX = "cf_"
 
@@ -116,3 +121,89 @@ class MemberAdminForm(MemberAttributesMixin, forms.ModelForm):
             except DomainError as error:
                 self.add_domain_error(error)
         return cleaned
+
+
+def param_field_name(code: str, param: str) -> str:
+    """The form field of one filter's parameter: every filter's fields sit in the clause form, the
+    selected filter's are read (the page shows only those)."""
+    return f"{code}__{param}"
+
+
+def param_formfield(segment_filter: SegmentFilter, param: Param, merchant_id: int | None) -> forms.Field:
+    """A form field for a parameter, from its spec alone: the admin knows no filter."""
+    attrs = {"data-segment-param": segment_filter.code}
+    common = {"label": capfirst(param.label), "required": False, "help_text": param.help_text}
+    if param.kind == ParamKind.INTEGER:
+        return forms.IntegerField(min_value=param.min_value, max_value=param.max_value,
+                                  widget=forms.NumberInput(attrs=attrs), **common)
+    if param.kind == ParamKind.MONEY:
+        return forms.DecimalField(max_digits=14, decimal_places=2, min_value=0,
+                                  widget=forms.NumberInput(attrs={**attrs, "step": "0.01"}), **common)
+    if param.kind == ParamKind.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={**attrs, "type": "date"}, format="%Y-%m-%d"),
+                               **common)
+    if param.kind == ParamKind.CHOICE:
+        options = param.options(merchant_id) if param.options else []
+        return forms.ChoiceField(choices=[("", "—"), *options], widget=forms.Select(attrs=attrs), **common)
+    if param.kind == ParamKind.PHONES:
+        return forms.CharField(widget=forms.Textarea(attrs={**attrs, "rows": 3}), **common)
+    return forms.CharField(max_length=200, widget=forms.TextInput(attrs=attrs), **common)
+
+
+def _stored(value):
+    """A form value in the JSON form the filters validate (dates as ISO strings, amounts as strings)."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class SegmentClauseForm(forms.ModelForm):
+    """One condition of a segment: the filter select and the parameters of every registered filter.
+
+    `clause_form_for(merchant_id)` makes the class for one merchant, so choices (levels, tags, fields)
+    are that merchant's only; the selected filter validates its parameters like any service caller.
+    """
+
+    merchant_id: int | None = None
+    filter = forms.ChoiceField(label=capfirst(_("condition")), choices=())
+
+    class Meta:
+        model = SegmentClause
+        fields = ["filter"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["filter"].choices = [("", "—"), *segment_filters.choices()]
+        self.cleaned_params: dict = {}
+        if self.instance.pk and self.instance.filter in segment_filters:
+            for name, value in self.instance.params.items():
+                field_name = param_field_name(self.instance.filter, name)
+                if field_name in self.fields:
+                    self.initial[field_name] = "\n".join(value) if isinstance(value, list) else value
+
+    def clean(self):
+        cleaned = super().clean()
+        code = cleaned.get("filter")
+        if not code:
+            return cleaned
+        segment_filter = segment_filters.get(code)
+        names = {param.name for param in segment_filter.params}
+        raw = {name: _stored(cleaned.get(param_field_name(code, name))) for name in names}
+        try:
+            self.cleaned_params = segment_filter.validate(raw, merchant_id=self.merchant_id)
+        except DomainError as refused:
+            field = param_field_name(code, refused.field) if refused.field in names else "filter"
+            self.add_error(field, str(refused.message))
+        return cleaned
+
+    def save(self, commit=True):
+        self.instance.params = self.cleaned_params
+        return super().save(commit=commit)
+
+
+def clause_form_for(merchant_id: int | None) -> type[SegmentClauseForm]:
+    fields = {param_field_name(f.code, p.name): param_formfield(f, p, merchant_id)
+              for f in segment_filters.all() for p in f.params}
+    return type("SegmentClauseForm", (SegmentClauseForm,), {"merchant_id": merchant_id, **fields})

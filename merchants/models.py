@@ -281,3 +281,54 @@ class StaffAction(LogEntry):
         verbose_name = _("staff action")
         verbose_name_plural = _("staff actions")
         ordering = ["-action_time"]
+
+
+class Segment(models.Model):
+    """A saved, named group of members (会员分群), made of filter clauses, for mass sends and campaigns.
+
+    Who is in it is decided when it is used (members join, pay and change level every day); the clauses
+    are filter codes of `loyalty.segments.segment_filters` with their parameters.
+    """
+
+    class Match(models.TextChoices):
+        ALL = "all", _("members matching every condition")
+        ANY = "any", _("members matching any condition")
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="segments",
+                                 verbose_name=_("merchant"))
+    name = models.CharField(_("name"), max_length=80)
+    description = models.TextField(_("description"), blank=True)
+    match = models.CharField(_("who is in it"), max_length=3, choices=Match.choices, default=Match.ALL)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("created by"), editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["merchant", "name"], name="segment_name_unique_per_merchant")]
+
+    def __str__(self):
+        return self.name
+
+
+class SegmentClause(models.Model):
+    """One condition of a segment: a registered filter's code and its cleaned parameters."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("merchant"))
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="clauses",
+                                verbose_name=_("segment"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # No choices on the column: the filters are registered by the apps at start-up.
+    filter = models.CharField(_("condition"), max_length=40)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("condition")
+        verbose_name_plural = _("conditions")
+        ordering = ["segment", "position", "pk"]
+
+    def __str__(self):
+        return self.filter

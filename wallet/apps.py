@@ -17,6 +17,7 @@ class WalletConfig(AppConfig):
         from merchants.views import HOME_SECTIONS
         from wallet import (
             receivers,  # noqa: F401
+            segments,
             services,
         )
         from wallet.benefits import CashbackBenefit
@@ -39,3 +40,4 @@ class WalletConfig(AppConfig):
             HOME_SECTIONS.append(wallet_tile)
         if wallet_summary_extra not in MEMBER_SUMMARY_EXTRAS:
             MEMBER_SUMMARY_EXTRAS.append(wallet_summary_extra)
+        segments.register()

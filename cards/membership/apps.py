@@ -10,6 +10,7 @@ class MembershipConfig(AppConfig):
     def ready(self):
         from cards.membership import (
             receivers,  # noqa: F401
+            segments,
             services,
         )
         from cards.membership.benefits import ExperienceBenefit, PointsBenefit
@@ -39,3 +40,4 @@ class MembershipConfig(AppConfig):
             JOIN_DETAIL_POLICIES.append(services.join_asks_for_details)
         if membership_summary_extra not in MEMBER_SUMMARY_EXTRAS:
             MEMBER_SUMMARY_EXTRAS.append(membership_summary_extra)
+        segments.register()

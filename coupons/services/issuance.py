@@ -18,7 +18,7 @@ import time
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -28,8 +28,10 @@ from coupons.services.lifecycle import templates_for_update
 from coupons.services.rules import validity_for
 from loyalty.errors import DomainError
 from loyalty.models import OutboxMessage
+from loyalty.segments import Clause, validate_clauses
 from merchants.models import Member
-from merchants.services import normalize_phone
+from merchants.models import Segment as SavedSegment
+from merchants.services import members_in_segment, members_matching, normalize_phone
 
 BATCH_SIZE = 25000
 # Draws of fresh codes for a batch before giving up (one clash is already a one-in-a-trillion event).
@@ -53,39 +55,69 @@ def parse_phone_list(content: str | bytes) -> list[str]:
     return sorted(set(phones))
 
 
+def quick_clauses(segment: str, *, level_id: int | None = None, joined_from: datetime.date | None = None,
+                  joined_until: datetime.date | None = None, inactive_days: int | None = None,
+                  tag_id: int | None = None, phones: list[str] | None = None) -> list[tuple[str, dict]]:
+    """A quick segment of the mass-send form as the one segment-filter clause it stands for.
+
+    The codes are those of the registered filters (coupons may not import checkout, whose filter says
+    what "inactive" means: no payment in N days); "all" is no clause at all.
+    """
+    def iso(day: datetime.date | None) -> str | None:
+        return day.isoformat() if day else None
+
+    def text(pk: int | None) -> str | None:
+        return str(pk) if pk is not None else None
+
+    clause = {
+        Segment.LEVEL: ("level", {"level": text(level_id)}),
+        Segment.JOINED_BETWEEN: ("joined_between", {"joined_from": iso(joined_from),
+                                                    "joined_until": iso(joined_until)}),
+        Segment.BIRTHDAY_MONTH: ("birthday_month", {}),
+        Segment.INACTIVE: ("inactive", {"days": inactive_days}),
+        Segment.TAG: ("tag", {"tag": text(tag_id)}),
+        Segment.PHONES: ("phones", {"phones": list(phones or [])}),
+    }.get(segment)
+    return [clause] if clause else []
+
+
 def validate_segment(template: CouponTemplate, *, segment: str, level=None,
                      joined_from: datetime.date | None = None, joined_until: datetime.date | None = None,
-                     inactive_days: int | None = None, tag=None, phones: list[str] | None = None) -> None:
-    """Refuse a segment that is incomplete or names another merchant's level or tag."""
+                     inactive_days: int | None = None, tag=None, phones: list[str] | None = None,
+                     saved_segment: SavedSegment | None = None) -> None:
+    """Refuse a segment that is incomplete or names another merchant's level, tag or saved segment."""
     merchant_id = template.merchant_id
-    problem = None
     if segment not in Segment.values:
-        problem = _("Choose a segment.")
-    elif segment == Segment.LEVEL and (level is None or level.merchant_id != merchant_id):
-        problem = _("Choose one of your levels.")
-    elif segment == Segment.TAG and (tag is None or tag.merchant_id != merchant_id):
-        problem = _("Choose one of your tags.")
-    elif segment == Segment.JOINED_BETWEEN and (not joined_from or not joined_until or joined_until < joined_from):
-        problem = _("Give the first and last day of joining.")
-    elif segment == Segment.INACTIVE and not inactive_days:
-        problem = _("Give the number of days.")
-    elif segment == Segment.PHONES and not phones:
-        problem = _("The list holds no valid phone number.")
-    if problem:
-        raise DomainError(errors.SEGMENT_INVALID, problem, field="segment")
+        raise DomainError(errors.SEGMENT_INVALID, _("Choose a segment."), field="segment")
+    if segment == Segment.SAVED:
+        if saved_segment is None or saved_segment.merchant_id != merchant_id:
+            raise DomainError(errors.SEGMENT_INVALID, _("Choose one of your saved segments."), field="saved_segment")
+        return
+    clauses = quick_clauses(segment, level_id=level.pk if level else None, joined_from=joined_from,
+                            joined_until=joined_until, inactive_days=inactive_days, tag_id=tag.pk if tag else None,
+                            phones=phones)
+    try:
+        validate_clauses(clauses, merchant_id=merchant_id)
+    except DomainError as refused:
+        raise DomainError(errors.SEGMENT_INVALID, refused.message, field="segment") from refused
 
 
 def create_issuance(template: CouponTemplate, *, segment: str = Segment.ALL, created_by=None,
                     notify_members: bool = True, level=None, joined_from: datetime.date | None = None,
                     joined_until: datetime.date | None = None, inactive_days: int | None = None, tag=None,
-                    phones: list[str] | None = None, start: bool = True) -> CouponIssuance:
+                    phones: list[str] | None = None, saved_segment: SavedSegment | None = None,
+                    start: bool = True) -> CouponIssuance:
     """Plan a mass send and start its job once the caller's transaction commits."""
+    if saved_segment is not None and segment == Segment.ALL:
+        segment = Segment.SAVED
+    if segment != Segment.SAVED:
+        saved_segment = None
     validate_segment(template, segment=segment, level=level, joined_from=joined_from, joined_until=joined_until,
-                     inactive_days=inactive_days, tag=tag, phones=phones)
+                     inactive_days=inactive_days, tag=tag, phones=phones, saved_segment=saved_segment)
     issuance = CouponIssuance.objects.create(
-        merchant_id=template.merchant_id, template=template, segment=segment, level=level, joined_from=joined_from,
-        joined_until=joined_until, inactive_days=inactive_days, tag=tag, phones=list(phones or []),
-        notify_members=notify_members, created_by=created_by)
+        merchant_id=template.merchant_id, template=template, segment=segment, saved_segment=saved_segment,
+        level=level, joined_from=joined_from, joined_until=joined_until, inactive_days=inactive_days, tag=tag,
+        phones=list(phones or []), notify_members=notify_members, created_by=created_by)
     if start:
         _start_later(issuance)
     return issuance
@@ -98,28 +130,20 @@ def _start_later(issuance: CouponIssuance) -> None:
 
 
 def segment_members(issuance: CouponIssuance):
-    """The members a mass send is for, as a queryset (its SQL is embedded in the batch insert)."""
-    members = Member.objects.filter(merchant_id=issuance.merchant_id, status=Member.Status.ACTIVE)
-    segment = issuance.segment
-    tz = timezone.get_current_timezone()
-    if segment == Segment.LEVEL:
-        members = members.filter(membership_card__level_id=issuance.level_id)
-    elif segment == Segment.JOINED_BETWEEN:
-        start = datetime.datetime.combine(issuance.joined_from, datetime.time.min, tzinfo=tz)
-        end = datetime.datetime.combine(issuance.joined_until + datetime.timedelta(days=1), datetime.time.min,
-                                        tzinfo=tz)
-        members = members.filter(joined_at__gte=start, joined_at__lt=end)
-    elif segment == Segment.BIRTHDAY_MONTH:
-        # "This month" is the month the send was created in, so a resumed job targets the same people.
-        members = members.filter(birthday__month=timezone.localtime(issuance.created_at).month)
-    elif segment == Segment.INACTIVE:
-        cutoff = issuance.created_at - datetime.timedelta(days=issuance.inactive_days or 0)
-        members = members.filter(Q(last_seen_at__lt=cutoff) | Q(last_seen_at__isnull=True, joined_at__lt=cutoff))
-    elif segment == Segment.TAG:
-        members = members.filter(tags=issuance.tag_id)
-    elif segment == Segment.PHONES:
-        members = members.filter(phone__in=issuance.phones)
-    return members
+    """The members a mass send is for, as a queryset (its SQL is embedded in the batch insert).
+
+    Every segment goes through the segment filters, evaluated at the time the send was created: "this
+    month" and "N days" mean the same people when a killed job resumes days later.
+    """
+    at = issuance.created_at
+    if issuance.segment == Segment.SAVED:
+        return members_in_segment(issuance.saved_segment, at=at)
+    # The parameters were validated when the send was planned; they are only put in their stored form.
+    clauses = [Clause(code, params) for code, params in quick_clauses(
+        issuance.segment, level_id=issuance.level_id, joined_from=issuance.joined_from,
+        joined_until=issuance.joined_until, inactive_days=issuance.inactive_days, tag_id=issuance.tag_id,
+        phones=issuance.phones)]
+    return members_matching(issuance.merchant_id, clauses, at=at)
 
 
 @transaction.atomic

@@ -9,4 +9,12 @@ from merchants.services.members import (  # noqa: F401
     update_member,
     validate_member_fields,
 )
+from merchants.services.segments import (  # noqa: F401
+    count_members,
+    create_segment,
+    describe_segment,
+    members_in_segment,
+    members_matching,
+    preview_members,
+)
 from merchants.services.staff import add_staff, create_terminal, revoke_terminal, set_staff_role  # noqa: F401

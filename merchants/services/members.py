@@ -39,7 +39,7 @@ def find_member_by_phone(merchant: Merchant, phone: str) -> Member | None:
     return Member.objects.filter(merchant=merchant, phone=normalize_phone(phone)).first()
 
 
-def _clean_value(definition: MemberField, value):
+def clean_member_value(definition: MemberField, value):
     """One attribute value in its JSON form, or a DomainError naming the field."""
     field = f"custom_fields.{definition.key}"
     kind = definition.kind
@@ -96,7 +96,7 @@ def validate_member_fields(merchant: Merchant, raw: dict | None, *, existing: di
     cleaned = dict(existing or {})
     for key, definition in sorted(definitions.items(), key=lambda item: (item[1].position, item[1].pk)):
         if key in raw and not _is_blank(raw[key]):
-            cleaned[key] = _clean_value(definition, raw[key])
+            cleaned[key] = clean_member_value(definition, raw[key])
         elif key in raw:
             cleaned.pop(key, None)
         if enforce_required and definition.required and _is_blank(cleaned.get(key)):

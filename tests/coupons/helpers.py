@@ -42,3 +42,13 @@ def add_to_join_gift(template: CouponTemplate, quantity: int = 1) -> None:
 
 def make_members(merchant, count: int, *, start: int = 0) -> list:
     return [join_member(merchant, f"137{start + i:08d}") for i in range(count)]
+
+
+def paid_days_ago(member, days: int, amount: str = "50.00"):
+    """A paid counter payment made `days` ago (what "inactive" and the visit filters read)."""
+    from checkout.models import Payment
+
+    made = timezone.now() - datetime.timedelta(days=days)
+    return Payment.objects.create(merchant=member.merchant, store=member.merchant.stores.first(), member=member,
+                                  bill_amount=Decimal(amount), amount_due=Decimal(amount),
+                                  status=Payment.Status.PAID, created_at=made, paid_at=made)

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from coupons import services
 from coupons.models import Coupon, CouponIssuance, CouponRedemption
+from merchants.services import create_segment
 from tests.conftest import staff_client
 from tests.coupons.helpers import make_members, make_template
 
@@ -106,6 +107,33 @@ def test_a_mass_send_from_an_uploaded_csv(client, tenant_a, django_capture_on_co
     assert (issuance.status, issuance.issued, issuance.created_by) == ("completed", 2, tenant_a.manager.user)
     page = client.get(reverse("admin:coupons_couponissuance_change", args=[issuance.pk])).content.decode()
     assert "<progress" in page
+
+
+def test_a_mass_send_to_a_saved_segment_from_the_admin(client, tenant_a, django_capture_on_commit_callbacks):
+    members = make_members(tenant_a.merchant, 3)
+    segment = create_segment(tenant_a.merchant, name="two", clauses=[
+        ("phones", {"phones": [members[0].phone, members[1].phone]})])
+    template = make_template(tenant_a.merchant, stock=None)
+    staff_client(client, tenant_a.manager)
+    form = client.get(reverse("admin:coupons_couponissuance_add")).content.decode()
+    assert f'<option value="{segment.pk}">two</option>' in form
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:coupons_couponissuance_add"), {
+            "merchant": tenant_a.merchant.pk, "template": template.pk, "segment": "saved",
+            "saved_segment": segment.pk})
+    assert response.status_code == 302
+    issuance = CouponIssuance.objects.get()
+    assert (issuance.saved_segment, issuance.status, issuance.issued) == (segment, "completed", 2)
+
+
+def test_a_mass_send_to_another_merchants_saved_segment_is_refused_in_the_admin(client, tenant_a, tenant_b):
+    theirs = create_segment(tenant_b.merchant, name="B's", clauses=[])
+    template = make_template(tenant_a.merchant)
+    staff_client(client, tenant_a.manager)
+    response = client.post(reverse("admin:coupons_couponissuance_add"), {
+        "merchant": tenant_a.merchant.pk, "template": template.pk, "segment": "saved", "saved_segment": theirs.pk})
+    assert response.status_code == 200 and "saved_segment" in response.context["adminform"].form.errors
+    assert not CouponIssuance.objects.exists()
 
 
 def test_a_mass_send_of_another_merchants_template_is_refused(client, tenant_a, tenant_b):

@@ -3,15 +3,18 @@
 import datetime
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db.models import Q
 from django.utils import timezone
 
 from coupons import codes, services
 from coupons.models import Coupon, CouponIssuance
 from loyalty.errors import DomainError
 from loyalty.models import OutboxMessage
+from loyalty.segments import SegmentFilter, segment_filters
 from merchants.models import Member, MemberTag
-from tests.coupons.helpers import make_members, make_template
+from merchants.services import create_segment
+from tests.coupons.helpers import make_members, make_template, paid_days_ago
 
 
 def _send(template, **kwargs):
@@ -63,7 +66,10 @@ def test_segments(tenant_a):
     members = make_members(tenant_a.merchant, 6)
     now = timezone.now()
     Member.objects.filter(pk=members[0].pk).update(birthday=timezone.localdate().replace(year=1990, day=1))
-    Member.objects.filter(pk=members[1].pk).update(last_seen_at=now - datetime.timedelta(days=40))
+    # Inactive means no payment in N days (it used to read the last member-page login): members[1] joined
+    # 50 days ago and last paid 40 days ago, members[2] joined 100 days ago and never paid.
+    Member.objects.filter(pk=members[1].pk).update(joined_at=now - datetime.timedelta(days=50))
+    paid_days_ago(members[1], 40)
     Member.objects.filter(pk=members[2].pk).update(joined_at=now - datetime.timedelta(days=100))
     tag = MemberTag.objects.create(merchant=tenant_a.merchant, name="VIP")
     members[3].tags.add(tag)
@@ -81,6 +87,69 @@ def test_segments(tenant_a):
     assert got(segment="joined_between", joined_from=long_ago, joined_until=long_ago) == {members[2].pk}
     assert got(segment="phones", phones=services.parse_phone_list(
         f"phone\n{members[5].phone}\nnot-a-phone\n+86 {members[4].phone}\n")) == {members[4].pk, members[5].pk}
+
+
+def test_a_member_who_paid_yesterday_but_never_logged_in_is_not_inactive(tenant_a):
+    regular, = make_members(tenant_a.merchant, 1)
+    Member.objects.filter(pk=regular.pk).update(joined_at=timezone.now() - datetime.timedelta(days=400),
+                                                last_seen_at=None)
+    paid_days_ago(regular, 1)
+    issuance = _send(make_template(tenant_a.merchant, stock=None), notify_members=False, segment="inactive",
+                     inactive_days=30)
+    assert not Coupon.objects.filter(issuance=issuance, member=regular).exists()
+
+
+def test_a_member_who_logged_in_yesterday_but_last_paid_60_days_ago_is_inactive(tenant_a):
+    lapsed, = make_members(tenant_a.merchant, 1)
+    now = timezone.now()
+    Member.objects.filter(pk=lapsed.pk).update(joined_at=now - datetime.timedelta(days=400),
+                                               last_seen_at=now - datetime.timedelta(days=1))
+    paid_days_ago(lapsed, 60)
+    issuance = _send(make_template(tenant_a.merchant, stock=None), notify_members=False, segment="inactive",
+                     inactive_days=30)
+    assert list(Coupon.objects.filter(issuance=issuance).values_list("member_id", flat=True)) == [lapsed.pk]
+
+
+def test_a_mass_send_to_a_saved_segment_reaches_its_members(tenant_a):
+    members = make_members(tenant_a.merchant, 4)
+    tag = MemberTag.objects.create(merchant=tenant_a.merchant, name="VIP")
+    for member in members[:3]:
+        member.tags.add(tag)
+    Member.objects.filter(pk=members[0].pk).update(joined_at=timezone.now() - datetime.timedelta(days=90))
+    segment = create_segment(tenant_a.merchant, name="new VIPs", clauses=[
+        ("tag", {"tag": tag.pk}), ("joined_between", {"joined_from": timezone.localdate(),
+                                                      "joined_until": timezone.localdate()})])
+    issuance = _send(make_template(tenant_a.merchant, stock=None), notify_members=False, saved_segment=segment)
+    assert (issuance.segment, issuance.total) == ("saved", 2)
+    assert set(Coupon.objects.filter(issuance=issuance).values_list("member_id", flat=True)) == \
+        {members[1].pk, members[2].pk}
+
+
+def test_a_mass_send_uses_a_segment_filter_registered_by_another_app(tenant_a):
+    members = make_members(tenant_a.merchant, 5)
+
+    class NamedBob(SegmentFilter):
+        """Test-only: members whose name is Bob; coupons knows nothing of it."""
+
+        code = "test_named_bob"
+        label = "named Bob"
+
+        def condition(self, params, *, merchant_id, at):
+            return Q(name="Bob")
+
+    Member.objects.filter(pk__in=[members[1].pk, members[3].pk]).update(name="Bob")
+    with segment_filters.registered(NamedBob()):
+        segment = create_segment(tenant_a.merchant, name="Bobs", clauses=[("test_named_bob", {})])
+        issuance = _send(make_template(tenant_a.merchant, stock=None), notify_members=False, saved_segment=segment)
+    assert set(Coupon.objects.filter(issuance=issuance).values_list("member_id", flat=True)) == \
+        {members[1].pk, members[3].pk}
+
+
+def test_a_mass_send_to_another_merchants_saved_segment_is_refused(tenant_a, tenant_b):
+    segment = create_segment(tenant_b.merchant, name="B's", clauses=[])
+    with pytest.raises(DomainError) as refused:
+        services.create_issuance(make_template(tenant_a.merchant), saved_segment=segment, start=False)
+    assert refused.value.code == "coupon_segment_invalid"
 
 
 def test_a_segment_with_another_merchants_tag_is_refused(tenant_a, tenant_b):
@@ -137,6 +206,24 @@ def test_issue_coupons_command(tenant_a, capsys):
     call_command("issue_coupons", "--template", str(template.pk), "--no-notify", "--batch-size", "2")
     assert "status=completed total=3 processed=3 issued=3" in capsys.readouterr().out
     assert not OutboxMessage.objects.filter(kind=OutboxMessage.Kind.MARKETING).exists()
+
+
+def test_issue_coupons_command_sends_to_a_saved_segment_by_name_or_id(tenant_a, capsys):
+    members = make_members(tenant_a.merchant, 3)
+    segment = create_segment(tenant_a.merchant, name="two phones", clauses=[
+        ("phones", {"phones": [members[0].phone, members[2].phone]})])
+    template = make_template(tenant_a.merchant, stock=None, per_member_limit=0)
+    call_command("issue_coupons", "--template", str(template.pk), "--segment", "two phones", "--no-notify")
+    assert "status=completed total=2 processed=2 issued=2" in capsys.readouterr().out
+    call_command("issue_coupons", "--template", str(template.pk), "--segment", str(segment.pk), "--no-notify")
+    assert "status=completed total=2 processed=2 issued=2" in capsys.readouterr().out
+    assert CouponIssuance.objects.filter(saved_segment=segment).count() == 2
+
+
+def test_issue_coupons_command_refuses_an_unknown_segment(tenant_a):
+    template = make_template(tenant_a.merchant, stock=None)
+    with pytest.raises(CommandError, match="no segment"):
+        call_command("issue_coupons", "--template", str(template.pk), "--segment", "nobody", "--no-notify")
 
 
 def test_bench_issuance_runs_on_a_small_size(db, capsys):

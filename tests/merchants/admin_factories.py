@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from loyalty.messaging import queue_message
 from loyalty.models import IdempotencyRecord
 from merchants.models import JoinGift, MemberField, MemberTag, StaffAction
+from merchants.services import create_segment
 
 
 def _join_gift(t) -> JoinGift:
@@ -36,6 +37,8 @@ FACTORIES = {
                                                                   label="Secret A"),
     "merchants.staffaction": _staff_action,
     "merchants.joingift": _join_gift,
+    "merchants.segment": lambda t: create_segment(t.merchant, name="secret A segment", clauses=[
+        ("tag", {"tag": MemberTag.objects.create(merchant=t.merchant, name="segment-tag-a").pk})]),
     "loyalty.outboxmessage": lambda t: queue_message(t.merchant, t.member.phone, "hello from A"),
     "loyalty.idempotencyrecord": lambda t: IdempotencyRecord.objects.create(
         scope=f"terminal:{t.terminal.pk}", key="k-a", request_hash="0" * 64),
