@@ -8,6 +8,7 @@ from rest_framework import serializers
 from checkout import errors
 from checkout.models import Channel, Payment, Refund
 from checkout.services import Bill, Quote, find_member, parse_lines, parse_points
+from coupons.services import find_coupon_by_code
 from loyalty.errors import DomainError
 from loyalty.money import parse_amount
 
@@ -49,7 +50,6 @@ def bill_from_request(terminal, data) -> Bill:
         raise DomainError("invalid", _("The bill reference is at most 64 characters."), field="bill_id")
     terminal.store.merchant = merchant
     if coupon_code and member is None:
-        from coupons.services import find_coupon_by_code
 
         member = find_coupon_by_code(merchant, coupon_code).member
         phone = member.phone

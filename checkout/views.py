@@ -16,8 +16,10 @@ from checkout.models import Payment
 from checkout.serializers import quote_body
 from loyalty import payments
 from loyalty.errors import DomainError
+from loyalty.money import parse_amount
 from merchants.models import Store
-from merchants.views import member_page, member_required
+from merchants.views import current_member, member_page, member_required
+from wallet.services import offers_to_show_after_payment
 
 
 def _bill(request, merchant, member, store) -> services.Bill:
@@ -31,7 +33,6 @@ def _bill(request, merchant, member, store) -> services.Bill:
 
 
 def _parsed(bill: services.Bill) -> services.Bill:
-    from loyalty.money import parse_amount
 
     bill.amount = parse_amount(bill.amount)
     return bill
@@ -94,8 +95,6 @@ def live_quote(request, merchant, member, store_id):
 @member_page
 def result(request, merchant, number):
     """After paying: the payment, the rewards it brought and, where the merchant shows them, recharge offers."""
-    from merchants.views import current_member
-    from wallet.services import offers_to_show_after_payment
 
     member = current_member(request, merchant)
     payment = get_object_or_404(Payment.objects.select_related("store", "member"), merchant=merchant, number=number)

@@ -10,12 +10,19 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cards.membership.models import MembershipCard
 from checkout import errors
 from checkout.models import CheckoutSettings, RandomReductionDay
+from checkout.services.config import merchant_config
+from coupons.services import find_coupon_by_code
+from coupons.services.rules import check_usable
 from loyalty.errors import DomainError
 from loyalty.money import ZERO, parse_amount
 from loyalty.pricing import PricingInput, facts_for
+from merchants.member_codes import resolve_member_code
 from merchants.models import Member, Store
+from merchants.services import normalize_phone
+from wallet.models import Wallet
 
 
 def checkout_settings(merchant) -> CheckoutSettings:
@@ -81,8 +88,6 @@ def parse_points(points) -> int | str | None:
 
 def find_member(merchant, member: dict | None) -> tuple[Member | None, str]:
     """The payer named by phone or by a scanned member QR code; an unknown phone is a payer who is not a member."""
-    from merchants.member_codes import resolve_member_code
-    from merchants.services import normalize_phone
 
     if not member:
         return None, ""
@@ -160,11 +165,6 @@ def load(bill: Bill, *, wallet=None, card=None, coupon=None) -> Loaded:
     The merchant's settings, levels and tiers come from `merchant_config` (cached); only the member's own rows
     and the coupon are read here. Each registered pricing step then takes its facts from these rows.
     """
-    from cards.membership.models import MembershipCard
-    from checkout.services.config import merchant_config
-    from coupons.services import find_coupon_by_code
-    from coupons.services.rules import check_usable
-    from wallet.models import Wallet
 
     merchant = bill.store.merchant
     member = bill.member

@@ -11,8 +11,11 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
+from cards.membership.models import Level, MembershipProgram
+from checkout.models import CheckoutSettings, RewardRule, RewardRuleBenefit
 from loyalty.benefits import LineWithTarget, benefits, with_targets
 from loyalty.config_cache import cached, forget, shape
+from wallet.models import BalanceTier, CashbackRule, RedPacketCampaign, WalletSettings
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,6 @@ class MerchantConfig:
 
 @functools.cache
 def _config_shape() -> str:
-    from cards.membership.models import Level, MembershipProgram
-    from checkout.models import CheckoutSettings, RewardRule, RewardRuleBenefit
-    from wallet.models import BalanceTier, CashbackRule, WalletSettings
 
     # The targets of every registered kind are cached with the lines (a coupon template today).
     targets = sorted({queryset.model for kind in benefits.all() if (queryset := kind.targets(None)) is not None},
@@ -62,9 +62,6 @@ def config_key(merchant_id: int) -> str:
 
 
 def _load(merchant_id: int) -> MerchantConfig:
-    from cards.membership.models import Level, MembershipProgram
-    from checkout.models import CheckoutSettings, RewardRule
-    from wallet.models import BalanceTier, CashbackRule, RedPacketCampaign, WalletSettings
 
     program = MembershipProgram.objects.filter(merchant_id=merchant_id).first()
     levels = list(Level.objects.filter(program=program).order_by("rank")) if program else []

@@ -9,17 +9,25 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cards.membership.models import PointsReason
+from cards.membership.services import earn_for_payment, spend_and_earn_for_payment, spend_points
+from cards.membership.services.pricing import experience_for_payment, points_for_payment
 from checkout import errors
 from checkout.models import AdjustmentKind, Payment, PaymentAdjustment, PaymentTender
 from checkout.pipeline import Priced, price
 from checkout.services.bills import Bill, Loaded, load, take_random_budget
-from checkout.services.rewards import give_rewards
+from checkout.services.config import merchant_config
+from checkout.services.rewards import give_rewards, rules_for_payment
 from checkout.tenders import OUTSIDE
+from coupons.services import find_coupon_by_code
+from loyalty import payments
 from loyalty.errors import DomainError
 from loyalty.ledgers import lock_member_accounts
-from loyalty.money import ZERO
+from loyalty.money import ZERO, quantize
 from loyalty.pricing import pricing_steps
 from loyalty.tenders import TenderContext, plan_tenders, take_tenders, tenders
+from wallet.models import RedPacketCampaign
+from wallet.services import cashback_for_payment, cashback_rule_for, give_red_packets
 
 
 @dataclass
@@ -80,8 +88,6 @@ def _price(bill: Bill, loaded: Loaded) -> Priced:
 
 
 def _estimate(bill: Bill, loaded: Loaded, priced: Priced, tenders: dict) -> Quote:
-    from cards.membership.services.pricing import experience_for_payment, points_for_payment
-    from checkout.services.rewards import rules_for_payment
 
     basis = earn_basis(tenders, loaded.config)
     points = experience = 0
@@ -97,8 +103,6 @@ def _estimate(bill: Bill, loaded: Loaded, priced: Priced, tenders: dict) -> Quot
 
 
 def _cashback_estimate(bill: Bill, basis: Decimal, level_id: int | None, rules: list) -> Decimal:
-    from loyalty.money import quantize
-    from wallet.services import cashback_rule_for
 
     rule = cashback_rule_for(bill.member, bill.store, level_id=level_id, rules=rules)
     if rule is None or basis <= 0:
@@ -123,7 +127,6 @@ def _lock(bill: Bill) -> dict:
 
     One query per row: the coupon is found by its code and locked in the same statement.
     """
-    from coupons.services import find_coupon_by_code
 
     locked = {"wallet": None, "card": None, "coupon": None}
     if bill.member is not None:
@@ -165,8 +168,6 @@ def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, De
     uses them together with what the payment earns, in the same writes.
     Returns the tenders as taken: each drawer's own split is the truth (the wallet may have expired cashback first).
     """
-    from cards.membership.models import PointsReason
-    from cards.membership.services import spend_points
 
     who = {"store": bill.store, "terminal": bill.terminal}
     tenders = take_tenders(payment, _tender_context(bill, loaded, None), tenders)
@@ -238,7 +239,6 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
 
 def _start_gateway_payment(payment: Payment, amount: Decimal):
     from checkout.services.selfpay import SELF_PAY_PURPOSE
-    from loyalty import payments
 
     return payments.start_payment(payment.store.merchant, amount=amount, purpose=SELF_PAY_PURPOSE,
                                   reference=payment.number, member=payment.member, store=payment.store,
@@ -251,11 +251,6 @@ def _earn(payment: Payment, *, level_id=..., first_payment_unrecorded: bool = Fa
     payment paid (the caller saves it). `level_id` is the member's level and `loaded` what `pay` read when
     the caller has the card locked: the card is then neither locked nor read again, and the `points_used`
     on the bill are taken in the same writes as the points earned."""
-    from cards.membership.models import PointsReason
-    from cards.membership.services import earn_for_payment, spend_and_earn_for_payment
-    from checkout.services.config import merchant_config
-    from wallet.models import RedPacketCampaign
-    from wallet.services import cashback_for_payment, give_red_packets
 
     payment.status = Payment.Status.PAID
     payment.paid_at = timezone.now()

@@ -10,14 +10,20 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cards.membership.models import PointsReason
+from cards.membership.services import grant_points, take_back_for_refund
 from checkout import errors
 from checkout.models import Payment, PaymentTender, Refund, RefundLine
+from checkout.services.rewards import withdraw_rewards
+from coupons.models import Coupon
+from coupons.services import reverse_redemption
 from loyalty import errors as loyalty_errors
 from loyalty.errors import DomainError
 from loyalty.ledgers import lock_member_accounts
 from loyalty.money import parse_amount, quantize
 from loyalty.tenders import refund_tenders
 from loyalty.tenders import split_refund as split_shares
+from wallet.services import take_back_cashback
 
 
 def _share(total, after: Decimal, due: Decimal, *, whole: bool = False):
@@ -51,12 +57,6 @@ def refund_payment(payment: Payment, amount, *, terminal=None, staff=None, reaso
     in full): tenders in proportion, points used
     returned, points, experience and cashback earned taken back (a shortfall where already spent), the coupon
     restored on a full refund if still valid, and rewards withdrawn when the payment no longer earns them."""
-    from cards.membership.models import PointsReason
-    from cards.membership.services import grant_points, take_back_for_refund
-    from checkout.services.rewards import withdraw_rewards
-    from coupons.models import Coupon
-    from coupons.services import reverse_redemption
-    from wallet.services import take_back_cashback
 
     amount = parse_amount(amount, allow_zero=True)
     with transaction.atomic():

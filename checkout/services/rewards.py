@@ -16,10 +16,13 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cards.membership.models import MembershipCard
 from checkout.models import Payment, RewardGrant, RewardRule, RewardRuleBenefit
+from checkout.services.config import merchant_config
 from loyalty import benefits
 from loyalty.benefits import LineWithTarget, Occasion
 from loyalty.money import ZERO
+from wallet.services.marketing import is_live
 
 HOLD_FOR_NON_MEMBERS = datetime.timedelta(days=7)
 COUNTED = (RewardGrant.Status.GIVEN, RewardGrant.Status.PENDING)
@@ -65,8 +68,6 @@ def rules_for_payment(store, member, level_id: int | None, *, paid: Decimal, at:
 
     The rules come from the merchant's cached configuration; only the payer's earlier rewards are read.
     """
-    from checkout.services.config import merchant_config
-    from wallet.services.marketing import is_live
 
     eligible = []
     for scope in merchant_config(store.merchant_id).reward_rules:
@@ -94,7 +95,6 @@ def rules_for_payment(store, member, level_id: int | None, *, paid: Decimal, at:
 
 def _lines_of(rule: RewardRule) -> tuple[LineWithTarget, ...]:
     """A rule's lines with their targets: from the cached configuration, or read for a rule switched off since."""
-    from checkout.services.config import merchant_config
 
     scope = next((scope for scope in merchant_config(rule.merchant_id).reward_rules if scope.rule.pk == rule.pk), None)
     if scope is not None:
@@ -123,7 +123,6 @@ def _serialise_payer(merchant_id: int, phone: str) -> None:
 
     An advisory lock: there is no row to lock. Postgres only; SQLite writes one transaction at a time.
     """
-    from checkout.services.config import merchant_config
 
     if connection.vendor != "postgresql" or not any(
             scope.rule.for_non_members and (scope.rule.limit_total or scope.rule.limit_per_store)
@@ -138,7 +137,6 @@ def give_rewards(payment: Payment, *, level_id: int | None | object = ...) -> li
 
     `pay` passes the level of the card it holds locked; otherwise it is read.
     """
-    from cards.membership.models import MembershipCard
 
     if level_id is ...:
         level_id = None

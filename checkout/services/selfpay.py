@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from checkout.models import Channel, Payment
+from cards.membership.models import PointsReason
+from cards.membership.services import grant_points
+from checkout.models import AdjustmentKind, Channel, Payment, RandomReductionDay
 from checkout.services.bills import Bill
 from checkout.services.payments import Quote, complete_payment, pay, quote
+from coupons.models import Coupon
+from coupons.services import reverse_redemption
 from loyalty.errors import DomainError
 from loyalty.ledgers import lock_member_accounts
 from loyalty.models import GatewayPayment
 from loyalty.tenders import refund_tenders
+from wallet.services import wallet_for_update
 
 SELF_PAY_PURPOSE = "checkout_self_pay"
 MOST_COUPONS_TRIED = 20
@@ -20,7 +25,6 @@ MOST_COUPONS_TRIED = 20
 
 def usable_coupons(member, store, at=None):
     """The member's coupons that may be used now, soonest to expire first (a bounded number)."""
-    from coupons.models import Coupon
 
     at = at or timezone.now()
     return list(Coupon.objects.filter(member=member, state=Coupon.State.AVAILABLE, valid_from__lte=at,
@@ -54,7 +58,6 @@ def start_self_pay(bill: Bill) -> Payment:
 
 def fulfil_self_pay(gateway_payment: GatewayPayment) -> None:
     """The gateway confirmed the rest: the payment is paid, and earns and rewards like any other."""
-    from wallet.services import wallet_for_update
 
     payment = Payment.objects.select_related("member", "store").get(gateway_payment=gateway_payment)
     if payment.member is not None:
@@ -67,10 +70,6 @@ def fulfil_self_pay(gateway_payment: GatewayPayment) -> None:
 
 def fail_self_pay(gateway_payment: GatewayPayment) -> None:
     """The member gave up or the gateway refused: everything held for the payment goes back."""
-    from cards.membership.models import PointsReason
-    from cards.membership.services import grant_points
-    from checkout.models import AdjustmentKind, RandomReductionDay
-    from coupons.services import reverse_redemption
     with transaction.atomic():
         payment = Payment.objects.select_related("member", "store", "wallet_debit", "coupon").get(
             gateway_payment=gateway_payment)
@@ -91,7 +90,6 @@ def fail_self_pay(gateway_payment: GatewayPayment) -> None:
             reverse_redemption(payment.coupon, reason=reference)
         random = payment.adjustments.filter(kind=AdjustmentKind.RANDOM).first()
         if random is not None:
-            from django.db.models import F
 
             RandomReductionDay.objects.filter(merchant_id=payment.merchant_id,
                                               day=timezone.localdate(payment.created_at)).update(
