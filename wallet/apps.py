@@ -7,6 +7,7 @@ class WalletConfig(AppConfig):
     verbose_name = _("Stored value and marketing wallet")
 
     def ready(self):
+        from loyalty.demo import demo_data
         from loyalty.ledgers import register_auditor
         from loyalty.payments import register_purpose
         from merchants.roles import grant
@@ -16,10 +17,12 @@ class WalletConfig(AppConfig):
             receivers,  # noqa: F401
             services,
         )
+        from wallet.demo import WalletDemo
         from wallet.serializers import wallet_summary_extra
         from wallet.views import wallet_tile
 
         register_auditor("wallet", services.audit_wallets)
+        demo_data.register(WalletDemo)
         register_purpose(services.RECHARGE_PURPOSE, services.fulfil_recharge_payment, services.fail_recharge_payment)
         grant("cashier", ["wallet.view_wallet", "wallet.view_walletentry", "wallet.view_recharge",
                           "wallet.add_recharge", "wallet.view_rechargeoffer"])

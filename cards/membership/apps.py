@@ -12,14 +12,17 @@ class MembershipConfig(AppConfig):
             receivers,  # noqa: F401
             services,
         )
+        from cards.membership.demo import MembershipDemo
         from cards.membership.serializers import membership_summary_extra
         from cards.membership.views import card_tile
+        from loyalty.demo import demo_data
         from loyalty.ledgers import register_auditor
         from merchants.roles import grant
         from merchants.serializers import MEMBER_SUMMARY_EXTRAS
         from merchants.views import HOME_SECTIONS, JOIN_DETAIL_POLICIES
 
         register_auditor("membership", services.audit_points)
+        demo_data.register(MembershipDemo)
         grant("cashier", ["membership.view_membershipprogram", "membership.view_level",
                           "membership.view_membershipcard", "membership.view_pointsentry",
                           "membership.view_experienceentry", "membership.view_pointsbucket"])
