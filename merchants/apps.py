@@ -7,4 +7,8 @@ class MerchantsConfig(AppConfig):
     verbose_name = _("Merchants and members")
 
     def ready(self):
-        from merchants import receivers, schema  # noqa: F401
+        from loyalty.events import event_kinds
+        from merchants import events, receivers, schema  # noqa: F401
+
+        for kind in events.KINDS:
+            event_kinds.register(kind)
