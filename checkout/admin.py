@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from checkout import services
+from checkout import events, services
 from checkout.models import (
     CheckoutSettings,
     Payment,
@@ -18,11 +18,13 @@ from checkout.models import (
     RewardRule,
     WebhookDelivery,
 )
+from loyalty.admin import ChangeEventsAdmin
 from loyalty.tenancy import MerchantScopedAdmin, MerchantScopedInline, ReadOnlyAdminMixin
 
 
 @admin.register(CheckoutSettings)
-class CheckoutSettingsAdmin(MerchantScopedAdmin):
+class CheckoutSettingsAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
+    change_event = staticmethod(events.checkout_settings_changed)
     list_display = ["merchant", "level_discount_stacks", "points_stack", "coupons_stack", "random_reduction_enabled",
                     "bonus_counts_for_points"]
 
@@ -69,7 +71,8 @@ class RefundAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
 
 
 @admin.register(RewardRule)
-class RewardRuleAdmin(MerchantScopedAdmin):
+class RewardRuleAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
+    change_event = staticmethod(events.reward_rule_changed)
     list_display = ["name", "min_paid", "points", "experience", "coupon_template", "cashback", "limit_per_store",
                     "limit_total", "starts_at", "ends_at", "is_active", "merchant"]
     list_filter = ["is_active", "merchant"]

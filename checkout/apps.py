@@ -7,9 +7,12 @@ class CheckoutConfig(AppConfig):
     verbose_name = _("Checkout")
 
     def ready(self):
-        from checkout import receivers, services  # noqa: F401
+        from checkout import events, receivers, services  # noqa: F401
+        from loyalty.events import event_kinds
         from loyalty.payments import register_purpose
         from merchants.roles import grant
 
+        for kind in events.KINDS:
+            event_kinds.register(kind)
         register_purpose(services.SELF_PAY_PURPOSE, services.fulfil_self_pay, services.fail_self_pay)
         grant("cashier", ["checkout.view_payment", "checkout.view_refund"])

@@ -9,6 +9,7 @@ class MembershipConfig(AppConfig):
 
     def ready(self):
         from cards.membership import (
+            events,
             receivers,  # noqa: F401
             services,
         )
@@ -16,6 +17,7 @@ class MembershipConfig(AppConfig):
         from cards.membership.serializers import membership_summary_extra
         from cards.membership.views import card_tile
         from loyalty.demo import demo_data
+        from loyalty.events import event_kinds
         from loyalty.ledgers import register_auditor
         from merchants.roles import grant
         from merchants.serializers import MEMBER_SUMMARY_EXTRAS
@@ -23,6 +25,8 @@ class MembershipConfig(AppConfig):
 
         register_auditor("membership", services.audit_points)
         demo_data.register(MembershipDemo)
+        for kind in events.KINDS:
+            event_kinds.register(kind)
         grant("cashier", ["membership.view_membershipprogram", "membership.view_level",
                           "membership.view_membershipcard", "membership.view_pointsentry",
                           "membership.view_experienceentry", "membership.view_pointsbucket"])
