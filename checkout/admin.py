@@ -25,6 +25,7 @@ from loyalty.tenancy import MerchantScopedAdmin, MerchantScopedInline, ReadOnlyA
 @admin.register(CheckoutSettings)
 class CheckoutSettingsAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     change_event = staticmethod(events.checkout_settings_changed)
+    event_hidden_fields = ("webhook_secret",)
     list_display = ["merchant", "level_discount_stacks", "points_stack", "coupons_stack", "random_reduction_enabled",
                     "bonus_counts_for_points"]
 

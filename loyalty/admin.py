@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
-from django.forms import BaseFormSet, BaseModelForm
+from django.forms import BaseFormSet, BaseModelForm, PasswordInput
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -78,10 +78,25 @@ class GatewayPaymentAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
 
 # Events: the history page of an object, the changes made in the admin, and the list of all events ----------
 
-def form_changes(form: BaseModelForm) -> dict[str, list[Any]]:
-    """{field: [before, after]} for what the form changed, before as the form was shown, after as cleaned."""
-    return {name: [plain(form.get_initial_for_field(form.fields[name], name)), plain(form.cleaned_data.get(name))]
-            for name in form.changed_data if name in form.cleaned_data}
+HIDDEN_VALUE = "***"
+
+
+def form_changes(form: BaseModelForm, hidden: Iterable[str] = ()) -> dict[str, list[Any]]:
+    """{field: [before, after]} for what the form changed, before as the form was shown, after as cleaned.
+
+    Secrets (`hidden`, and any password input) are said to have changed, never shown: events are read in
+    the admin and sent out by webhooks.
+    """
+    changes = {}
+    for name in form.changed_data:
+        if name not in form.cleaned_data:
+            continue
+        if name in hidden or isinstance(form.fields[name].widget, PasswordInput):
+            changes[name] = [HIDDEN_VALUE, HIDDEN_VALUE]
+        else:
+            changes[name] = [plain(form.get_initial_for_field(form.fields[name], name)),
+                             plain(form.cleaned_data[name])]
+    return changes
 
 
 def formset_changes(formset: BaseFormSet) -> dict[str, list[Any]]:
@@ -183,10 +198,12 @@ class ChangeEventsAdmin(EventHistoryAdmin):
     """
 
     change_event: Callable[..., Event]
+    # Fields whose values never go into an event (secrets): the event says only that they changed.
+    event_hidden_fields: tuple[str, ...] = ()
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        changes = Changes(fields=form_changes(form), created=not change)
+        changes = Changes(fields=form_changes(form, self.event_hidden_fields), created=not change)
         for formset in formsets:
             lines = formset_changes(formset)
             if lines:

@@ -64,9 +64,12 @@ def plain(value: Any) -> Any:
         return value
     if isinstance(value, models.Model):
         return value.pk
-    if isinstance(value, models.QuerySet | list | tuple | set | frozenset):
-        items = [plain(item) for item in value]
-        return sorted(items, key=str) if all(not isinstance(item, dict | list) for item in items) else items
+    if isinstance(value, models.QuerySet | set | frozenset) or (
+            isinstance(value, list | tuple) and value and all(isinstance(item, models.Model) for item in value)):
+        # Related rows (a many-to-many field's value) are a set: the same rows in any order are no change.
+        return sorted(plain(item) for item in value)
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
     if isinstance(value, dict):
         return {str(key): plain(item) for key, item in value.items()}
     if hasattr(value, "isoformat"):
