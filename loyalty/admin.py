@@ -100,17 +100,19 @@ def form_changes(form: BaseModelForm, hidden: Iterable[str] = ()) -> dict[str, l
 
 
 def formset_changes(formset: BaseFormSet) -> dict[str, list[Any]]:
-    """An inline's lines added (their values), changed (id and fields) and deleted (ids)."""
+    """An inline's lines added (their values), changed (id and fields) and deleted (ids); read before the
+    formset is saved, while deleted lines still have their ids."""
     added, changed, deleted = [], [], []
     deleted_forms = formset.deleted_forms if formset.can_delete else []
     for index, line in enumerate(formset.forms):
-        existing = index < formset.initial_form_count() and line.instance.pk is not None
-        if existing and line in deleted_forms:
-            deleted.append(plain(line.instance.pk))
-        elif line.has_changed() and not existing:
-            added.append({name: after for name, (_before, after) in form_changes(line).items()})
-        elif line.has_changed():
+        existing = index < formset.initial_form_count()
+        if line in deleted_forms:
+            if existing:
+                deleted.append(plain(line.instance.pk))
+        elif line.has_changed() and existing:
             changed.append({"id": plain(line.instance.pk), "changes": form_changes(line)})
+        elif line.has_changed():
+            added.append({name: after for name, (_before, after) in form_changes(line).items()})
     kept = {"added": added, "changed": changed, "deleted": deleted}
     return {what: rows for what, rows in kept.items() if rows}
 
@@ -202,12 +204,12 @@ class ChangeEventsAdmin(EventHistoryAdmin):
     event_hidden_fields: tuple[str, ...] = ()
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
         changes = Changes(fields=form_changes(form, self.event_hidden_fields), created=not change)
         for formset in formsets:
             lines = formset_changes(formset)
             if lines:
                 changes.lines[formset.prefix] = lines
+        super().save_related(request, form, formsets, change)
         if changes:
             self.change_event(form.instance, staff=request.user, changes=changes)
 

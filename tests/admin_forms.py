@@ -13,17 +13,24 @@ def _add_form(data: dict, form: forms.BaseForm) -> None:
     for name, field in form.fields.items():
         if field.disabled or isinstance(field, forms.FileField):
             continue
-        key, value = form.add_prefix(name), form[name].value()
-        if isinstance(field.widget, forms.MultiWidget):
-            for index, part in enumerate(field.widget.decompress(value)):
-                data[f"{key}_{index}"] = "" if part is None else str(part)
-        elif isinstance(field, forms.BooleanField):
-            if value:
-                data[key] = "on"
-        elif isinstance(value, list | tuple):
-            data[key] = [str(item) for item in value]
-        elif value is not None:
-            data[key] = str(value)
+        _add_field(data, field, form.add_prefix(name), form[name].value())
+        if field.show_hidden_initial:  # fields with a callable default also post the value they were shown with
+            _add_field(data, field, form.add_initial_prefix(name), form[name].value())
+
+
+def _add_field(data: dict, field: forms.Field, key: str, value) -> None:
+    if isinstance(field.widget, forms.MultiWidget):
+        # As the browser shows it: each part formatted by its own widget (no microseconds).
+        for index, (widget, part) in enumerate(zip(field.widget.widgets, field.widget.decompress(value),
+                                                   strict=True)):
+            data[f"{key}_{index}"] = widget.format_value(part) or ""
+    elif isinstance(field, forms.BooleanField):
+        if value:
+            data[key] = "on"
+    elif isinstance(value, list | tuple):
+        data[key] = [str(item) for item in value]
+    elif value is not None:
+        data[key] = str(value)
 
 
 def admin_form_data(response, **changes) -> dict:
