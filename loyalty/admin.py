@@ -155,12 +155,16 @@ def describe_event(event: Event, model: type[models.Model]) -> list[str]:
         found = field(name)
         label = capfirst(found.verbose_name) if found is not None else name
         lines.append(f"{label}: {_field_value(found, before)} → {_field_value(found, after)}")
+    said = {"added": gettext("added"), "changed": gettext("changed"), "deleted": gettext("deleted")}
     for inline, rows in data.pop("lines", {}).items():
+        relation = field(inline)  # an inline's prefix is the name of the reverse relation to its lines
+        name = capfirst(relation.related_model._meta.verbose_name_plural) if relation is not None else inline
         for what, entries in rows.items():
-            lines.append(f"{inline} ({what}): {json.dumps(entries, ensure_ascii=False)}")
-    for flag in ("created", "deleted"):
-        if data.pop(flag, False):
-            lines.append(gettext("added") if flag == "created" else gettext("deleted"))
+            lines.append(f"{name} ({said.get(what, what)}): {json.dumps(entries, ensure_ascii=False)}")
+    if data.pop("created", False):
+        lines.append(said["added"])
+    if data.pop("deleted", False):
+        lines.append(said["deleted"])
     lines.extend(f"{key}: {_field_value(None, value)}" for key, value in data.items())
     return lines
 

@@ -1,6 +1,8 @@
 """Wallet settings, offers (their lines too) and rules edited in the admin are typed events; balances are not."""
 
 from django.urls import reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from loyalty.models import Event
 from tests.admin_forms import admin_form_data
@@ -46,3 +48,16 @@ def test_another_merchants_staff_cannot_open_an_offers_history(client, tenant_a,
     offer = FACTORIES["wallet.rechargeoffer"](tenant_a)
     staff_client(client, tenant_b.owner)
     assert client.get(reverse("admin:wallet_rechargeoffer_history", args=[offer.pk])).status_code == 404
+
+
+def test_the_offers_history_names_the_deleted_line_in_words(client, tenant_a):
+    offer = FACTORIES["wallet.rechargeoffer"](tenant_a)
+    staff_client(client, tenant_a.owner)
+    url = reverse("admin:wallet_rechargeoffer_change", args=[offer.pk])
+    page = client.get(url)
+    inline = page.context["inline_admin_formsets"][0].formset
+    line = inline.forms[0].instance
+    client.post(url, admin_form_data(page, **{f"{inline.prefix}-0-DELETE": True}))
+    response = client.get(reverse("admin:wallet_rechargeoffer_history", args=[offer.pk]))
+    [row] = response.context["event_rows"]
+    assert row.details == [f"{capfirst(type(line)._meta.verbose_name_plural)} ({gettext('deleted')}): [{line.pk}]"]
