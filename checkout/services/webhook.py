@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from checkout import errors
 from checkout.models import Channel, Payment, WebhookDelivery
-from checkout.services.bills import Bill, checkout_settings
+from checkout.services.bills import Bill, checkout_settings, find_member
+from checkout.services.payments import pay
 from loyalty.errors import DomainError
 from loyalty.money import parse_amount
 from merchants.models import Merchant, Store
@@ -54,9 +55,6 @@ def verify(body: bytes, *, timestamp: str, signature: str, now: float | None = N
 
 def take_report(merchant: Merchant, data: dict) -> tuple[dict, bool]:
     """Record the reported payment and run the rewards, once per trade number; a replay gets the first answer."""
-    from checkout.services.bills import find_member
-    from checkout.services.payments import pay
-
     trade_no = str(data.get("trade_no") or "")[:64]
     if not trade_no:
         raise _malformed(_("The report has no trade number."))

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cards.membership.services import spend_points
 from coupons import codes, errors, events, states
 from coupons.models import Coupon, CouponTemplate
 from coupons.services.rules import effective_state, validity_for
@@ -155,8 +156,6 @@ def record_claim_page_view(template: CouponTemplate) -> None:
 @transaction.atomic
 def exchange_points_for_coupon(template: CouponTemplate, member: Member) -> Coupon:
     """积分兑换: the member pays the template's price in points; both happen or neither."""
-    from cards.membership.services import spend_points
-
     if not template.points_price or template.audience == CouponTemplate.Audience.HIDDEN:
         raise DomainError(errors.NOT_ON_POINTS_SHELF, _("This coupon cannot be exchanged for points."),
                           field="template", status_code=409)
