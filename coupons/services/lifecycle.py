@@ -190,8 +190,8 @@ _STATUS_EVENTS = {
 def set_template_status(template: CouponTemplate, status: str, *, staff: AbstractBaseUser | None = None
                         ) -> CouponTemplate:
     """Pause, resume or end a template; an ended template stays ended. Each change is an event."""
-    [locked] = templates_for_update(template) if status in CouponTemplate.Status.values else [None]
-    if locked is None or locked.status == CouponTemplate.Status.ENDED:
+    [locked] = templates_for_update(template)
+    if status not in CouponTemplate.Status.values or locked.status == CouponTemplate.Status.ENDED:
         raise DomainError(errors.TEMPLATE_NOT_CLAIMABLE, _("An ended coupon cannot be restarted."), field="status")
     before = locked.status
     template.status = status

@@ -38,7 +38,8 @@ def add_staff(merchant: Merchant, *, username: str, password: str, role: str, fi
 @transaction.atomic
 def set_staff_role(staff: StaffMember, role: str, *, by: AbstractBaseUser | None = None) -> StaffMember:
     """Put the staff member's login in exactly the group of `role`; a new role is an event."""
-    before = StaffMember.objects.filter(pk=staff.pk).values_list("role", flat=True).first()
+    # The stored role, locked: two owners changing it at once each record what they changed it from.
+    before = StaffMember.objects.select_for_update().filter(pk=staff.pk).values_list("role", flat=True).first()
     staff.role = role
     staff.save(update_fields=["role"])
     staff.user.is_staff = True
