@@ -3,12 +3,15 @@
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.forms import modelformset_factory
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.admin import formset_changes
 from loyalty.events import EventKind, event_kinds, record_event
 from loyalty.models import Event
 from merchants import services
+from merchants.models import MemberTag
 from tests.conftest import staff_client
 
 TESTED = EventKind("test.happened", _("something happened"))
@@ -94,3 +97,16 @@ def test_an_event_page_links_to_its_objects_history_and_shows_what_changed(clien
     page = client.get(reverse("admin:loyalty_event_change", args=[event.pk])).content.decode()
     assert reverse("admin:merchants_terminal_history", args=[tenant_a.terminal.pk]) in page
     assert f"store: {tenant_a.store.pk}" in page
+
+
+def test_an_inlines_changes_are_its_lines_added_changed_and_deleted(tenant_a):
+    kept, dropped = (MemberTag.objects.create(merchant=tenant_a.merchant, name=name) for name in ("A", "B"))
+    formset_class = modelformset_factory(MemberTag, fields=["name"], can_delete=True, extra=1)
+    data = {"form-TOTAL_FORMS": "3", "form-INITIAL_FORMS": "2", "form-MIN_NUM_FORMS": "0",
+            "form-MAX_NUM_FORMS": "1000", "form-0-id": str(kept.pk), "form-0-name": "A2",
+            "form-1-id": str(dropped.pk), "form-1-name": "B", "form-1-DELETE": "on", "form-2-name": "C"}
+    formset = formset_class(data, queryset=MemberTag.objects.filter(pk__in=[kept.pk, dropped.pk]).order_by("pk"))
+    assert formset.is_valid(), formset.errors
+    assert formset_changes(formset) == {"added": [{"name": "C"}],
+                                        "changed": [{"id": kept.pk, "changes": {"name": ["A", "A2"]}}],
+                                        "deleted": [dropped.pk]}
