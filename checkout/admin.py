@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from checkout import services
+from checkout import events, services
 from checkout.models import (
     CheckoutSettings,
     Payment,
@@ -20,12 +20,15 @@ from checkout.models import (
     WebhookDelivery,
 )
 from loyalty import benefits
+from loyalty.admin import ChangeEventsAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
 from loyalty.tenancy import MerchantScopedAdmin, MerchantScopedInline, ReadOnlyAdminMixin
 
 
 @admin.register(CheckoutSettings)
-class CheckoutSettingsAdmin(MerchantScopedAdmin):
+class CheckoutSettingsAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
+    change_event = staticmethod(events.checkout_settings_changed)
+    event_hidden_fields = ("webhook_secret",)
     list_display = ["merchant", "level_discount_stacks", "points_stack", "coupons_stack", "random_reduction_enabled",
                     "bonus_counts_for_points"]
 
@@ -77,7 +80,8 @@ class RewardRuleBenefitInline(BenefitLineInline):
 
 
 @admin.register(RewardRule)
-class RewardRuleAdmin(BenefitOwnerAdminMixin, MerchantScopedAdmin):
+class RewardRuleAdmin(ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantScopedAdmin):
+    change_event = staticmethod(events.reward_rule_changed)
     list_display = ["name", "min_paid", "benefits_summary", "limit_per_store", "limit_total", "starts_at", "ends_at",
                     "is_active", "merchant"]
     list_filter = ["is_active", "merchant"]

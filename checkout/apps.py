@@ -7,15 +7,23 @@ class CheckoutConfig(AppConfig):
     verbose_name = _("Checkout")
 
     def ready(self):
-        from checkout import receivers, segments, services  # noqa: F401
+        from checkout import (  # noqa: F401
+            events,  # noqa: F401
+            receivers,
+            segments,
+            services,
+        )
         from checkout.pricing_steps import RandomReductionStep
         from checkout.tenders import OutsideTender
+        from loyalty.events import event_kinds
         from loyalty.payments import register_purpose
         from loyalty.pricing import pricing_steps
         from loyalty.tenders import tenders
         from merchants.roles import grant
 
         tenders.register(OutsideTender())
+        for kind in events.KINDS:
+            event_kinds.register(kind)
         register_purpose(services.SELF_PAY_PURPOSE, services.fulfil_self_pay, services.fail_self_pay)
         pricing_steps.register(RandomReductionStep())
         grant("cashier", ["checkout.view_payment", "checkout.view_refund"])

@@ -11,9 +11,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from coupons import services
+from coupons import events, services
 from coupons.models import Coupon, CouponIssuance, CouponPurchase, CouponRedemption, CouponTemplate
 from coupons.render import qr_svg
+from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.errors import DomainError
 from loyalty.money import parse_amount
 from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, staff_merchant
@@ -21,7 +22,8 @@ from merchants.models import Store
 
 
 @admin.register(CouponTemplate)
-class CouponTemplateAdmin(MerchantScopedAdmin):
+class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
+    change_event = staticmethod(events.coupon_template_changed)
     list_display = ["name", "kind", "status", "audience", "stock", "issued_count", "claimed", "redeemed",
                     "redemption_rate", "claim_page_views", "money_off", "merchant"]
     list_filter = ["kind", "status", "audience", "merchant"]
@@ -106,7 +108,7 @@ class CouponTemplateAdmin(MerchantScopedAdmin):
         done = 0
         for template in queryset:
             try:
-                services.set_template_status(template, status)
+                services.set_template_status(template, status, staff=request.user)
                 done += 1
             except DomainError as error:
                 self.message_user(request, f"{template}: {error.message}", messages.WARNING)
@@ -137,7 +139,7 @@ class RedeemForm(forms.Form):
 
 
 @admin.register(Coupon)
-class CouponAdmin(MerchantScopedAdmin):
+class CouponAdmin(EventHistoryAdmin, MerchantScopedAdmin):
     list_display = ["code", "template", "member", "state", "source", "issued_at", "valid_until", "used_at",
                     "merchant"]
     list_filter = ["state", "source", "template", "merchant"]
@@ -210,7 +212,7 @@ class CouponAdmin(MerchantScopedAdmin):
         done = 0
         for coupon in queryset:
             try:
-                services.void_coupon(coupon)
+                services.void_coupon(coupon, staff=request.user, reason=str(_("voided in the admin")))
                 done += 1
             except DomainError as error:
                 self.message_user(request, f"{coupon}: {error.message}", messages.WARNING)

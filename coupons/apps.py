@@ -8,6 +8,7 @@ class CouponsConfig(AppConfig):
 
     def ready(self):
         from coupons import (
+            events,
             receivers,  # noqa: F401
             services,
         )
@@ -16,12 +17,15 @@ class CouponsConfig(AppConfig):
         from coupons.pricing_steps import CouponStep
         from coupons.views import coupons_tile
         from loyalty.benefits import benefits
+        from loyalty.events import event_kinds
         from loyalty.payments import register_purpose
         from loyalty.pricing import coupon_kinds, pricing_steps
         from merchants.roles import grant
         from merchants.views import HOME_SECTIONS
 
         benefits.register(CouponBenefit())
+        for kind in events.KINDS:
+            event_kinds.register(kind)
         register_purpose(services.COUPON_PURCHASE_PURPOSE, services.fulfil_coupon_purchase,
                          services.fail_coupon_purchase)
         for kind in (CashOff(), PercentageDiscount(), FreeItem()):

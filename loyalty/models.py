@@ -1,6 +1,14 @@
-"""Plumbing tables: stored API responses for idempotency and the outbox of messages sent."""
+"""Plumbing tables: stored API responses for idempotency, the outbox of messages sent, gateway payments and
+the events that are each object's history."""
 
+import uuid
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -115,3 +123,58 @@ class GatewayPayment(models.Model):
 
     def __str__(self):
         return self.out_trade_no
+
+
+class Event(models.Model):
+    """Something that happened to one of a merchant's objects that no ledger records: a coupon voided or
+    gifted, a template paused, a rule or a setting changed, and who did it.
+
+    Written by the typed event functions of the app that owns the object (`coupons.events.coupon_voided`),
+    in the transaction of the change, so an event exists exactly when its change does. Rows are never
+    changed or deleted: they are the object's history in the admin and the outbox outgoing webhooks will
+    deliver from (`uuid` is the id a receiver deduplicates on; `payload()` is what it is sent).
+    """
+
+    uuid = models.UUIDField(_("event id"), default=uuid.uuid4, unique=True, editable=False)
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="events",
+                                 verbose_name=_("merchant"))
+    kind = models.CharField(_("kind"), max_length=64, help_text=_("What happened, e.g. coupon.voided."))
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("object type"))
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    subject = GenericForeignKey("content_type", "object_id")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("staff"))
+    terminal = models.ForeignKey("merchants.Terminal", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name=_("terminal"))
+    member = models.ForeignKey("merchants.Member", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+", verbose_name=_("member"))
+    data = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder,
+                            help_text=_("What changed (field: [before, after]), the reason, the objects involved."))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "created_at"], name="event_subject_history"),
+            models.Index(fields=["merchant", "-created_at"], name="event_merchant_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} #{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("events are append-only: record a new event instead of changing one")
+        super().save(*args, **kwargs)
+
+    def payload(self) -> dict:
+        """The event as an outgoing webhook will send it: plain JSON types, stable ids."""
+        return {
+            "id": str(self.uuid), "kind": self.kind, "merchant": self.merchant_id,
+            "created_at": self.created_at.isoformat(),
+            "subject": {"type": f"{self.content_type.app_label}.{self.content_type.model}", "id": self.object_id},
+            "staff": self.staff_id, "terminal": self.terminal_id, "member": self.member_id, "data": self.data,
+        }

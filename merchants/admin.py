@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from loyalty import benefits
+from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
 from loyalty.segments import Clause
 from loyalty.tenancy import (
@@ -21,7 +22,7 @@ from loyalty.tenancy import (
     is_platform_operator,
     staff_merchant,
 )
-from merchants import services
+from merchants import events, services
 from merchants.forms import ATTRIBUTE_PREFIX, MemberAdminForm, clause_form_for
 from merchants.models import (
     JoinGift,
@@ -110,7 +111,7 @@ class StaffMemberForm(forms.ModelForm):
 
 
 @admin.register(StaffMember)
-class StaffMemberAdmin(MerchantScopedAdmin):
+class StaffMemberAdmin(EventHistoryAdmin, MerchantScopedAdmin):
     form = StaffMemberForm
     list_display = ["user", "role", "store", "merchant", "created_at"]
     list_filter = ["role", "store", "merchant"]
@@ -124,8 +125,9 @@ class StaffMemberAdmin(MerchantScopedAdmin):
         merchant = staff_merchant(request.user) or form.cleaned_data["merchant"]
         if change:
             obj.merchant = merchant
-            obj.save()
-            services.set_staff_role(obj, obj.role)
+            # The role is saved by set_staff_role, which compares it with the stored one for its event.
+            obj.save(update_fields=["merchant", "store"])
+            services.set_staff_role(obj, obj.role, by=request.user)
             return
         created = services.add_staff(merchant, username=form.cleaned_data["username"],
                                      password=form.cleaned_data["password"], role=form.cleaned_data["role"],
@@ -149,7 +151,7 @@ class TerminalForm(forms.ModelForm):
 
 
 @admin.register(Terminal)
-class TerminalAdmin(MerchantScopedAdmin):
+class TerminalAdmin(EventHistoryAdmin, MerchantScopedAdmin):
     form = TerminalForm
     list_display = ["name", "store", "key_prefix", "status", "last_used_at", "created_at"]
     list_filter = ["store", "merchant"]
@@ -180,7 +182,7 @@ class TerminalAdmin(MerchantScopedAdmin):
     def revoke(self, request, queryset):
         count = 0
         for terminal in queryset.filter(revoked_at__isnull=True):
-            services.revoke_terminal(terminal)
+            services.revoke_terminal(terminal, staff=request.user)
             count += 1
         self.message_user(request, _("%(count)d terminal(s) revoked.") % {"count": count}, messages.SUCCESS)
 
@@ -220,7 +222,8 @@ class MemberFieldAdmin(MerchantScopedAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(MerchantScopedAdmin):
+class MemberAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
+    change_event = staticmethod(events.member_changed)
     form = MemberAdminForm
     list_display = ["phone", "name", "gender", "status", "joined_at", "source_store", "merchant"]
     list_filter = ["status", "gender", "source_store", "tags", "joined_at", "merchant"]

@@ -10,3 +10,8 @@ class MerchantsConfig(AppConfig):
         from merchants import receivers, schema, segments  # noqa: F401
 
         segments.register()
+        from loyalty.events import event_kinds
+        from merchants import events  # noqa: F401
+
+        for kind in events.KINDS:
+            event_kinds.register(kind)

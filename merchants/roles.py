@@ -18,7 +18,8 @@ PLATFORM_APPS = ["loyalty", "merchants", "membership", "wallet", "coupons", "pun
 OPERATOR_ONLY = {
     "loyalty.add_idempotencyrecord", "loyalty.change_idempotencyrecord", "loyalty.delete_idempotencyrecord",
     "loyalty.view_idempotencyrecord", "loyalty.add_outboxmessage", "loyalty.change_outboxmessage",
-    "loyalty.delete_outboxmessage", "merchants.add_merchant", "merchants.delete_merchant",
+    "loyalty.delete_outboxmessage", "loyalty.add_event", "loyalty.change_event", "loyalty.delete_event",
+    "merchants.add_merchant", "merchants.delete_merchant",
     "merchants.add_logincode", "merchants.change_logincode", "merchants.delete_logincode",
     "merchants.view_logincode", "merchants.add_staffaction", "merchants.change_staffaction",
     "merchants.delete_staffaction",

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from loyalty import benefits
+from loyalty.admin import ChangeEventsAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
 from loyalty.errors import DomainError
 from loyalty.tenancy import (
@@ -22,7 +23,7 @@ from loyalty.tenancy import (
 )
 from merchants.models import Member, Store
 from merchants.services import normalize_phone
-from wallet import services
+from wallet import events, services
 from wallet.models import (
     MAX_RECHARGE_COUPONS,
     BalanceTier,
@@ -62,7 +63,8 @@ class WalletSettingsForm(forms.ModelForm):
 
 
 @admin.register(WalletSettings)
-class WalletSettingsAdmin(MerchantScopedAdmin):
+class WalletSettingsAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
+    change_event = staticmethod(events.wallet_settings_changed)
     form = WalletSettingsForm
     list_display = ["merchant", "stored_value_enabled", "draw_order", "offers_after_payment", "max_recharge"]
 
@@ -90,7 +92,8 @@ class OfferBenefitInline(BenefitLineInline):
 
 
 @admin.register(RechargeOffer)
-class RechargeOfferAdmin(BenefitOwnerAdminMixin, MerchantScopedAdmin):
+class RechargeOfferAdmin(ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantScopedAdmin):
+    change_event = staticmethod(events.recharge_offer_changed)
     list_display = ["name", "pay_amount", "bonus_kind", "bonus_value", "monthly_bonus", "monthly_bonus_months",
                     "benefits_summary", "starts_at", "ends_at", "is_active", "merchant"]
     list_filter = ["is_active", "merchant"]
@@ -105,20 +108,23 @@ class RechargeOfferAdmin(BenefitOwnerAdminMixin, MerchantScopedAdmin):
 
 
 @admin.register(BalanceTier)
-class BalanceTierAdmin(MerchantScopedAdmin):
+class BalanceTierAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
+    change_event = staticmethod(events.balance_tier_changed)
     list_display = ["min_balance", "discount_percent", "starts_at", "ends_at", "is_active", "merchant"]
     list_filter = ["is_active", "merchant"]
 
 
 @admin.register(CashbackRule)
-class CashbackRuleAdmin(MerchantScopedAdmin):
+class CashbackRuleAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
+    change_event = staticmethod(events.cashback_rule_changed)
     list_display = ["__str__", "store", "level", "percent", "cap_per_payment", "expiry_days", "is_active",
                     "merchant"]
     list_filter = ["is_active", "store", "merchant"]
 
 
 @admin.register(RedPacketCampaign)
-class RedPacketCampaignAdmin(MerchantScopedAdmin):
+class RedPacketCampaignAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
+    change_event = staticmethod(events.red_packet_campaign_changed)
     list_display = ["name", "trigger", "amount_kind", "amount", "max_amount", "budget", "spent", "per_member_limit",
                     "is_active", "merchant"]
     list_filter = ["trigger", "is_active", "merchant"]

@@ -8,6 +8,8 @@ class WalletConfig(AppConfig):
 
     def ready(self):
         from loyalty.benefits import benefits
+        from loyalty.demo import demo_data
+        from loyalty.events import event_kinds
         from loyalty.ledgers import member_accounts, register_auditor
         from loyalty.payments import register_purpose
         from loyalty.pricing import pricing_steps
@@ -16,11 +18,13 @@ class WalletConfig(AppConfig):
         from merchants.serializers import MEMBER_SUMMARY_EXTRAS
         from merchants.views import HOME_SECTIONS
         from wallet import (
+            events,
             receivers,  # noqa: F401
             segments,
             services,
         )
         from wallet.benefits import CashbackBenefit
+        from wallet.demo import WalletDemo
         from wallet.pricing_steps import BalanceTierStep
         from wallet.serializers import wallet_summary_extra
         from wallet.services.accounts import WalletAccount
@@ -32,6 +36,9 @@ class WalletConfig(AppConfig):
         for tender in (CashbackTender(), BonusTender(), PrincipalTender()):
             tenders.register(tender)
         benefits.register(CashbackBenefit())
+        demo_data.register(WalletDemo)
+        for kind in events.KINDS:
+            event_kinds.register(kind)
         register_purpose(services.RECHARGE_PURPOSE, services.fulfil_recharge_payment, services.fail_recharge_payment)
         pricing_steps.register(BalanceTierStep())
         grant("cashier", ["wallet.view_wallet", "wallet.view_walletentry", "wallet.view_recharge",

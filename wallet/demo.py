@@ -6,6 +6,7 @@ import random
 from decimal import Decimal
 
 from cards.membership.benefits import PointsBenefit
+from loyalty.demo import DemoData
 from wallet import services
 from wallet.models import BalanceTier, CashbackRule, RechargeOffer, RedPacketCampaign
 
@@ -59,3 +60,18 @@ def seed_wallet_history(member, store) -> None:
         services.recharge(member, rng.choice(["100.00", "300.00", "1000.00"]), store=store)
         services.debit_wallet(member, D(rng.randint(1500, 6000)) / 100, reference=f"demo-wallet-{member.pk}",
                               store=store)
+
+
+class WalletDemo(DemoData):
+    """Registered in WalletConfig.ready(); seed_demo finds it in loyalty.demo.demo_data."""
+
+    code = "wallet"
+    order = 50
+
+    @classmethod
+    def seed_merchant(cls, merchant) -> None:
+        seed_wallet(merchant)
+
+    @classmethod
+    def seed_member(cls, member) -> None:
+        seed_wallet_history(member, member.source_store)

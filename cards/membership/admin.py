@@ -13,8 +13,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from cards.membership import services
+from cards.membership import events, services
 from cards.membership.models import ExperienceEntry, Level, MembershipCard, MembershipProgram, PointsBucket, PointsEntry
+from loyalty.admin import ChangeEventsAdmin
 from loyalty.errors import DomainError
 from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, staff_merchant
 from merchants.member_codes import resolve_member_code
@@ -42,7 +43,8 @@ class MembershipProgramForm(forms.ModelForm):
 
 
 @admin.register(MembershipProgram)
-class MembershipProgramAdmin(MerchantScopedAdmin):
+class MembershipProgramAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
+    change_event = staticmethod(events.programme_changed)
     form = MembershipProgramForm
     list_display = ["card_name", "level_basis", "retention", "points_expiry", "opening_points", "merchant"]
     fieldsets = [
@@ -76,7 +78,8 @@ class LevelForm(forms.ModelForm):
 
 
 @admin.register(Level)
-class LevelAdmin(MerchantScopedAdmin):
+class LevelAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
+    change_event = staticmethod(events.level_changed)
     form = LevelForm
     list_display = ["name", "rank", "threshold", "discount_percent", "points_multiplier", "program", "merchant"]
     list_filter = ["merchant"]

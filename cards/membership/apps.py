@@ -9,16 +9,20 @@ class MembershipConfig(AppConfig):
 
     def ready(self):
         from cards.membership import (
+            events,
             receivers,  # noqa: F401
             segments,
             services,
         )
         from cards.membership.benefits import ExperienceBenefit, PointsBenefit
+        from cards.membership.demo import MembershipDemo
         from cards.membership.pricing_steps import LevelDiscountStep, PointsDeductionStep
         from cards.membership.serializers import membership_summary_extra
         from cards.membership.services.ledger import CardAccount
         from cards.membership.views import card_tile
         from loyalty.benefits import benefits
+        from loyalty.demo import demo_data
+        from loyalty.events import event_kinds
         from loyalty.ledgers import member_accounts, register_auditor
         from loyalty.pricing import pricing_steps
         from merchants.roles import grant
@@ -31,6 +35,9 @@ class MembershipConfig(AppConfig):
         pricing_steps.register(PointsDeductionStep())
         benefits.register(ExperienceBenefit())
         benefits.register(PointsBenefit())
+        demo_data.register(MembershipDemo)
+        for kind in events.KINDS:
+            event_kinds.register(kind)
         grant("cashier", ["membership.view_membershipprogram", "membership.view_level",
                           "membership.view_membershipcard", "membership.view_pointsentry",
                           "membership.view_experienceentry", "membership.view_pointsbucket"])

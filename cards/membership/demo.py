@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from cards.membership import services
 from cards.membership.models import Level, MembershipProgram, PointsReason
+from loyalty.demo import DemoData
 
 D = Decimal
 
@@ -51,3 +52,18 @@ def seed_history(member) -> None:
     card = services.card_for(member)
     if member.pk % 3 == 0 and card.points >= 100:
         services.spend_points(member, 100, reason=PointsReason.POINTS_DEDUCTION, reference=f"demo-bill-{member.pk}")
+
+
+class MembershipDemo(DemoData):
+    """Registered in MembershipConfig.ready(); seed_demo finds it in loyalty.demo.demo_data."""
+
+    code = "membership"
+    order = 30
+
+    @classmethod
+    def seed_merchant(cls, merchant) -> None:
+        seed_programme(merchant)
+
+    @classmethod
+    def seed_member(cls, member) -> None:
+        seed_history(member)

@@ -6,13 +6,15 @@ import datetime
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coupons import codes, errors, states
+from cards.membership.services import spend_points
+from coupons import codes, errors, events, states
 from coupons.models import Coupon, CouponTemplate
 from coupons.services.rules import effective_state, validity_for
 from loyalty.errors import DomainError
@@ -139,8 +141,6 @@ def record_claim_page_view(template: CouponTemplate) -> None:
 @transaction.atomic
 def exchange_points_for_coupon(template: CouponTemplate, member: Member) -> Coupon:
     """积分兑换: the member pays the template's price in points; both happen or neither."""
-    from cards.membership.services import spend_points
-
     if not template.points_price or template.audience == CouponTemplate.Audience.HIDDEN:
         raise DomainError(errors.NOT_ON_POINTS_SHELF, _("This coupon cannot be exchanged for points."),
                           field="template", status_code=409)
@@ -164,12 +164,25 @@ def set_template_stock(template: CouponTemplate, stock: int | None) -> CouponTem
     return template
 
 
-def set_template_status(template: CouponTemplate, status: str) -> CouponTemplate:
-    """Pause, resume or end a template; an ended template stays ended."""
-    query = CouponTemplate.objects.filter(pk=template.pk).exclude(status=CouponTemplate.Status.ENDED)
-    if status not in CouponTemplate.Status.values or not query.update(status=status):
+_STATUS_EVENTS = {
+    CouponTemplate.Status.PAUSED: events.coupon_template_paused,
+    CouponTemplate.Status.ACTIVE: events.coupon_template_resumed,
+    CouponTemplate.Status.ENDED: events.coupon_template_ended,
+}
+
+
+@transaction.atomic
+def set_template_status(template: CouponTemplate, status: str, *, staff: AbstractBaseUser | None = None
+                        ) -> CouponTemplate:
+    """Pause, resume or end a template; an ended template stays ended. Each change is an event."""
+    [locked] = templates_for_update(template)
+    if status not in CouponTemplate.Status.values or locked.status == CouponTemplate.Status.ENDED:
         raise DomainError(errors.TEMPLATE_NOT_CLAIMABLE, _("An ended coupon cannot be restarted."), field="status")
+    before = locked.status
     template.status = status
+    if before != status:
+        CouponTemplate.objects.filter(pk=locked.pk).update(status=status)
+        _STATUS_EVENTS[status](template, staff=staff, before=before)
     return template
 
 
@@ -220,9 +233,11 @@ def accept_gift(gift_token: str, friend: Member) -> Coupon:
         raise DomainError(errors.GIFT_TO_SELF, _("You cannot accept your own gift."), field="coupon",
                           status_code=409)
     states.move(locked, Coupon.State.GIFTED, gift_token=None)
-    return _create_with_fresh_code(
+    received = _create_with_fresh_code(
         merchant=locked.merchant, template=locked.template, member=friend, source=Coupon.Source.GIFT,
         valid_from=locked.valid_from, valid_until=locked.valid_until, gifted_from=locked)
+    events.coupon_gifted(locked, from_member=locked.member, to_member=friend, received=received)
+    return received
 
 
 def return_unclaimed_gifts(now: datetime.datetime | None = None) -> int:
@@ -281,11 +296,13 @@ def expire_coupons(now: datetime.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def void_coupon(coupon: Coupon) -> Coupon:
+def void_coupon(coupon: Coupon, *, staff: AbstractBaseUser | None = None, reason: str = "") -> Coupon:
     """Staff withdraw a coupon (issued by mistake, or misused); it can never be used again."""
     locked = coupon_for_update(pk=coupon.pk)
+    before = locked.state
     states.move(locked, Coupon.State.VOID, gift_token=None)
     coupon.state = locked.state
+    events.coupon_voided(locked, staff=staff, reason=reason, state_before=before)
     return locked
 
 

@@ -7,11 +7,13 @@ import hashlib
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
 from loyalty.config_cache import forget, shape
+from merchants import events
 from merchants.models import Merchant, StaffMember, Store, Terminal
 from merchants.roles import group_for
 
@@ -33,13 +35,18 @@ def add_staff(merchant: Merchant, *, username: str, password: str, role: str, fi
     return staff
 
 
-def set_staff_role(staff: StaffMember, role: str) -> StaffMember:
-    """Put the staff member's login in exactly the group of `role`."""
+@transaction.atomic
+def set_staff_role(staff: StaffMember, role: str, *, by: AbstractBaseUser | None = None) -> StaffMember:
+    """Put the staff member's login in exactly the group of `role`; a new role is an event."""
+    # The stored role, locked: two owners changing it at once each record what they changed it from.
+    before = StaffMember.objects.select_for_update().filter(pk=staff.pk).values_list("role", flat=True).first()
     staff.role = role
     staff.save(update_fields=["role"])
     staff.user.is_staff = True
     staff.user.save(update_fields=["is_staff"])
     staff.user.groups.set([group_for(role)])
+    if before is not None and before != role:
+        events.staff_role_changed(staff, by=by, before=before)
     return staff
 
 
@@ -84,9 +91,12 @@ def _terminal_shape() -> str:
     return shape(Terminal, Store, Merchant)
 
 
-def revoke_terminal(terminal: Terminal) -> Terminal:
+@transaction.atomic
+def revoke_terminal(terminal: Terminal, *, staff: AbstractBaseUser | None = None) -> Terminal:
     """Stop a terminal's key from working, at once and for good."""
-    Terminal.objects.filter(pk=terminal.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    revoked = Terminal.objects.filter(pk=terminal.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     forget([terminal_cache_key(terminal.key_prefix)])
     terminal.refresh_from_db(fields=["revoked_at"])
+    if revoked:
+        events.terminal_revoked(terminal, staff=staff)
     return terminal

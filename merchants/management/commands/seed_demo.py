@@ -1,5 +1,8 @@
 """Demo data: two merchants with stores, staff of each role, terminals and members with some history.
 
+The other apps' part (programmes, offers, each member's history) comes from the seeders they register in
+loyalty.demo, so this command names no app above merchants.
+
 Safe to run twice: what exists is left as it is. Demo passwords and terminal keys are fixed so the
 README and `make run` can print logins that work.
 """
@@ -12,11 +15,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from cards.membership.demo import seed_history, seed_programme
+from loyalty.demo import demo_data
 from loyalty.messaging import queue_message
 from merchants import services
 from merchants.models import Member, MemberField, MemberTag, Merchant, StaffRole, Store, Terminal
-from wallet.demo import seed_wallet, seed_wallet_history
 
 DEMO_PASSWORD = "demo-pass-2026"
 OPERATOR = ("operator", "operator-pass-2026")
@@ -73,8 +75,8 @@ class Command(BaseCommand):
                 MemberField.objects.get_or_create(merchant=merchant, key=key, defaults={
                     "label": label, "kind": kind, "choices": choices, "required": required, "position": position})
             tags = [MemberTag.objects.get_or_create(merchant=merchant, name=name)[0] for name in spec["tags"]]
-            seed_programme(merchant)
-            seed_wallet(merchant)
+            for seeder in demo_data.all():
+                seeder.seed_merchant(merchant)
             if created or not merchant.members.exists():
                 self._members(merchant, slot, stores, tags, members, rng)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
@@ -99,7 +101,7 @@ class Command(BaseCommand):
                 source_store=rng.choice(stores))
             Member.objects.filter(pk=member.pk).update(joined_at=now - timedelta(days=rng.randint(0, 400)))
             member.tags.set(rng.sample(tags, rng.randint(0, min(2, len(tags)))))
-            seed_history(member)
-            seed_wallet_history(member, member.source_store)
+            for seeder in demo_data.all():
+                seeder.seed_member(member)
             if index % 5 == 0:
                 queue_message(merchant, phone, f"[{merchant.signature}] 欢迎加入会员！")

@@ -1,0 +1,37 @@
+"""The merchants app's events (loyalty.events): staff roles, terminal keys and members changed by staff."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils.translation import gettext_lazy as _
+
+from loyalty.events import Changes, EventKind, record_event
+from loyalty.models import Event
+from merchants.models import Member, StaffMember, Terminal
+
+STAFF_ROLE_CHANGED = EventKind("staff_member.role_changed", _("staff role changed"))
+TERMINAL_REVOKED = EventKind("terminal.revoked", _("terminal key revoked"))
+MEMBER_CHANGED = EventKind("member.changed", _("member changed"))
+MEMBER_FROZEN = EventKind("member.frozen", _("member frozen"))
+MEMBER_UNFROZEN = EventKind("member.unfrozen", _("member unfrozen"))
+
+KINDS = [STAFF_ROLE_CHANGED, TERMINAL_REVOKED, MEMBER_CHANGED, MEMBER_FROZEN, MEMBER_UNFROZEN]
+
+
+def staff_role_changed(staff_member: StaffMember, *, by: AbstractBaseUser | None, before: str) -> Event:
+    """A staff login now holds another role, so other permissions: who gave it matters."""
+    return record_event(STAFF_ROLE_CHANGED, staff_member, staff=by,
+                        data={"changes": {"role": [before, staff_member.role]}})
+
+
+def terminal_revoked(terminal: Terminal, *, staff: AbstractBaseUser | None) -> Event:
+    return record_event(TERMINAL_REVOKED, terminal, staff=staff, data={"store": terminal.store_id})
+
+
+def member_changed(member: Member, *, staff: AbstractBaseUser | None, changes: Changes) -> Event:
+    """Staff edited a member in the admin. Freezing or unfreezing is its own kind (a receiver acts on it);
+    the event still lists every field the same save changed."""
+    kind = MEMBER_CHANGED
+    if "status" in changes.fields and not changes.created:
+        kind = MEMBER_FROZEN if changes.fields["status"][1] == Member.Status.FROZEN else MEMBER_UNFROZEN
+    return record_event(kind, member, staff=staff, member=member, data=changes.as_data())
