@@ -13,8 +13,10 @@ class CheckoutConfig(AppConfig):
             segments,
             services,
         )
+        from checkout.demo import CheckoutDemo
         from checkout.pricing_steps import RandomReductionStep
         from checkout.tenders import OutsideTender
+        from loyalty.demo import demo_data
         from loyalty.events import event_kinds
         from loyalty.payments import register_purpose
         from loyalty.pricing import pricing_steps
@@ -22,6 +24,7 @@ class CheckoutConfig(AppConfig):
         from merchants.roles import grant
 
         tenders.register(OutsideTender())
+        demo_data.register(CheckoutDemo)
         for kind in events.KINDS:
             event_kinds.register(kind)
         register_purpose(services.SELF_PAY_PURPOSE, services.fulfil_self_pay, services.fail_self_pay)

@@ -13,10 +13,12 @@ class CouponsConfig(AppConfig):
             services,
         )
         from coupons.benefits import CouponBenefit
+        from coupons.demo import CouponsDemo
         from coupons.kinds import CashOff, FreeItem, PercentageDiscount
         from coupons.pricing_steps import CouponStep
         from coupons.views import coupons_tile
         from loyalty.benefits import benefits
+        from loyalty.demo import demo_data
         from loyalty.events import event_kinds
         from loyalty.payments import register_purpose
         from loyalty.pricing import coupon_kinds, pricing_steps
@@ -24,6 +26,7 @@ class CouponsConfig(AppConfig):
         from merchants.views import HOME_SECTIONS
 
         benefits.register(CouponBenefit())
+        demo_data.register(CouponsDemo)
         for kind in events.KINDS:
             event_kinds.register(kind)
         register_purpose(services.COUPON_PURCHASE_PURPOSE, services.fulfil_coupon_purchase,

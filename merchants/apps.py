@@ -7,11 +7,12 @@ class MerchantsConfig(AppConfig):
     verbose_name = _("Merchants and members")
 
     def ready(self):
-        from merchants import receivers, schema, segments  # noqa: F401
+        from loyalty.demo import demo_data
+        from loyalty.events import event_kinds
+        from merchants import events, receivers, schema, segments  # noqa: F401
+        from merchants.demo import MerchantsDemo
 
         segments.register()
-        from loyalty.events import event_kinds
-        from merchants import events  # noqa: F401
-
         for kind in events.KINDS:
             event_kinds.register(kind)
+        demo_data.register(MerchantsDemo)

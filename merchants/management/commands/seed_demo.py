@@ -79,6 +79,8 @@ class Command(BaseCommand):
                 seeder.seed_merchant(merchant)
             if created or not merchant.members.exists():
                 self._members(merchant, slot, stores, tags, members, rng)
+                for seeder in demo_data.all():
+                    seeder.seed_members_done(merchant)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _members(self, merchant, slot, stores, tags, count, rng):
@@ -99,7 +101,9 @@ class Command(BaseCommand):
                 merchant, phone, name=names[index % len(names)], gender=rng.choice(["female", "male", "unknown"]),
                 birthday=date(1980 + index % 25, 1 + index % 12, 1 + index % 28), custom_fields=attributes,
                 source_store=rng.choice(stores))
-            Member.objects.filter(pk=member.pk).update(joined_at=now - timedelta(days=rng.randint(0, 400)))
+            # Back-dated after joining, on the object too: the seeders date each member's history after it.
+            member.joined_at = now - timedelta(days=rng.randint(0, 400))
+            Member.objects.filter(pk=member.pk).update(joined_at=member.joined_at)
             member.tags.set(rng.sample(tags, rng.randint(0, min(2, len(tags)))))
             for seeder in demo_data.all():
                 seeder.seed_member(member)

@@ -1,0 +1,101 @@
+"""seed_demo gives each demo merchant real configuration and weeks of history in every app, made through the
+services: coupons of every kind, rewards after payment, segments, the join gift, payments and refunds."""
+
+import datetime
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.utils import timezone
+
+from checkout.models import CheckoutSettings, Payment, Refund, RewardGrant, RewardRule
+from coupons.models import Coupon, CouponIssuance, CouponRedemption, CouponTemplate
+from loyalty.demo import demo_data
+from merchants.models import Merchant, Segment
+from merchants.services import members_in_segment
+
+pytestmark = pytest.mark.django_db
+# Twelve members: one born in each month, so this month's birthday segment is never empty.
+MEMBERS = 12
+
+
+def _merchants():
+    return list(Merchant.objects.order_by("slug"))
+
+
+def _row_counts() -> dict[str, int]:
+    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+
+def test_each_demo_merchant_offers_coupons_of_every_kind_on_the_shelf_by_link_and_for_products():
+    call_command("seed_demo", members=1)
+    for merchant in _merchants():
+        templates = CouponTemplate.objects.filter(merchant=merchant)
+        assert set(templates.values_list("kind", flat=True)) == {"cash", "discount", "exchange"}
+        assert templates.filter(points_price__gt=0).exists()
+        assert templates.filter(audience=CouponTemplate.Audience.ANYONE).exists()
+    chacha = Merchant.objects.get(slug="chacha")
+    assert CouponTemplate.objects.filter(merchant=chacha, scope=CouponTemplate.Scope.PRODUCTS).exists()
+
+
+def test_each_demo_merchant_has_reward_rules_with_lines_a_join_gift_and_segments():
+    call_command("seed_demo", members=1)
+    for merchant in _merchants():
+        rules = RewardRule.objects.filter(merchant=merchant)
+        assert rules.exists() and not rules.filter(benefits__isnull=True).exists()
+        assert set(merchant.join_gift.benefits.values_list("kind", flat=True)) == {"points", "coupon"}
+        assert {"生日在本月", "30 天未到店", "高价值会员"} <= set(Segment.objects.filter(merchant=merchant)
+                                                           .values_list("name", flat=True))
+    assert CheckoutSettings.objects.get(merchant__slug="chacha").random_reduction_enabled
+
+
+def test_every_demo_member_gets_the_join_gift_coupon():
+    call_command("seed_demo", members=3)
+    for merchant in _merchants():
+        assert Coupon.objects.filter(merchant=merchant, source=Coupon.Source.JOIN_GIFT).count() == 3
+
+
+def test_demo_members_paid_over_weeks_with_coupons_points_and_refunds_and_earned_rewards():
+    call_command("seed_demo", members=MEMBERS)
+    for merchant in _merchants():
+        payments = Payment.objects.filter(merchant=merchant)
+        first, last = (payments.order_by(order).values_list("created_at", flat=True).first()
+                       for order in ("created_at", "-created_at"))
+        assert last - first >= datetime.timedelta(weeks=3)
+        assert payments.filter(coupon__isnull=False).exists() and payments.filter(points_used__gt=0).exists()
+        refunds = Refund.objects.filter(merchant=merchant)
+        assert refunds.filter(is_full=True).exists() and refunds.filter(is_full=False).exists()
+        assert RewardGrant.objects.filter(merchant=merchant, status=RewardGrant.Status.GIVEN).exists()
+        assert CouponRedemption.objects.filter(merchant=merchant).exists()
+        assert Coupon.objects.filter(merchant=merchant, state=Coupon.State.EXPIRED).exists()
+    assert Payment.objects.filter(merchant__slug="chacha", wallet_debit__isnull=False).exists()
+
+
+def test_demo_redemptions_are_dated_on_the_days_the_coupons_were_used():
+    call_command("seed_demo", members=MEMBERS)
+    days = {timezone.localtime(at).date() for at in CouponRedemption.objects.values_list("redeemed_at", flat=True)}
+    assert len(days) > 5
+
+
+def test_demo_segments_have_members_and_the_mass_sends_to_them_completed():
+    call_command("seed_demo", members=MEMBERS)
+    for merchant in _merchants():
+        for name in ("生日在本月", "30 天未到店"):
+            assert members_in_segment(Segment.objects.get(merchant=merchant, name=name)).exists(), name
+        sends = CouponIssuance.objects.filter(merchant=merchant)
+        assert sends.count() == 2
+        assert all(send.status == CouponIssuance.Status.COMPLETED and send.issued > 0 for send in sends)
+
+
+def test_seed_demo_twice_adds_nothing_and_leaves_every_ledger_clean():
+    call_command("seed_demo", members=5)
+    counts = _row_counts()
+    call_command("seed_demo", members=5)
+    assert _row_counts() == counts
+    call_command("audit_ledgers")
+
+
+def test_the_demo_seeds_merchants_first_coupons_before_the_wallet_and_checkout_last():
+    codes = demo_data.codes()
+    assert codes.index("merchants") < codes.index("membership") < codes.index("coupons") < codes.index("wallet") \
+        < codes.index("checkout")
