@@ -153,8 +153,7 @@ def seed_coupon_history(member: Member) -> None:
     rng = random.Random(f"coupons-{member.phone}")
     now = timezone.now()
     since = max(member.joined_at, now - HISTORY)
-    templates = list(CouponTemplate.objects.filter(merchant=member.merchant, name__in=spec)
-                     .order_by("pk").prefetch_related("stores"))
+    templates = list(CouponTemplate.objects.filter(merchant=member.merchant, name__in=spec).order_by("pk"))
     claimable = [t for t in templates if t.audience in (Audience.ANYONE, Audience.MEMBERS) and not t.points_price]
     for template in rng.sample(claimable, rng.randint(1, min(3, len(claimable)))):
         at = moment_between(rng, since, now)
