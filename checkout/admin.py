@@ -44,8 +44,7 @@ class AdjustmentInline(ReadOnlyAdminMixin, MerchantScopedInline):
 
 class TenderInline(ReadOnlyAdminMixin, MerchantScopedInline):
     model = PaymentTender
-    fields = ["get_kind_display", "amount", "refunded"]
-    readonly_fields = ["get_kind_display"]
+    fields = ["kind", "amount", "refunded"]
     extra = 0
 
 

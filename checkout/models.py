@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from loyalty.benefits import BenefitLine, Given, from_records, total_amount, total_quantity
 from loyalty.money import MoneyField
 from loyalty.pricing import step_choices
-from loyalty.tenders import tenders
+from loyalty.tenders import tender_choices
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -221,7 +221,7 @@ class PaymentTender(models.Model):
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
                                  verbose_name=_("merchant"))
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="tenders", verbose_name=_("payment"))
-    kind = models.CharField(_("kind"), max_length=32, help_text=_("A registered tender (loyalty.tenders)."))
+    kind = models.CharField(_("kind"), max_length=32, choices=tender_choices)
     amount = MoneyField(_("amount"))
     refunded = MoneyField(_("refunded"), default=ZERO)
 
@@ -238,11 +238,6 @@ class PaymentTender(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount}"
-
-    def get_kind_display(self) -> str:
-        return str(tenders.get(self.kind).label) if self.kind in tenders else self.kind
-
-    get_kind_display.short_description = _("kind")
 
 
 class Refund(models.Model):

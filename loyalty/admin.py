@@ -141,6 +141,31 @@ def _field_value(field: models.Field | None, value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+def _describe_line(model: type[models.Model] | None, entry: Any) -> str:
+    """One inline line of an event in words: its values when added, its changes when changed, its id when deleted."""
+    def labelled(name: str, value: Any) -> str:
+        found = _model_field(model, name)
+        label = capfirst(found.verbose_name) if found is not None else name
+        return f"{label} {_field_value(found, value)}"
+
+    if isinstance(entry, dict) and "changes" in entry:
+        changes = ", ".join(f"{labelled(name, before)} → {_field_value(_model_field(model, name), after)}"
+                            for name, (before, after) in entry["changes"].items())
+        return f"#{entry.get('id')} {changes}"
+    if isinstance(entry, dict):
+        return ", ".join(labelled(name, value) for name, value in entry.items())
+    return f"#{entry}"
+
+
+def _model_field(model: type[models.Model] | None, name: str) -> models.Field | None:
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
 def describe_event(event: Event, model: type[models.Model]) -> list[str]:
     """The event's details in words: each changed field with its label, before → after."""
     def field(name: str) -> models.Field | None:
@@ -158,9 +183,11 @@ def describe_event(event: Event, model: type[models.Model]) -> list[str]:
     said = {"added": gettext("added"), "changed": gettext("changed"), "deleted": gettext("deleted")}
     for inline, rows in data.pop("lines", {}).items():
         relation = field(inline)  # an inline's prefix is the name of the reverse relation to its lines
-        name = capfirst(relation.related_model._meta.verbose_name_plural) if relation is not None else inline
+        line_model = relation.related_model if relation is not None else None
+        name = capfirst(line_model._meta.verbose_name_plural) if line_model is not None else inline
         for what, entries in rows.items():
-            lines.append(f"{name} ({said.get(what, what)}): {json.dumps(entries, ensure_ascii=False)}")
+            for entry in entries:
+                lines.append(f"{name} ({said.get(what, what)}): {_describe_line(line_model, entry)}")
     if data.pop("created", False):
         lines.append(said["added"])
     if data.pop("deleted", False):

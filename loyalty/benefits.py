@@ -199,6 +199,11 @@ def validate_kind(code: str) -> None:
         raise ValidationError(_("There is no benefit of this kind."), code=BENEFIT_KIND_UNKNOWN)
 
 
+def benefit_choices() -> list[tuple[str, str]]:
+    """The registered kinds, read when a form or a display needs them (a callable, so migrations hold no list)."""
+    return benefits.choices()
+
+
 class BenefitLine(models.Model):
     """One line of what an owner (a reward rule, a recharge offer, the join gift) gives: a kind and its values.
 
@@ -210,7 +215,7 @@ class BenefitLine(models.Model):
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
                                  verbose_name=gettext_lazy("merchant"))
-    kind = models.CharField(gettext_lazy("kind"), max_length=30, validators=[validate_kind])
+    kind = models.CharField(gettext_lazy("kind"), max_length=30, choices=benefit_choices, validators=[validate_kind])
     quantity = models.PositiveIntegerField(gettext_lazy("quantity"), default=0)
     amount = MoneyField(gettext_lazy("amount"), default=ZERO)
     target_id = models.PositiveBigIntegerField(gettext_lazy("what it gives"), null=True, blank=True)

@@ -76,6 +76,11 @@ class Tender(ABC):
 tenders: Registry[Tender] = Registry("tenders")
 
 
+def tender_choices() -> list[tuple[str, str]]:
+    """The registered tenders, for the tender column's choices (a callable, so migrations hold no list)."""
+    return tenders.choices()
+
+
 def ordered_tenders(context: TenderContext) -> list[Tender]:
     return sorted(tenders.all(), key=lambda tender: (tender.position(context), tender.order, tender.code))
 

@@ -163,3 +163,9 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def in_english(settings):
+    """Messages in English for a test that reads their words (zh-hans is the default language)."""
+    settings.LANGUAGE_CODE = "en"

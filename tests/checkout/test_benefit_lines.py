@@ -60,7 +60,7 @@ def test_a_kind_checkout_never_heard_of_is_given_after_payment_and_taken_back_on
     assert stamps.taken == [(f"{refund['number']}:reward:{grant.pk}:1", 3)]
 
 
-def test_a_kind_is_described_in_the_quote_beside_the_long_standing_keys(tenant_a, stamps):
+def test_a_kind_is_described_in_the_quote_beside_the_long_standing_keys(tenant_a, stamps, in_english):
     program_with_levels(tenant_a.merchant)
     template = make_template(tenant_a.merchant, name="5 off", amount_off=D("5.00"), minimum_bill=None)
     _stamp_rule(tenant_a, points=20, coupon_template=template, cashback=D("1.50"))

@@ -67,7 +67,7 @@ def test_a_registered_tender_is_quoted_taken_and_recorded(tenant_a, vouchers):
     paid = response.json()
     assert {t["kind"]: t["amount"] for t in paid["tenders"]} == {"voucher": "12.00", "external": "38.00"}
     assert vouchers.taken == {paid["number"]: D("12.00")} and vouchers.balance[tenant_a.member.pk] == D("0.00")
-    assert PaymentTender.objects.get(kind="voucher").get_kind_display() == "voucher"
+    assert PaymentTender.objects.get(kind="voucher").get_kind_display() == str(VoucherTender.label)
 
 
 def test_a_registered_tender_does_not_count_as_paid_unless_it_says_so(tenant_a, vouchers):

@@ -2,6 +2,7 @@
 
 import datetime
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -9,6 +10,8 @@ from merchants.models import Member, MemberTag, Segment
 from merchants.services import create_segment
 from tests.conftest import staff_client
 from tests.coupons.helpers import make_members
+
+pytestmark = pytest.mark.usefixtures("in_english")
 
 COUNT = reverse("admin:merchants_segment_count")
 

@@ -22,6 +22,8 @@ from merchants.services import (
 )
 from tests.coupons.helpers import make_members
 
+pytestmark = pytest.mark.usefixtures("in_english")
+
 
 def _ids(queryset) -> set[int]:
     return set(queryset.values_list("pk", flat=True))

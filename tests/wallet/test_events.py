@@ -60,4 +60,18 @@ def test_the_offers_history_names_the_deleted_line_in_words(client, tenant_a):
     client.post(url, admin_form_data(page, **{f"{inline.prefix}-0-DELETE": True}))
     response = client.get(reverse("admin:wallet_rechargeoffer_history", args=[offer.pk]))
     [row] = response.context["event_rows"]
-    assert row.details == [f"{capfirst(type(line)._meta.verbose_name_plural)} ({gettext('deleted')}): [{line.pk}]"]
+    assert row.details == [f"{capfirst(type(line)._meta.verbose_name_plural)} ({gettext('deleted')}): #{line.pk}"]
+
+
+def test_the_offers_history_says_an_added_line_in_words(client, tenant_a, in_english):
+    offer = FACTORIES["wallet.rechargeoffer"](tenant_a)
+    staff_client(client, tenant_a.owner)
+    url = reverse("admin:wallet_rechargeoffer_change", args=[offer.pk])
+    page = client.get(url)
+    prefix = page.context["inline_admin_formsets"][0].formset.prefix
+    total = int(page.context["inline_admin_formsets"][0].formset.total_form_count())
+    client.post(url, admin_form_data(page, **{f"{prefix}-{total - 1}-kind": "experience",
+                                              f"{prefix}-{total - 1}-quantity": "30"}))
+    response = client.get(reverse("admin:wallet_rechargeoffer_history", args=[offer.pk]))
+    [row] = response.context["event_rows"]
+    assert row.details == ["Benefits of the recharge offer (added): Kind experience, Quantity 30"]
