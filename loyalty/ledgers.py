@@ -230,6 +230,10 @@ class MemberAccount(ABC):
     def lock(self, member: models.Model) -> models.Model:
         """Lock (opening it if need be) the member's account of this kind, through the app's one lock helper."""
 
+    @abstractmethod
+    def read(self, member: models.Model) -> models.Model | None:
+        """The member's account of this kind as it is, without a lock (a quote); None if there is none yet."""
+
 
 member_accounts: Registry[MemberAccount] = Registry("member accounts")
 
@@ -237,6 +241,12 @@ member_accounts: Registry[MemberAccount] = Registry("member accounts")
 def lock_member_accounts(member: models.Model) -> dict[str, models.Model]:
     """Lock every account of the member, in the registry's order (wallet before card): the one lock order."""
     return {account.code: account.lock(member) for account in member_accounts.all()}
+
+
+def read_member_accounts(member: models.Model, *, known: dict[str, Any]) -> dict[str, Any]:
+    """Every account of the member: those the caller already holds (`known`, e.g. locked), the rest read."""
+    return {account.code: known[account.code] if account.code in known else account.read(member)
+            for account in member_accounts.all()}
 
 
 # --- the audit ----------------------------------------------------------------------------------------

@@ -7,22 +7,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import F
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cards.membership.models import MembershipCard
 from checkout import errors
 from checkout.models import CheckoutSettings, RandomReductionDay
 from checkout.services.config import merchant_config
 from coupons.services import find_coupon_by_code
 from coupons.services.rules import check_usable
 from loyalty.errors import DomainError
+from loyalty.ledgers import read_member_accounts
 from loyalty.money import ZERO, parse_amount
 from loyalty.pricing import PricingInput, facts_for
 from merchants.member_codes import resolve_member_code
 from merchants.models import Member, Store
 from merchants.services import normalize_phone
-from wallet.models import Wallet
 
 
 def checkout_settings(merchant) -> CheckoutSettings:
@@ -113,16 +113,18 @@ class Loaded:
     `facts` hooks read it (loyalty.pricing.LoadedBill); `pricing` is what they made of it."""
 
     bill: Bill
-    wallet: object
-    card: object
+    accounts: dict[str, object]  # the member's accounts by their code in loyalty.ledgers.member_accounts
     coupon: object
     config: object  # the merchant's MerchantConfig: settings, programme, levels, tiers and rules
     pricing: PricingInput = field(init=False)
 
     @property
-    def accounts(self) -> dict[str, object]:
-        """The member's accounts the tenders draw on, by their code in loyalty.ledgers.member_accounts."""
-        return {"wallet": self.wallet, "card": self.card}
+    def wallet(self):
+        return self.accounts.get("wallet")
+
+    @property
+    def card(self):
+        return self.accounts.get("card")
 
 
 def random_budget_left(settings: CheckoutSettings, day: datetime.date) -> Decimal:
@@ -144,8 +146,8 @@ def take_random_budget(settings: CheckoutSettings, day: datetime.date, amount: D
     """
     def take() -> bool:
         return bool(RandomReductionDay.objects.filter(merchant_id=settings.merchant_id, day=day,
-                                                      spent__lte=F("budget") - amount)
-                    .update(spent=F("spent") + amount))
+                                                      spent__lte=Round(F("budget") - amount, 2))
+                    .update(spent=Round(F("spent") + amount, 2)))  # to the cent: SQLite adds in floating point
 
     if take():
         return
@@ -159,21 +161,21 @@ def take_random_budget(settings: CheckoutSettings, day: datetime.date, amount: D
                             "again."), field="bill_id", status_code=409)
 
 
-def load(bill: Bill, *, wallet=None, card=None, coupon=None) -> Loaded:
-    """Read what the pipeline needs. A payment passes the wallet, card and coupon it has locked.
+def load(bill: Bill, *, accounts: dict | None = None, coupon=None) -> Loaded:
+    """Read what the pipeline needs. A payment passes the member's accounts and the coupon it has locked.
 
     The merchant's settings, levels and tiers come from `merchant_config` (cached); only the member's own rows
-    and the coupon are read here. Each registered pricing step then takes its facts from these rows.
+    (every registered account: loyalty.ledgers.member_accounts) and the coupon are read here. Each registered
+    pricing step then takes its facts from these rows, and each tender its share.
     """
 
     merchant = bill.store.merchant
     member = bill.member
+    accounts = dict(accounts or {})
     if member is not None:
         member.merchant = merchant
-        if card is None:
-            card = MembershipCard.objects.filter(member=member).first()
-        if wallet is None:
-            wallet = Wallet.objects.filter(member=member).first()
+        accounts = read_member_accounts(member, known=accounts)
+    card = accounts.get("card")
     config = merchant_config(merchant.pk, level_id=card.level_id if card is not None else None)
     level = config.level(card.level_id) if card is not None and card.level_id is not None else None
     if level is not None:
@@ -185,7 +187,7 @@ def load(bill: Bill, *, wallet=None, card=None, coupon=None) -> Loaded:
             raise DomainError(errors.COUPON_OTHER_MEMBER, _("This coupon belongs to another member."),
                               field="coupon_code", status_code=409)
         check_usable(coupon, store=bill.store, at=bill.at)
-    loaded = Loaded(bill, wallet, card, coupon, config)
+    loaded = Loaded(bill, accounts, coupon, config)
     loaded.pricing = PricingInput(bill=bill.amount, store_id=bill.store.pk, store=bill.store, at=bill.at,
                                   bill_id=bill.bill_id, lines=bill.lines, facts=facts_for(loaded))
     return loaded

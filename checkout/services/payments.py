@@ -128,9 +128,9 @@ def _lock(bill: Bill) -> dict:
     One query per row: the coupon is found by its code and locked in the same statement.
     """
 
-    locked = {"wallet": None, "card": None, "coupon": None}
+    locked = {"accounts": {}, "coupon": None}
     if bill.member is not None:
-        locked.update(lock_member_accounts(bill.member))
+        locked["accounts"] = lock_member_accounts(bill.member)
     if bill.coupon_code:
         locked["coupon"] = find_coupon_by_code(bill.store.merchant, bill.coupon_code, for_update=True)
     return locked
@@ -198,7 +198,7 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
     try:
         with transaction.atomic():
             locked = _lock(bill)
-            loaded = load(bill, wallet=locked["wallet"], card=locked["card"], coupon=locked["coupon"])
+            loaded = load(bill, accounts=locked["accounts"], coupon=locked["coupon"])
             priced = _price(bill, loaded)
             tenders = _tenders(bill, loaded, priced.amount_due, external_amount)
             if tenders[OUTSIDE] > 0 and not channel:

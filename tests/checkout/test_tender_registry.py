@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from checkout import services
 from checkout.models import PaymentTender
+from loyalty.ledgers import MemberAccount, member_accounts
 from loyalty.money import ZERO
 from loyalty.tenders import Drawer, Tender, TenderContext, tenders
 from tests.checkout.helpers import PAYMENTS, QUOTE, assert_ledgers_clean, body, refunds_url
@@ -36,6 +37,23 @@ class VoucherBook(Drawer):
         self.refunded.append((reference, shares["voucher"]))
 
 
+class VoucherAccount(MemberAccount):
+    """The member's voucher balance as an account: read for a quote, "locked" for a payment."""
+
+    code = "vouchers"
+    order = 15
+
+    def __init__(self, book: VoucherBook):
+        self.book, self.locked = book, []
+
+    def lock(self, member) -> Decimal:
+        self.locked.append(member.pk)
+        return self.book.balance.get(member.pk, ZERO)
+
+    def read(self, member) -> Decimal:
+        return self.book.balance.get(member.pk, ZERO)
+
+
 class VoucherTender(Tender):
     code = "voucher"
     label = _("voucher")
@@ -45,16 +63,16 @@ class VoucherTender(Tender):
         self.drawer = book
 
     def plan(self, context: TenderContext, remaining: Decimal) -> Decimal:
-        if context.member is None:
-            return ZERO
-        return min(self.drawer.balance.get(context.member.pk, ZERO), remaining)
+        return min(context.accounts.get("vouchers", ZERO), remaining)
 
 
 @pytest.fixture
 def vouchers(tenant_a):
     book = VoucherBook()
     book.balance[tenant_a.member.pk] = D("12.00")
-    with tenders.registered(VoucherTender(book)):
+    account = VoucherAccount(book)
+    with tenders.registered(VoucherTender(book)), member_accounts.registered(account):
+        book.account = account
         yield book
 
 
@@ -67,6 +85,7 @@ def test_a_registered_tender_is_quoted_taken_and_recorded(tenant_a, vouchers):
     paid = response.json()
     assert {t["kind"]: t["amount"] for t in paid["tenders"]} == {"voucher": "12.00", "external": "38.00"}
     assert vouchers.taken == {paid["number"]: D("12.00")} and vouchers.balance[tenant_a.member.pk] == D("0.00")
+    assert vouchers.account.locked == [tenant_a.member.pk]  # the payment locked it with the member's accounts
     assert PaymentTender.objects.get(kind="voucher").get_kind_display() == str(VoucherTender.label)
 
 

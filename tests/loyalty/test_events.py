@@ -18,7 +18,7 @@ TESTED = EventKind("test.happened", _("something happened"))
 EVENTS = reverse("admin:loyalty_event_changelist")
 
 
-def test_an_event_belongs_to_its_subjects_merchant_and_says_who_did_it(tenant_a):
+def test_an_event_belongs_to_its_subjects_merchant_and_says_who_did_it(tenant_a, in_english):
     with event_kinds.registered(TESTED):
         event = record_event(TESTED, tenant_a.store, staff=tenant_a.owner.user, terminal=tenant_a.terminal,
                              member=tenant_a.member, data={"note": _("lazy text"), "when": tenant_a.store.pk})

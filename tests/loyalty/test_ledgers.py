@@ -79,6 +79,9 @@ def test_a_members_accounts_are_locked_in_one_order_whatever_registers_them(tena
             locked.append(member.pk)
             return f"vouchers of {member.pk}"
 
+        def read(self, member):
+            return None
+
     with member_accounts.registered(Vouchers()):
         accounts = lock_member_accounts(tenant_a.member)
     assert list(accounts) == ["wallet", "vouchers", "card"]

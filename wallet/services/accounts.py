@@ -50,6 +50,9 @@ class WalletAccount(MemberAccount):
     def lock(self, member: Member) -> Wallet:
         return wallet_for_update(member)
 
+    def read(self, member: Member) -> Wallet | None:
+        return Wallet.objects.filter(member=member).first()
+
 
 def wallets_for_update(*members: Member) -> list[Wallet]:
     """Lock the members' wallets in pk order (loyalty.ledgers.lock_rows), opening any that is missing."""

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -202,8 +203,9 @@ def _take_from_budget(campaign: RedPacketCampaign, amount: Decimal) -> Decimal:
     A random packet larger than what is left shrinks to the rest, if the rest is still its smallest amount.
     """
     while True:
-        if RedPacketCampaign.objects.filter(pk=campaign.pk, spent__lte=F("budget") - amount).update(
-                spent=F("spent") + amount):
+        # Rounded to the cent in SQL: SQLite does this arithmetic in floating point, where 7.00 - 1.78 < 5.22.
+        if RedPacketCampaign.objects.filter(pk=campaign.pk, spent__lte=Round(F("budget") - amount, 2)).update(
+                spent=Round(F("spent") + amount, 2)):
             return amount
         left = RedPacketCampaign.objects.filter(pk=campaign.pk).values_list("budget", "spent").get()
         rest = left[0] - left[1]

@@ -126,6 +126,9 @@ class CardAccount(MemberAccount):
     def lock(self, member: Member) -> MembershipCard:
         return cards_for_update(member)[0]
 
+    def read(self, member: Member) -> MembershipCard | None:
+        return MembershipCard.objects.filter(member=member).first()
+
 
 def _card_for_update(member: Member) -> MembershipCard:
     return cards_for_update(member)[0]
