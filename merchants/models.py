@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from loyalty.benefits import BenefitLine
+from loyalty.segments import segment_filters
 
 
 class Merchant(models.Model):
@@ -331,4 +332,9 @@ class SegmentClause(models.Model):
         ordering = ["segment", "position", "pk"]
 
     def __str__(self):
-        return self.filter
+        if self.filter not in segment_filters:
+            return self.filter
+        try:
+            return segment_filters.get(self.filter).describe(self.params or {})
+        except (KeyError, TypeError, ValueError, LookupError):
+            return str(segment_filters.get(self.filter).label)  # parameters not saved yet or no longer valid

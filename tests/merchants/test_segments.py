@@ -160,3 +160,8 @@ def test_a_member_field_condition_is_described_by_its_label(tenant_a):
     segment = create_segment(tenant_a.merchant, name="ACME", clauses=[("member_field", {"field": "company",
                                                                                       "value": "ACME"})])
     assert describe_segment(segment) == ["Company is ACME"]
+
+
+def test_a_condition_reads_as_its_description_in_the_admin(tenant_a):
+    segment = create_segment(tenant_a.merchant, name="dormant", clauses=[("inactive", {"days": 30})])
+    assert [str(clause) for clause in segment.clauses.all()] == ["no payment for 30 days"]
