@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from loyalty.errors import DomainError
 from loyalty.segments import Param, ParamKind, SegmentFilter, segment_filters
 from merchants.models import Member, MemberField, Merchant, SegmentClause
+from merchants.services import normalize_phone, validate_member_fields
 
 ATTRIBUTE_PREFIX = "cf_"
 
@@ -102,7 +103,6 @@ class MemberAdminForm(MemberAttributesMixin, forms.ModelForm):
         self._merchant = merchant
 
     def clean_phone(self):
-        from merchants.services import normalize_phone
 
         try:
             return normalize_phone(self.cleaned_data["phone"])
@@ -113,7 +113,6 @@ class MemberAdminForm(MemberAttributesMixin, forms.ModelForm):
         cleaned = super().clean()
         merchant = self._merchant or cleaned.get("merchant")
         if merchant is not None and not self.errors:
-            from merchants.services import validate_member_fields
 
             try:
                 self.instance.custom_fields = validate_member_fields(

@@ -27,6 +27,7 @@ from coupons.models import Coupon, CouponIssuance, CouponTemplate
 from coupons.services.lifecycle import templates_for_update
 from coupons.services.rules import validity_for
 from loyalty.errors import DomainError
+from loyalty.messaging import queue_messages
 from loyalty.models import OutboxMessage
 from loyalty.segments import Clause, validate_clauses
 from merchants.models import Member
@@ -337,7 +338,6 @@ def _queue_arrival_messages(issuance, template, member_ids: list[int], valid_unt
             batch = ids[start:start + MESSAGE_TASK_BATCH]
             transaction.on_commit(lambda batch=batch: deliver_outbox_messages.delay(batch))
         return
-    from loyalty.messaging import queue_messages
 
     phones = Member.objects.filter(pk__in=member_ids).values_list("phone", flat=True)
     queue_messages((OutboxMessage(merchant_id=issuance.merchant_id, recipient=phone, body=body,

@@ -12,6 +12,7 @@ from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cards.membership.models import MembershipCard
 from loyalty.errors import DomainError
 from loyalty.ledgers import take_back
 from loyalty.money import ZERO, parse_amount, quantize
@@ -103,7 +104,6 @@ def cashback_rule_for(member: Member, store, *, level_id: int | None | object = 
     A caller that knows the member's level passes its `level_id` (None: no level), and checkout the merchant's
     active `rules` (from its cached configuration).
     """
-    from cards.membership.models import MembershipCard
 
     if level_id is ...:
         level_id = MembershipCard.objects.filter(member=member).values_list("level_id", flat=True).first()
