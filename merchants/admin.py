@@ -57,7 +57,8 @@ class JoinGiftBenefitInline(BenefitLineInline):
 
 
 @admin.register(JoinGift)
-class JoinGiftAdmin(BenefitOwnerAdminMixin, MerchantScopedAdmin):
+class JoinGiftAdmin(ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantScopedAdmin):
+    change_event = staticmethod(events.join_gift_changed)
     list_display = ["__str__", "benefits_summary", "is_active", "merchant"]
     list_filter = ["is_active", "merchant"]
     inlines = [JoinGiftBenefitInline]
@@ -306,8 +307,10 @@ class SegmentClauseInline(MerchantScopedStackedInline):
 
 
 @admin.register(Segment)
-class SegmentAdmin(MerchantScopedAdmin):
+class SegmentAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     """Saved segments (会员分群) with the live count of the members matching the form as it is edited."""
+
+    change_event = staticmethod(events.segment_changed)
 
     list_display = ["name", "conditions", "match", "created_by", "updated_at", "merchant"]
     list_filter = ["match", "merchant"]

@@ -7,15 +7,18 @@ from django.utils.translation import gettext_lazy as _
 
 from loyalty.events import Changes, EventKind, record_event
 from loyalty.models import Event
-from merchants.models import Member, StaffMember, Terminal
+from merchants.models import JoinGift, Member, Segment, StaffMember, Terminal
 
 STAFF_ROLE_CHANGED = EventKind("staff_member.role_changed", _("staff role changed"))
 TERMINAL_REVOKED = EventKind("terminal.revoked", _("terminal key revoked"))
 MEMBER_CHANGED = EventKind("member.changed", _("member changed"))
 MEMBER_FROZEN = EventKind("member.frozen", _("member frozen"))
 MEMBER_UNFROZEN = EventKind("member.unfrozen", _("member unfrozen"))
+JOIN_GIFT_CHANGED = EventKind("join_gift.changed", _("join gift changed"))
+SEGMENT_CHANGED = EventKind("segment.changed", _("segment changed"))
 
-KINDS = [STAFF_ROLE_CHANGED, TERMINAL_REVOKED, MEMBER_CHANGED, MEMBER_FROZEN, MEMBER_UNFROZEN]
+KINDS = [STAFF_ROLE_CHANGED, TERMINAL_REVOKED, MEMBER_CHANGED, MEMBER_FROZEN, MEMBER_UNFROZEN, JOIN_GIFT_CHANGED,
+         SEGMENT_CHANGED]
 
 
 def staff_role_changed(staff_member: StaffMember, *, by: AbstractBaseUser | None, before: str) -> Event:
@@ -35,3 +38,13 @@ def member_changed(member: Member, *, staff: AbstractBaseUser | None, changes: C
     if "status" in changes.fields and not changes.created:
         kind = MEMBER_FROZEN if changes.fields["status"][1] == Member.Status.FROZEN else MEMBER_UNFROZEN
     return record_event(kind, member, staff=staff, member=member, data=changes.as_data())
+
+
+def join_gift_changed(gift: JoinGift, *, staff: AbstractBaseUser | None, changes: Changes) -> Event:
+    """What every new member gets changed: worth knowing who did it when the cost of joining moves."""
+    return record_event(JOIN_GIFT_CHANGED, gift, staff=staff, data=changes.as_data())
+
+
+def segment_changed(segment: Segment, *, staff: AbstractBaseUser | None, changes: Changes) -> Event:
+    """A saved segment's conditions changed: mass sends and campaigns that use it now reach other members."""
+    return record_event(SEGMENT_CHANGED, segment, staff=staff, data=changes.as_data())

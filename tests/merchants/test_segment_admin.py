@@ -6,6 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from loyalty.models import Event
+from merchants import events
 from merchants.models import Member, MemberTag, Segment
 from merchants.services import create_segment
 from tests.conftest import staff_client
@@ -147,3 +149,14 @@ def test_the_change_page_previews_some_members_of_the_saved_segment(client, tena
     page = client.get(reverse("admin:merchants_segment_change", args=[segment.pk])).content.decode()
     assert members[0].masked_phone in page and members[1].masked_phone in page
     assert members[2].masked_phone not in page
+
+
+def test_saving_a_segment_in_the_admin_records_who_changed_its_conditions(client, tenant_a):
+    tag, _members = _vips(tenant_a)
+    staff_client(client, tenant_a.manager)
+    response = client.post(reverse("admin:merchants_segment_add"), form_data(tenant_a.merchant, [
+        ("tag", {"tag": tag.pk})]))
+    assert response.status_code == 302
+    event = Event.objects.get(kind=events.SEGMENT_CHANGED.code)
+    assert (event.object_id, event.staff, event.data["created"], list(event.data["lines"])) == (
+        Segment.objects.get().pk, tenant_a.manager.user, True, ["clauses"])
