@@ -21,6 +21,7 @@ from checkout.models import Payment, RewardGrant, RewardRule, RewardRuleBenefit
 from checkout.services.config import merchant_config
 from loyalty import benefits
 from loyalty.benefits import LineWithTarget, Occasion
+from loyalty.ledgers import lock_member_accounts
 from loyalty.money import ZERO
 from wallet.services.marketing import is_live
 
@@ -169,6 +170,10 @@ def credit_held_rewards(member) -> list[RewardGrant]:
     now = timezone.now()
     held = RewardGrant.objects.select_related("rule", "store").filter(
         merchant_id=member.merchant_id, phone=member.phone, status=RewardGrant.Status.PENDING, member__isnull=True)
+    if not held.exists():
+        return []
+    # The member's accounts first, then the grants: the lock order of a payment, so the two never deadlock.
+    lock_member_accounts(member)
     credited = []
     for grant in held.select_for_update(of=("self",)).order_by("pk"):
         if grant.hold_until is not None and grant.hold_until <= now:
@@ -214,6 +219,9 @@ def withdraw_rewards(payment: Payment, *, net_paid: Decimal, reference: str) -> 
         if net_paid > 0 and net_paid >= grant.rule.min_paid:
             continue
         if grant.status == RewardGrant.Status.GIVEN and grant.member_id:
+            if grant.member_id != payment.member_id:
+                # Held for a payer who joined later: their accounts are not the ones the refund has locked.
+                lock_member_accounts(grant.member)
             taken = benefits.take_back(grant.given_benefits, grant.member, reference=f"{reference}:reward:{grant.pk}",
                                        store=payment.store)
             grant.given = benefits.as_records(taken)
