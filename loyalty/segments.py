@@ -14,6 +14,7 @@ This module knows no app: merchants, levels and the rest reach it only as ids an
 from __future__ import annotations
 
 import datetime
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -67,7 +68,7 @@ class Clause:
     params: Mapping[str, Any]
 
 
-class SegmentFilter:
+class SegmentFilter(ABC):
     """The base of every segment filter. Subclasses set `code`, `label`, `params` and write `condition`.
 
     `condition` returns a Q (or a boolean expression wrapped in one) over `merchants.Member`, so clauses
@@ -94,8 +95,9 @@ class SegmentFilter:
     def check(self, params: dict[str, Any], *, merchant_id: int | None) -> dict[str, Any]:
         return params
 
+    @abstractmethod
     def condition(self, params: Mapping[str, Any], *, merchant_id: int, at: datetime.datetime) -> Q:
-        raise NotImplementedError(f"{type(self).__name__} must say which members it keeps")
+        """Which members it keeps: one set-based condition on the member queryset."""
 
     def apply(self, members: QuerySet, params: Mapping[str, Any], *, merchant_id: int,
               at: datetime.datetime) -> QuerySet:
