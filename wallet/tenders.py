@@ -68,12 +68,11 @@ class CashbackTender(Tender):
 class StoredValueTender(Tender):
     """储值: bonus and principal, in the merchant's draw order; the first of the two plans the pair's split."""
 
-    pocket: str
-    drawer = WALLET_DRAWER
+    drawer = WALLET_DRAWER  # the tender's code is the pocket it draws on
 
     def position(self, context: TenderContext) -> int:
         first = Pocket.PRINCIPAL if context.config.wallet.draw_order == DrawOrder.PRINCIPAL_FIRST else Pocket.BONUS
-        return 20 if self.pocket == first else 30
+        return 20 if self.code == first else 30
 
     def plan(self, context: TenderContext, remaining: Decimal) -> Decimal:
         wallet = _wallet_in_use(context)
@@ -86,16 +85,15 @@ class StoredValueTender(Tender):
             raise DomainError(errors.INSUFFICIENT_BALANCE, _("The wallet balance is not enough for this amount."),
                               field="amount", status_code=409)
         if self.position(context) == 30:
-            return min(getattr(wallet, self.pocket), wanted)  # the second takes the rest of the pair's part
+            return min(getattr(wallet, self.code), wanted)  # the second takes the rest of the pair's part
         return plan_wallet_draw(wallet, wanted, order=context.config.wallet.draw_order, use_cashback=False)[
-            self.pocket]
+            self.code]
 
 
 class BonusTender(StoredValueTender):
     code = Pocket.BONUS
     label = _("stored value bonus")
     order = 20
-    pocket = Pocket.BONUS
 
     def counts_as_paid(self, config) -> bool:
         return config.checkout.bonus_counts_for_points
@@ -105,7 +103,6 @@ class PrincipalTender(StoredValueTender):
     code = Pocket.PRINCIPAL
     label = _("stored value principal")
     order = 30
-    pocket = Pocket.PRINCIPAL
 
     def counts_as_paid(self, config) -> bool:
         return True
