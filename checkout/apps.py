@@ -7,6 +7,7 @@ class CheckoutConfig(AppConfig):
     verbose_name = _("Checkout")
 
     def ready(self):
+        from checkout import errors as api_errors
         from checkout import (  # noqa: F401
             events,  # noqa: F401
             receivers,
@@ -17,6 +18,7 @@ class CheckoutConfig(AppConfig):
         from checkout.pricing_steps import RandomReductionStep
         from checkout.tenders import OutsideTender
         from loyalty.demo import demo_data
+        from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
         from loyalty.payments import register_purpose
         from loyalty.pricing import pricing_steps
@@ -31,3 +33,4 @@ class CheckoutConfig(AppConfig):
         pricing_steps.register(RandomReductionStep())
         grant("cashier", ["checkout.view_payment", "checkout.view_refund"])
         segments.register()
+        register_api_errors(api_errors.API_ERRORS)

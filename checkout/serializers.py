@@ -3,35 +3,219 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from checkout import errors
-from checkout.models import Channel, Payment, Refund
+from checkout.models import Channel, Payment, Refund, RewardGrant
 from checkout.services import Bill, Quote, find_member, parse_lines, parse_points
 from coupons.services import find_coupon_by_code
 from loyalty.errors import DomainError
-from loyalty.money import parse_amount
+from loyalty.money import money_text, parse_amount
+from loyalty.serializers import AmountInput, Money, StrictSerializer, local_time
 
 
-class BillInputSerializer(serializers.Serializer):
-    """The body of quote and payments (for the API docs; parsing is `bill_from_request`)."""
-
-    amount = serializers.CharField(help_text="The bill, e.g. \"128.00\".")
-    lines = serializers.ListField(child=serializers.DictField(), required=False,
-                                  help_text="Items for product coupons: sku, category, amount, quantity.")
-    member = serializers.DictField(required=False, help_text="{\"phone\": ...} or {\"code\": <member QR>}.")
-    coupon_code = serializers.CharField(required=False)
-    points = serializers.JSONField(required=False, help_text="A number of points, or \"max\".")
-    use_wallet = serializers.BooleanField(required=False, default=False)
-    bill_id = serializers.CharField(required=False, help_text="The terminal's own reference for the bill.")
-    external = serializers.DictField(required=False,
-                                     help_text="Payments only: {\"channel\": wechat|alipay|card|cash, "
-                                               "\"trade_no\": ..., \"amount\": what the channel collected}.")
+class BillLineInput(StrictSerializer):
+    sku = serializers.CharField(max_length=40, required=False, allow_blank=True, help_text="The item's SKU.")
+    category = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    amount = AmountInput(allow_zero=True, help_text="The line's total.")
+    quantity = serializers.IntegerField(min_value=1, max_value=100000, required=False, default=1)
 
 
-class RefundInputSerializer(serializers.Serializer):
-    amount = serializers.CharField()
-    reason = serializers.CharField(required=False, allow_blank=True)
+class MemberReference(StrictSerializer):
+    """The payer: a phone number (a payer who is not a member yet is fine) or the scanned member QR code."""
+
+    phone = serializers.CharField(max_length=20, required=False)
+    code = serializers.CharField(max_length=200, required=False, help_text="The scanned member QR code.")
+
+
+class ExternalPayment(StrictSerializer):
+    """What an outside channel (WeChat Pay, Alipay, bank card, cash) collected for the rest of the bill."""
+
+    channel = serializers.ChoiceField(choices=[Channel.WECHAT, Channel.ALIPAY, Channel.CARD, Channel.CASH])
+    trade_no = serializers.CharField(max_length=64, required=False, allow_blank=True,
+                                     help_text="The channel's trade number: recorded once.")
+    amount = AmountInput(allow_zero=True, required=False, help_text="What the channel collected.")
+
+
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "enum": ["max"]}],
+                      "example": 100})
+class PointsInput(serializers.JSONField):
+    """A number of points, or "max" for as many as the rules allow."""
+
+
+class BillInputSerializer(StrictSerializer):
+    """The body of quote and payments (the schema and the unknown-field check; parsing is `bill_from_request`)."""
+
+    amount = AmountInput(help_text="The bill, e.g. \"128.00\".")
+    lines = BillLineInput(many=True, required=False, help_text="Items, for coupons limited to products.")
+    member = MemberReference(required=False)
+    coupon_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    points = PointsInput(required=False)
+    use_wallet = serializers.BooleanField(required=False, default=False,
+                                          help_text="Pay what the member's wallet covers from it.")
+    bill_id = serializers.CharField(max_length=64, required=False, allow_blank=True,
+                                    help_text="The terminal's own reference for the bill.")
+    external = ExternalPayment(required=False, help_text="Payments: how the rest was paid.")
+
+
+class RefundInputSerializer(StrictSerializer):
+    amount = AmountInput(allow_zero=True,
+                         help_text="How much to refund: 0.00 for a bill paid wholly with points and coupons.")
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class ErrorBody(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+
+
+class AdjustmentAnswer(serializers.Serializer):
+    kind = serializers.CharField(help_text="The pricing step: level, balance_tier, points, coupon, random ...")
+    amount = Money()
+    description = serializers.CharField()
+
+
+class AlternativeAnswer(serializers.Serializer):
+    label = serializers.CharField()
+    discount = Money()
+    amount_due = Money()
+    chosen = serializers.BooleanField()
+    error = ErrorBody(allow_null=True, help_text="Why this alternative could not be priced, if it could not.")
+
+
+class TenderShare(serializers.Serializer):
+    kind = serializers.CharField(help_text="The tender: cashback, bonus, principal, external ...")
+    amount = Money()
+
+
+class RewardOfferAnswer(serializers.Serializer):
+    rule = serializers.IntegerField()
+    name = serializers.CharField()
+    points = serializers.IntegerField()
+    experience = serializers.IntegerField()
+    coupon = serializers.CharField(allow_null=True, help_text="The first coupon's name.")
+    cashback = Money()
+    benefits = serializers.ListField(child=serializers.CharField(), help_text="Every benefit, described.")
+    held_until_joining = serializers.BooleanField(help_text="The payer is not a member: held until they join.")
+    ad_image = serializers.CharField(allow_blank=True)
+    ad_link = serializers.CharField(allow_blank=True)
+
+
+class QuoteAnswer(serializers.Serializer):
+    bill = Money()
+    member = serializers.IntegerField(allow_null=True)
+    adjustments = AdjustmentAnswer(many=True)
+    discount = Money()
+    amount_due = Money()
+    reason = serializers.CharField(allow_blank=True, help_text="Why a discount that does not stack was chosen.")
+    alternatives = AlternativeAnswer(many=True)
+    tenders = TenderShare(many=True)
+    points_used = serializers.IntegerField()
+    points_earned = serializers.IntegerField()
+    experience_earned = serializers.IntegerField()
+    cashback_earned = Money()
+    rewards = RewardOfferAnswer(many=True)
+
+
+class PaymentTenderAnswer(serializers.Serializer):
+    kind = serializers.CharField()
+    amount = Money()
+    refunded = Money()
+
+
+class RewardGrantAnswer(serializers.Serializer):
+    rule = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=RewardGrant.Status.choices)
+    points = serializers.IntegerField()
+    experience = serializers.IntegerField()
+    coupon = serializers.CharField(allow_null=True, help_text="The code of the coupon given.")
+    cashback = Money()
+
+
+class PaymentAnswer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=Payment.Status.choices)
+    source = serializers.ChoiceField(choices=Payment.Source.choices)
+    store = serializers.IntegerField()
+    member = serializers.IntegerField(allow_null=True)
+    bill_id = serializers.CharField(allow_blank=True)
+    bill = Money()
+    discount = Money()
+    amount_due = Money()
+    refunded = Money()
+    channel = serializers.CharField(allow_blank=True)
+    trade_no = serializers.CharField(allow_blank=True)
+    adjustments = AdjustmentAnswer(many=True)
+    tenders = PaymentTenderAnswer(many=True)
+    points_used = serializers.IntegerField()
+    points_earned = serializers.IntegerField()
+    experience_earned = serializers.IntegerField()
+    cashback_earned = Money()
+    rewards = RewardGrantAnswer(many=True)
+    created_at = serializers.DateTimeField(help_text="In the merchant's time zone, with its offset.")
+
+
+class PaymentPage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = PaymentAnswer(many=True)
+
+
+class RefundLineAnswer(serializers.Serializer):
+    kind = serializers.CharField()
+    amount = Money()
+
+
+class RefundAnswer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    payment = serializers.CharField(help_text="The payment's number.")
+    amount = Money()
+    is_full = serializers.BooleanField()
+    lines = RefundLineAnswer(many=True)
+    points_returned = serializers.IntegerField()
+    points_taken_back = serializers.IntegerField()
+    points_shortfall = serializers.IntegerField()
+    experience_taken_back = serializers.IntegerField()
+    cashback_taken_back = Money()
+    cashback_shortfall = Money()
+    coupon_restored = serializers.BooleanField()
+    rewards_withdrawn = serializers.IntegerField()
+    created_at = serializers.DateTimeField(help_text="In the merchant's time zone, with its offset.")
+
+
+class PayerReference(StrictSerializer):
+    phone = serializers.CharField(max_length=20, required=False)
+
+
+class PaymentReportInput(StrictSerializer):
+    """What the payment platform reports of a scan-to-pay order, signed with the merchant's webhook secret."""
+
+    merchant = serializers.CharField(help_text="The merchant's slug.")
+    trade_no = serializers.CharField(max_length=64)
+    store = serializers.IntegerField(min_value=1)
+    amount = AmountInput()
+    channel = serializers.ChoiceField(choices=[Channel.WECHAT, Channel.ALIPAY], required=False)
+    paid_at = serializers.DateTimeField(required=False, help_text="When the payer paid, with its offset.")
+    payer = PayerReference(required=False)
+
+
+class ReportedRewardAnswer(serializers.Serializer):
+    rule = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=RewardGrant.Status.choices)
+
+
+class PaymentReportAnswer(serializers.Serializer):
+    payment = serializers.CharField(help_text="The payment's number.")
+    status = serializers.ChoiceField(choices=Payment.Status.choices)
+    member = serializers.IntegerField(allow_null=True)
+    points_earned = serializers.IntegerField()
+    rewards = ReportedRewardAnswer(many=True)
 
 
 def bill_from_request(terminal, data) -> Bill:
@@ -78,7 +262,7 @@ def external_from_request(data) -> tuple[str, str, object]:
 
 
 def _money(value) -> str:
-    return f"{value:.2f}"
+    return money_text(value)
 
 
 def quote_body(quoted: Quote) -> dict:
@@ -118,7 +302,7 @@ def payment_body(payment: Payment) -> dict:
         "rewards": [{"rule": grant.rule_id, "name": grant.rule.name, "status": grant.status, "points": grant.points,
                      "experience": grant.experience, "coupon": grant.coupon_code,
                      "cashback": _money(grant.cashback)} for grant in payment.rewards.all()],
-        "created_at": payment.created_at.isoformat(),
+        "created_at": local_time(payment.created_at),
     }
 
 
@@ -131,5 +315,5 @@ def refund_body(refund: Refund) -> dict:
         "points_shortfall": refund.points_shortfall, "experience_taken_back": refund.experience_taken_back,
         "cashback_taken_back": _money(refund.cashback_taken_back),
         "cashback_shortfall": _money(refund.cashback_shortfall), "coupon_restored": refund.coupon_restored,
-        "rewards_withdrawn": refund.rewards_withdrawn,
+        "rewards_withdrawn": refund.rewards_withdrawn, "created_at": local_time(refund.created_at),
     }

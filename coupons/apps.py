@@ -7,6 +7,7 @@ class CouponsConfig(AppConfig):
     verbose_name = _("Coupons")
 
     def ready(self):
+        from coupons import errors as api_errors
         from coupons import (
             events,
             receivers,  # noqa: F401
@@ -19,6 +20,7 @@ class CouponsConfig(AppConfig):
         from coupons.views import coupons_tile
         from loyalty.benefits import benefits
         from loyalty.demo import demo_data
+        from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
         from loyalty.payments import register_purpose
         from loyalty.pricing import coupon_kinds, pricing_steps
@@ -38,3 +40,4 @@ class CouponsConfig(AppConfig):
                           "coupons.view_coupontemplate"])
         if coupons_tile not in HOME_SECTIONS:
             HOME_SECTIONS.append(coupons_tile)
+        register_api_errors(api_errors.API_ERRORS)

@@ -1,5 +1,7 @@
 """Error codes of the coupons app (see loyalty.errors for the shape)."""
 
+from loyalty.errors import ErrorCode
+
 COUPON_NOT_FOUND = "coupon_not_found"
 COUPON_CODE_MISTYPED = "coupon_code_mistyped"
 COUPON_EXPIRED = "coupon_expired"
@@ -31,3 +33,19 @@ ISSUANCE_NOT_RUNNABLE = "coupon_issuance_not_runnable"
 SEGMENT_INVALID = "coupon_segment_invalid"
 TEMPLATE_NOT_FOR_SALE = "coupon_not_for_sale"
 TEMPLATE_FOR_SALE = "coupon_for_sale"
+
+# What the API's schema says each code means (loyalty.errors.ErrorCode); registered in CouponsConfig.ready().
+API_ERRORS = (
+    ErrorCode(COUPON_NOT_FOUND, 404, "No coupon with this code at this merchant."),
+    ErrorCode(COUPON_CODE_MISTYPED, 400, "The code's check digit is wrong: it was mistyped."),
+    ErrorCode(COUPON_EXPIRED, 400, "The coupon has expired."),
+    ErrorCode(COUPON_NOT_YET_VALID, 400, "The coupon is not valid yet."),
+    ErrorCode(COUPON_USED, 409, "The coupon has already been used."),
+    ErrorCode(COUPON_NOT_USABLE, 409, "The coupon is voided, gifted away or otherwise not usable."),
+    ErrorCode(COUPON_LOCKED, 400, "The coupon is held by a payment in progress."),
+    ErrorCode(COUPON_WRONG_STORE, 400, "The coupon cannot be used at this store."),
+    ErrorCode(COUPON_WRONG_MERCHANT, 404, "The coupon belongs to another merchant."),
+    ErrorCode(COUPON_OUTSIDE_HOURS, 400, "The coupon cannot be used at this time of day or on this weekday."),
+    ErrorCode(COUPON_BELOW_MINIMUM, 400, "The bill is below the coupon's minimum spend."),
+    ErrorCode(COUPON_NOT_APPLICABLE, 400, "Nothing on the bill is in the coupon's scope."),
+)

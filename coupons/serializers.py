@@ -1,17 +1,11 @@
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coupons.models import Coupon
-from loyalty.serializers import AmountInput as _AmountInput
+from loyalty.serializers import AmountInput, Money, StrictSerializer
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "example": "12.50"})
-class AmountInput(_AmountInput):
-    """The shared amount field, described in the API schema as a decimal string."""
-
-
-class BillLineSerializer(serializers.Serializer):
+class BillLineSerializer(StrictSerializer):
     product = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     category = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     quantity = serializers.IntegerField(min_value=1, max_value=100000, required=False, default=1)
@@ -33,12 +27,28 @@ class CouponSerializer(serializers.ModelSerializer):
                   "valid_until", "used_at"]
 
 
+class CouponLookupAnswer(CouponSerializer):
+    discount = Money(allow_null=True, help_text=_("What it takes off `bill_amount` here; null without one."))
+    reason = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta(CouponSerializer.Meta):
+        fields = [*CouponSerializer.Meta.fields, "discount", "reason"]
+
+
+class RedemptionAnswer(CouponSerializer):
+    redemption = serializers.IntegerField(read_only=True)
+    discount = Money()
+    bill_amount = Money()
+
+    class Meta(CouponSerializer.Meta):
+        fields = [*CouponSerializer.Meta.fields, "redemption", "discount", "bill_amount"]
+
+
 class CouponQuoteSerializer(serializers.Serializer):
-    bill_amount = AmountInput(required=False)
-    lines = BillLineSerializer(many=True, required=False)
+    bill_amount = AmountInput(required=False, help_text=_("Also say what the coupon takes off this bill here."))
 
 
-class RedeemSerializer(serializers.Serializer):
+class RedeemSerializer(StrictSerializer):
     code = serializers.CharField(max_length=40, help_text=_("The code as typed or scanned; dashes are ignored."))
     bill_amount = AmountInput()
     lines = BillLineSerializer(many=True, required=False)

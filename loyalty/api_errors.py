@@ -18,6 +18,7 @@ from loyalty.errors import (
     PERMISSION_DENIED,
     RATE_LIMITED,
     DomainError,
+    error_codes,
 )
 
 
@@ -76,8 +77,12 @@ def api_exception_handler(exc, context):
         field, detail = _first_validation_error(exc.detail) or (None, _("Invalid input."))
         if field == "non_field_errors":
             field = None
+        # DRF's own codes differ by field type (max_length, invalid_choice, date ...) where a view that parses by
+        # hand says `invalid`: one mistake, one code. `field` and the message say which rule was broken.
         code = getattr(detail, "code", INVALID) or INVALID
-        response.data = {"error": {"code": code, "message": str(detail), "field": field, "details": exc.detail}}
+        if code not in error_codes:
+            code = INVALID
+        response.data = {"error": {"code": code, "message": str(detail), "field": field}}
         return response
     code = getattr(exc, "error_code", None) or _DRF_CODES.get(type(exc), getattr(exc, "default_code", INVALID))
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)

@@ -8,3 +8,6 @@ class LoyaltyConfig(AppConfig):
 
     def ready(self):
         from loyalty import checks  # noqa: F401
+        from loyalty.errors import API_ERRORS, register_api_errors
+
+        register_api_errors(API_ERRORS)

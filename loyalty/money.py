@@ -20,6 +20,11 @@ def quantize(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def money_text(value) -> str:
+    """An amount as every API answer writes it: a string with exactly two places ("12.50")."""
+    return f"{quantize(value):.2f}"
+
+
 def format_percent(value) -> str:
     """A percentage as people write it: 90, 95.5 (never 9E+1, which Decimal.normalize gives for 90.00)."""
     return format(Decimal(value).normalize(), "f")

@@ -9,3 +9,5 @@ SMS_BACKEND = "loyalty.messaging.ConsoleSmsBackend"
 # Serve static files straight from the apps, so browser tests need no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# An endpoint answering an error code its contract does not declare fails the test that provoked it.
+API_CONTRACT_STRICT = True

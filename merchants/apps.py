@@ -7,12 +7,18 @@ class MerchantsConfig(AppConfig):
     verbose_name = _("Merchants and members")
 
     def ready(self):
+        from loyalty.api_contract import AUTHENTICATION_ERRORS
         from loyalty.demo import demo_data
+        from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
-        from merchants import events, receivers, schema, segments  # noqa: F401
+        from merchants import errors, events, receivers, schema, segments  # noqa: F401
         from merchants.demo import MerchantsDemo
 
         segments.register()
         for kind in events.KINDS:
             event_kinds.register(kind)
         demo_data.register(MerchantsDemo)
+        register_api_errors(errors.API_ERRORS)
+        for code in (errors.TERMINAL_KEY_INVALID, errors.TERMINAL_REVOKED):
+            if code not in AUTHENTICATION_ERRORS:
+                AUTHENTICATION_ERRORS.append(code)

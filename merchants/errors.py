@@ -1,5 +1,7 @@
 """Error codes of the merchants app (see loyalty.errors for the shape)."""
 
+from loyalty.errors import ErrorCode
+
 PHONE_INVALID = "phone_invalid"
 MEMBER_NOT_FOUND = "member_not_found"
 MEMBER_EXISTS = "member_exists"
@@ -17,3 +19,19 @@ LOGIN_RATE_LIMITED = "login_rate_limited"
 TERMINAL_KEY_INVALID = "terminal_key_invalid"
 TERMINAL_REVOKED = "terminal_revoked"
 STORE_CLOSED = "store_closed"
+
+# What the API's schema says each code means (loyalty.errors.ErrorCode); registered in MerchantsConfig.ready().
+API_ERRORS = (
+    ErrorCode(TERMINAL_KEY_INVALID, 401, "The terminal key is unknown or malformed."),
+    ErrorCode(TERMINAL_REVOKED, 401, "The terminal was revoked, or its merchant is no longer active."),
+    ErrorCode(PHONE_INVALID, 400, "The phone number is not a mobile number."),
+    ErrorCode(MEMBER_NOT_FOUND, 404, "No member with this phone, code or id at this merchant."),
+    ErrorCode(MEMBER_EXISTS, 409, "A member with this phone number already exists."),
+    ErrorCode(MEMBER_FROZEN, 400, "The membership is frozen: it can neither pay as a member nor recharge."),
+    ErrorCode(MEMBER_FIELD_INVALID, 400, "A member attribute (custom field) has a value it does not allow."),
+    ErrorCode(MEMBER_FIELD_REQUIRED, 400, "A member attribute the merchant requires is missing."),
+    ErrorCode(MEMBER_CODE_INVALID, 400, "The scanned member code is not one of this merchant's."),
+    ErrorCode(MEMBER_CODE_EXPIRED, 400, "The scanned member code has expired: ask the member to refresh it."),
+    ErrorCode(LOOKUP_REQUIRED, 400, "Neither a phone number nor a member code was given."),
+    ErrorCode(STORE_CLOSED, 400, "The terminal's store is closed and takes no payments."),
+)

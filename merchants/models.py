@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -12,6 +15,17 @@ from django.utils.translation import pgettext_lazy
 
 from loyalty.benefits import BenefitLine
 from loyalty.segments import segment_filters
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_("Enter a time zone such as Asia/Shanghai.")) from None
 
 
 class Merchant(models.Model):
@@ -30,6 +44,9 @@ class Merchant(models.Model):
     service_phone = models.CharField(_("service phone"), max_length=32, blank=True)
     sms_signature = models.CharField(_("SMS signature"), max_length=20, blank=True,
                                      help_text=_("Shown in brackets at the start of every SMS; the name if empty."))
+    time_zone = models.CharField(_("time zone"), max_length=64, default=default_time_zone,
+                                 validators=[validate_time_zone],
+                                 help_text=_("Every time the API answers is in this zone, with its offset."))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -44,6 +61,10 @@ class Merchant(models.Model):
     @property
     def signature(self) -> str:
         return self.sms_signature or self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
 
 
 class Store(models.Model):

@@ -9,6 +9,7 @@ class WalletConfig(AppConfig):
     def ready(self):
         from loyalty.benefits import benefits
         from loyalty.demo import demo_data
+        from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
         from loyalty.ledgers import member_accounts, register_auditor
         from loyalty.payments import register_purpose
@@ -17,6 +18,7 @@ class WalletConfig(AppConfig):
         from merchants.roles import grant
         from merchants.serializers import MEMBER_SUMMARY_EXTRAS
         from merchants.views import HOME_SECTIONS
+        from wallet import errors as api_errors
         from wallet import (
             events,
             receivers,  # noqa: F401
@@ -48,3 +50,4 @@ class WalletConfig(AppConfig):
         if wallet_summary_extra not in MEMBER_SUMMARY_EXTRAS:
             MEMBER_SUMMARY_EXTRAS.append(wallet_summary_extra)
         segments.register()
+        register_api_errors(api_errors.API_ERRORS)

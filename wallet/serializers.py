@@ -1,33 +1,32 @@
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from loyalty.serializers import AmountInput as _AmountInput
+from loyalty.serializers import AmountInput, Money, StrictSerializer
+from merchants.serializers import SummaryExtra
 from wallet.models import Recharge
 from wallet.services import wallet_summary
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "example": "100.00"})
-class AmountInput(_AmountInput):
-    """The shared amount field, described in the API schema as a decimal string."""
-
-
 class WalletBalanceSerializer(serializers.Serializer):
-    principal = serializers.DecimalField(max_digits=14, decimal_places=2)
-    bonus = serializers.DecimalField(max_digits=14, decimal_places=2)
-    cashback = serializers.DecimalField(max_digits=14, decimal_places=2)
-    stored_value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    principal = Money(help_text=_("Stored value the member paid in."))
+    bonus = Money(help_text=_("Stored value given on top of a recharge."))
+    cashback = Money(help_text=_("The marketing wallet: cashback and red packets."))
+    stored_value = Money(help_text=_("Principal and bonus together."))
 
 
-class RechargeInputSerializer(serializers.Serializer):
+class RechargeInputSerializer(StrictSerializer):
     member = serializers.IntegerField(min_value=1, help_text=_("The member's id (from a member lookup)."))
     amount = AmountInput(help_text=_("Cash received, e.g. 500.00."))
 
 
 class RechargeSerializer(serializers.ModelSerializer):
     member = serializers.PrimaryKeyRelatedField(read_only=True)
-    store = serializers.PrimaryKeyRelatedField(read_only=True)
-    offer = serializers.CharField(source="offer.name", default=None)
+    store = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    offer = serializers.CharField(source="offer.name", default=None, allow_null=True, read_only=True,
+                                  help_text=_("The recharge offer it met, if any."))
+    amount = Money()
+    bonus_now = Money()
+    bonus_scheduled = Money()
 
     class Meta:
         model = Recharge
@@ -35,6 +34,16 @@ class RechargeSerializer(serializers.ModelSerializer):
                   "points", "experience", "coupons_given", "created_at"]
 
 
-def wallet_summary_extra(member) -> dict:
-    """Added to what a terminal's member lookup answers."""
-    return {"wallet": WalletBalanceSerializer(wallet_summary(member)).data}
+class RechargeAnswer(RechargeSerializer):
+    wallet = WalletBalanceSerializer(read_only=True, help_text=_("The member's balances after the recharge."))
+
+    class Meta(RechargeSerializer.Meta):
+        fields = [*RechargeSerializer.Meta.fields, "wallet"]
+
+
+def read_wallet(member) -> dict:
+    return WalletBalanceSerializer(wallet_summary(member)).data
+
+
+# Added to what a terminal's member lookup answers.
+wallet_summary_extra = SummaryExtra("wallet", WalletBalanceSerializer, read_wallet)

@@ -8,6 +8,7 @@ class MembershipConfig(AppConfig):
     verbose_name = _("Membership card")
 
     def ready(self):
+        from cards.membership import errors as api_errors
         from cards.membership import (
             events,
             receivers,  # noqa: F401
@@ -22,6 +23,7 @@ class MembershipConfig(AppConfig):
         from cards.membership.views import card_tile
         from loyalty.benefits import benefits
         from loyalty.demo import demo_data
+        from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
         from loyalty.ledgers import member_accounts, register_auditor
         from loyalty.pricing import pricing_steps
@@ -48,3 +50,4 @@ class MembershipConfig(AppConfig):
         if membership_summary_extra not in MEMBER_SUMMARY_EXTRAS:
             MEMBER_SUMMARY_EXTRAS.append(membership_summary_extra)
         segments.register()
+        register_api_errors(api_errors.API_ERRORS)
