@@ -42,7 +42,8 @@ from wallet import errors as wallet_errors
 # What a bill can be refused for, at a quote as at a payment.
 BILL_ERRORS = (
     *AMOUNT_ERRORS, loyalty_errors.INVALID, errors.LINES_INVALID, errors.MEMBER_INVALID, errors.POINTS_INVALID,
-    errors.EXTERNAL_CHANNEL_INVALID, errors.COUPON_OTHER_MEMBER, errors.RANDOM_BUDGET_USED_UP,
+    errors.EXTERNAL_CHANNEL_INVALID, errors.EXTERNAL_TOO_LARGE, errors.EXTERNAL_AMOUNT_MISMATCH,
+    errors.COUPON_OTHER_MEMBER, errors.RANDOM_BUDGET_USED_UP,
     member_errors.MEMBER_FROZEN, member_errors.MEMBER_CODE_INVALID, member_errors.MEMBER_CODE_EXPIRED,
     member_errors.PHONE_INVALID, member_errors.STORE_CLOSED, wallet_errors.STORED_VALUE_OFF,
     points_errors.POINTS_INSUFFICIENT, points_errors.POINTS_OVER_LIMIT, points_errors.POINTS_BILL_TOO_SMALL,
@@ -52,8 +53,7 @@ BILL_ERRORS = (
     coupon_errors.COUPON_LOCKED, coupon_errors.COUPON_WRONG_STORE, coupon_errors.COUPON_WRONG_MERCHANT,
     coupon_errors.COUPON_OUTSIDE_HOURS, coupon_errors.COUPON_BELOW_MINIMUM, coupon_errors.COUPON_NOT_APPLICABLE,
 )
-PAY_ERRORS = (*BILL_ERRORS, errors.EXTERNAL_REQUIRED, errors.EXTERNAL_TOO_LARGE, errors.EXTERNAL_AMOUNT_MISMATCH,
-              errors.TRADE_NUMBER_USED, wallet_errors.INSUFFICIENT_BALANCE)
+PAY_ERRORS = (*BILL_ERRORS, errors.EXTERNAL_REQUIRED, errors.TRADE_NUMBER_USED, wallet_errors.INSUFFICIENT_BALANCE)
 
 BILL_EXAMPLE = OpenApiExample("A member pays with a coupon, points and the wallet", request_only=True, value={
     "amount": "128.00", "member": {"phone": "13800000001"}, "coupon_code": "8FQ2-K7ZP-3M", "points": "max",
@@ -132,7 +132,8 @@ class PaymentDetailView(ContractView):
 
     tag = "checkout"
 
-    @contract(responses={200: PaymentAnswer}, operation_id="checkout_payment", errors=[errors.PAYMENT_NOT_FOUND])
+    @contract(responses={200: PaymentAnswer}, operation_id="checkout_payment",
+              errors=[errors.PAYMENT_NOT_FOUND, loyalty_errors.NOT_FOUND])
     def get(self, request, payment_id):
         return Response(payment_body(_payment(request.auth, payment_id)))
 
@@ -143,7 +144,8 @@ class RefundView(ContractView):
     tag = "checkout"
 
     @contract(request=RefundInputSerializer, responses={201: RefundAnswer}, operation_id="checkout_refund",
-              errors=[*AMOUNT_ERRORS, errors.PAYMENT_NOT_FOUND, errors.REFUND_TOO_LARGE, errors.PAYMENT_NOT_REFUNDABLE],
+              errors=[*AMOUNT_ERRORS, errors.PAYMENT_NOT_FOUND, loyalty_errors.NOT_FOUND, errors.REFUND_TOO_LARGE,
+                      errors.PAYMENT_NOT_REFUNDABLE],
               idempotent=True)
     @idempotent
     def post(self, request, payment_id):

@@ -10,6 +10,7 @@ from checkout import errors
 from checkout.models import Channel, Payment, Refund, RewardGrant
 from checkout.services import Bill, Quote, find_member, parse_lines, parse_points
 from coupons.services import find_coupon_by_code
+from loyalty import errors as loyalty_errors
 from loyalty.errors import DomainError
 from loyalty.money import money_text, parse_amount
 from loyalty.serializers import AmountInput, Money, StrictSerializer, local_time
@@ -220,18 +221,18 @@ class PaymentReportAnswer(serializers.Serializer):
 
 def bill_from_request(terminal, data) -> Bill:
     if not isinstance(data, dict):
-        raise DomainError(errors.LINES_INVALID, _("Send a JSON object."))
+        raise DomainError(loyalty_errors.MALFORMED_REQUEST, _("Send a JSON object."))
     merchant = terminal.merchant
     member, phone = find_member(merchant, data.get("member"))
     use_wallet = data.get("use_wallet", False)
     if not isinstance(use_wallet, bool):
-        raise DomainError("invalid", _("use_wallet must be true or false."), field="use_wallet")
+        raise DomainError(loyalty_errors.INVALID, _("use_wallet must be true or false."), field="use_wallet")
     coupon_code = data.get("coupon_code") or ""
     if not isinstance(coupon_code, str):
-        raise DomainError("invalid", _("Enter the coupon code as text."), field="coupon_code")
+        raise DomainError(loyalty_errors.INVALID, _("Enter the coupon code as text."), field="coupon_code")
     bill_id = data.get("bill_id") or ""
     if not isinstance(bill_id, str) or len(bill_id) > 64:
-        raise DomainError("invalid", _("The bill reference is at most 64 characters."), field="bill_id")
+        raise DomainError(loyalty_errors.INVALID, _("The bill reference is at most 64 characters."), field="bill_id")
     terminal.store.merchant = merchant
     if coupon_code and member is None:
 

@@ -30,7 +30,7 @@ class CouponDetailView(ContractView):
     tag = "coupons"
 
     @contract(parameters=[CouponQuoteSerializer], responses=CouponLookupAnswer, operation_id="coupons_lookup",
-              errors=[*FINDING, *USING, *AMOUNT_ERRORS, loyalty_errors.INVALID, loyalty_errors.REQUIRED])
+              errors=[*FINDING, *USING, *AMOUNT_ERRORS, loyalty_errors.INVALID, loyalty_errors.NOT_FOUND])
     def get(self, request, code):
         terminal = request.auth
         coupon = services.find_coupon_by_code(terminal.merchant, code)

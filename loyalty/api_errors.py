@@ -17,6 +17,7 @@ from loyalty.errors import (
     NOT_FOUND,
     PERMISSION_DENIED,
     RATE_LIMITED,
+    UNSUPPORTED_MEDIA_TYPE,
     DomainError,
     error_codes,
 )
@@ -36,7 +37,7 @@ _DRF_CODES = {
     exceptions.MethodNotAllowed: METHOD_NOT_ALLOWED,
     exceptions.ParseError: MALFORMED_REQUEST,
     exceptions.Throttled: RATE_LIMITED,
-    exceptions.UnsupportedMediaType: MALFORMED_REQUEST,
+    exceptions.UnsupportedMediaType: UNSUPPORTED_MEDIA_TYPE,
     exceptions.NotAcceptable: MALFORMED_REQUEST,
 }
 

@@ -15,6 +15,7 @@ from loyalty.registry import Registry
 # Codes owned by the plumbing; each app keeps its own in its errors.py.
 MALFORMED_REQUEST = "malformed_request"
 UNKNOWN_FIELD = "unknown_field"
+UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 INVALID = "invalid"
 REQUIRED = "required"
 NOT_AUTHENTICATED = "not_authenticated"
@@ -65,6 +66,7 @@ API_ERRORS = (
     ErrorCode(MALFORMED_REQUEST, 400, "The body is not a JSON object, or the request cannot be read."),
     ErrorCode(UNKNOWN_FIELD, 400, "The body has a field this endpoint does not read; `field` names it. Nothing "
                                   "was done: remove it or correct its spelling."),
+    ErrorCode(UNSUPPORTED_MEDIA_TYPE, 415, "The body is not sent as `Content-Type: application/json`."),
     ErrorCode(INVALID, 400, "A field has the wrong type or form; `field` names it."),
     ErrorCode(REQUIRED, 400, "A required field is missing; `field` names it."),
     ErrorCode(NOT_AUTHENTICATED, 401, "No terminal key was sent (`Authorization: Terminal <key>`)."),

@@ -191,3 +191,21 @@ class ReadOnlyAdminMixin:
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+
+class MerchantTimeZoneMiddleware:
+    """Staff read the admin (its pages and CSV exports) in their merchant's time zone, the zone the API writes
+    its timestamps in; operators and everyone else read the platform's `TIME_ZONE`. Only admin addresses: the
+    user is loaded where the admin would load it anyway, so no other page pays a query for it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = None
+        if request.path.startswith("/admin/"):
+            zone = getattr(staff_merchant(getattr(request, "user", None)), "zone", None)
+        if zone is None:
+            return self.get_response(request)
+        with timezone.override(zone):
+            return self.get_response(request)

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -27,6 +27,8 @@ api_v1 = [
     path("checkout/payments/<int:payment_id>/refunds", checkout_api.RefundView.as_view(), name="checkout-refund"),
     path("webhooks/payments", checkout_api.PaymentWebhookView.as_view(), name="payments-webhook"),
 ]
+# Last: any other address under /api/v1/ answers the API's JSON 404 (new endpoints go above this line).
+api_v1_not_found = [re_path(r"^.*$", views.api_not_found, name="not-found")]
 
 urlpatterns = [
     path("", merchant_views.landing, name="landing"),
@@ -39,7 +41,7 @@ urlpatterns = [
     path("m/", include("wallet.urls")),
     path("m/", include("checkout.urls")),
     path("payments/", include("loyalty.payment_urls")),
-    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/v1/", include((api_v1 + api_v1_not_found, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

@@ -29,8 +29,8 @@ class MemberLookupView(ContractView):
 
     @contract(parameters=[MemberLookupSerializer], responses=MemberSummarySerializer,
               operation_id="members_lookup",
-              errors=[errors.LOOKUP_REQUIRED, errors.PHONE_INVALID, errors.MEMBER_NOT_FOUND, errors.MEMBER_CODE_INVALID,
-                      errors.MEMBER_CODE_EXPIRED])
+              errors=[loyalty_errors.INVALID, errors.LOOKUP_REQUIRED, errors.PHONE_INVALID, errors.MEMBER_NOT_FOUND,
+                      errors.MEMBER_CODE_INVALID, errors.MEMBER_CODE_EXPIRED])
     def get(self, request):
         terminal = request.auth
         params = MemberLookupSerializer(data=request.query_params)

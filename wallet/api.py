@@ -54,7 +54,7 @@ class WalletView(ContractView):
     tag = "wallet"
 
     @contract(responses=WalletBalanceSerializer, operation_id="wallet_balance",
-              errors=[member_errors.MEMBER_NOT_FOUND])
+              errors=[member_errors.MEMBER_NOT_FOUND, loyalty_errors.NOT_FOUND])
     def get(self, request, member_id):
         member = _member(request.auth, member_id, "member_id")
         return Response(WalletBalanceSerializer(services.wallet_summary(member)).data)
