@@ -14,6 +14,7 @@ from loyalty import errors as loyalty_errors
 from loyalty.errors import DomainError
 from loyalty.money import money_text, parse_amount
 from loyalty.serializers import AmountInput, Money, StrictSerializer, local_time
+from loyalty.tenders import tenders
 
 
 class BillLineInput(StrictSerializer):
@@ -58,6 +59,17 @@ class BillInputSerializer(StrictSerializer):
     bill_id = serializers.CharField(max_length=64, required=False, allow_blank=True,
                                     help_text="The terminal's own reference for the bill.")
     external = ExternalPayment(required=False, help_text="Payments: how the rest was paid.")
+
+    def get_fields(self):
+        """The bill's own fields, and the one each registered tender reads from it (`request_field`, as a
+        tender's `request_schema()` describes it), so a new tender's input is neither refused nor undocumented."""
+        fields = super().get_fields()
+        for tender in tenders.all():
+            name = getattr(tender, "request_field", None)
+            if name and name not in fields:
+                describe = getattr(tender, "request_schema", None)
+                fields[name] = describe() if describe else serializers.JSONField(required=False)
+        return fields
 
 
 class RefundInputSerializer(StrictSerializer):

@@ -306,3 +306,22 @@ def test_staff_read_the_admin_in_their_merchants_time_zone(tenant_a, operator):
         request.user = user
         zones.append(seen(request))
     assert zones == ["America/New_York", "Asia/Shanghai", "Asia/Shanghai"]
+
+
+def test_a_tender_that_reads_its_own_field_from_the_bill_is_neither_refused_nor_undocumented():
+    from types import SimpleNamespace
+
+    from rest_framework import serializers
+
+    from checkout.serializers import BillInputSerializer
+    from loyalty.serializers import find_unknown_field
+    from loyalty.tenders import tenders
+
+    body = {"amount": "10.00", "vouchers": ["V-1"]}
+    assert find_unknown_field(BillInputSerializer(), body) == "vouchers"
+    voucher = SimpleNamespace(code="voucher", order=99, request_field="vouchers",
+                              request_schema=lambda: serializers.ListField(child=serializers.CharField(),
+                                                                           required=False))
+    with tenders.registered(voucher):
+        assert find_unknown_field(BillInputSerializer(), body) is None
+        assert isinstance(BillInputSerializer().fields["vouchers"], serializers.ListField)
