@@ -13,7 +13,7 @@ from coupons.services import find_coupon_by_code
 from loyalty import errors as loyalty_errors
 from loyalty.errors import DomainError
 from loyalty.money import money_text, parse_amount
-from loyalty.serializers import AmountInput, Money, StrictSerializer, local_time
+from loyalty.serializers import AmountInput, LocalDateTime, Money, StrictSerializer, local_time
 from loyalty.tenders import tenders
 
 
@@ -169,7 +169,7 @@ class PaymentAnswer(serializers.Serializer):
     experience_earned = serializers.IntegerField()
     cashback_earned = Money()
     rewards = RewardGrantAnswer(many=True)
-    created_at = serializers.DateTimeField(help_text="In the merchant's time zone, with its offset.")
+    created_at = LocalDateTime(help_text="In the merchant's time zone, with its offset.")
 
 
 class PaymentPage(serializers.Serializer):
@@ -199,7 +199,7 @@ class RefundAnswer(serializers.Serializer):
     cashback_shortfall = Money()
     coupon_restored = serializers.BooleanField()
     rewards_withdrawn = serializers.IntegerField()
-    created_at = serializers.DateTimeField(help_text="In the merchant's time zone, with its offset.")
+    created_at = LocalDateTime(help_text="In the merchant's time zone, with its offset.")
 
 
 class PayerReference(StrictSerializer):

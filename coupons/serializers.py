@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from coupons.models import Coupon
-from loyalty.serializers import AmountInput, Money, StrictSerializer
+from loyalty.serializers import AmountInput, AnswerModelSerializer, Money, StrictSerializer
 
 
 class BillLineSerializer(StrictSerializer):
@@ -12,7 +12,7 @@ class BillLineSerializer(StrictSerializer):
     amount = AmountInput(allow_zero=True, help_text=_("The line's total."))
 
 
-class CouponSerializer(serializers.ModelSerializer):
+class CouponSerializer(AnswerModelSerializer):
     """What a terminal sees of a coupon."""
 
     name = serializers.CharField(source="template.name")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -55,6 +56,19 @@ class Money(serializers.Field):
 
     def to_representation(self, value):
         return money_text(value)
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "example": "2026-12-01T18:42:07.512000+08:00"})
+class LocalDateTime(serializers.DateTimeField):
+    """A timestamp in an answer: in the merchant's time zone, with its offset (the zone `ContractView` activates
+    for the request)."""
+
+
+class AnswerModelSerializer(serializers.ModelSerializer):
+    """A model in an answer: its timestamps are `LocalDateTime` (declare money fields as `Money`)."""
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
+                                models.DateTimeField: LocalDateTime}
 
 
 def local_time(value):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from loyalty.serializers import StrictSerializer
+from loyalty.serializers import AnswerModelSerializer, StrictSerializer
 from merchants.models import Member, Store
 
 CUSTOM_FIELD_VALUE = {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"},
@@ -20,13 +20,13 @@ class CustomFields(serializers.JSONField):
     """Member attributes the merchant defined: text, number, date (as text) or a list of choices."""
 
 
-class StoreSerializer(serializers.ModelSerializer):
+class StoreSerializer(AnswerModelSerializer):
     class Meta:
         model = Store
         fields = ["id", "name", "address", "phone", "is_open"]
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(AnswerModelSerializer):
     """What a terminal sees of a member: enough to greet and serve them."""
 
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from loyalty.serializers import AmountInput, Money, StrictSerializer
+from loyalty.serializers import AmountInput, AnswerModelSerializer, Money, StrictSerializer
 from merchants.serializers import SummaryExtra
 from wallet.models import Recharge
 from wallet.services import wallet_summary
@@ -19,7 +19,7 @@ class RechargeInputSerializer(StrictSerializer):
     amount = AmountInput(help_text=_("Cash received, e.g. 500.00."))
 
 
-class RechargeSerializer(serializers.ModelSerializer):
+class RechargeSerializer(AnswerModelSerializer):
     member = serializers.PrimaryKeyRelatedField(read_only=True)
     store = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     offer = serializers.CharField(source="offer.name", default=None, allow_null=True, read_only=True,
