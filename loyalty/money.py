@@ -52,7 +52,8 @@ def parse_amount(value, *, field: str = "amount", maximum: Decimal = MAX_AMOUNT,
         )
     if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
         raise errors.DomainError(errors.AMOUNT_TOO_PRECISE, _("Amounts have at most two decimal places."), field=field)
-    return amount.quantize(CENT)
+    # abs(): "-0" is zero, not a negative zero that would be written back as "-0.00".
+    return abs(amount).quantize(CENT)
 
 
 class MoneyField(models.DecimalField):

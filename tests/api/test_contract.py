@@ -6,8 +6,11 @@ from __future__ import annotations
 import datetime
 import json
 import zoneinfo
+from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -325,3 +328,36 @@ def test_a_tender_that_reads_its_own_field_from_the_bill_is_neither_refused_nor_
     with tenders.registered(voucher):
         assert find_unknown_field(BillInputSerializer(), body) is None
         assert isinstance(BillInputSerializer().fields["vouchers"], serializers.ListField)
+
+
+# The schema's amount patterns say exactly what the server reads and writes.
+
+@given(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999999.99"), places=2))
+def test_every_amount_the_pattern_admits_is_read_as_written_and_answered_in_the_answer_pattern(amount):
+    import re
+
+    from loyalty.money import money_text, parse_amount
+    from loyalty.serializers import AMOUNT_INPUT_PATTERN, AMOUNT_PATTERN
+
+    for written in (f"{amount:.2f}", format(amount.normalize(), "f")):
+        assert re.fullmatch(AMOUNT_INPUT_PATTERN, written)
+        assert parse_amount(written) == amount
+    assert re.fullmatch(AMOUNT_PATTERN, money_text(amount))
+
+
+@given(st.from_regex(r"\A-?\d{1,9}(\.\d{1,4})?\Z"))
+def test_what_the_input_pattern_admits_is_read_and_what_is_read_has_a_writing_it_admits(text):
+    """The server may be kinder than the pattern ("-0", "0.000"), never stricter."""
+    import re
+
+    from loyalty.money import parse_amount
+    from loyalty.serializers import AMOUNT_INPUT_PATTERN
+
+    try:
+        value = parse_amount(text, allow_zero=True)
+    except DomainError:
+        value = None
+    if re.fullmatch(AMOUNT_INPUT_PATTERN, text):
+        assert value is not None
+    if value is not None:
+        assert re.fullmatch(AMOUNT_INPUT_PATTERN, f"{value:.2f}")
