@@ -36,6 +36,8 @@ from loyalty.api_contract import AMOUNT_ERRORS, ContractView, contract
 from loyalty.errors import DomainError
 from loyalty.idempotency import idempotent
 from loyalty.pagination import StandardPagination
+from loyalty.pricing import pricing_steps
+from loyalty.tenders import tenders
 from merchants import errors as member_errors
 from wallet import errors as wallet_errors
 
@@ -54,6 +56,12 @@ BILL_ERRORS = (
     coupon_errors.COUPON_OUTSIDE_HOURS, coupon_errors.COUPON_BELOW_MINIMUM, coupon_errors.COUPON_NOT_APPLICABLE,
 )
 PAY_ERRORS = (*BILL_ERRORS, errors.EXTERNAL_REQUIRED, errors.TRADE_NUMBER_USED, wallet_errors.INSUFFICIENT_BALANCE)
+
+
+def registered_errors() -> list[str]:
+    """What the registered tenders and pricing steps may refuse a bill for: each lists them in `error_codes`,
+    so a new tender (gift cards) or step brings its codes to quote and pay with no edit here."""
+    return [code for entry in (*tenders.all(), *pricing_steps.all()) for code in getattr(entry, "error_codes", ())]
 
 BILL_EXAMPLE = OpenApiExample("A member pays with a coupon, points and the wallet", request_only=True, value={
     "amount": "128.00", "member": {"phone": "13800000001"}, "coupon_code": "8FQ2-K7ZP-3M", "points": "max",
@@ -81,7 +89,7 @@ class QuoteView(ContractView):
     tag = "checkout"
 
     @contract(request=BillInputSerializer, responses={200: QuoteAnswer}, operation_id="checkout_quote",
-              errors=BILL_ERRORS, examples=[BILL_EXAMPLE])
+              errors=BILL_ERRORS, more_errors=registered_errors, examples=[BILL_EXAMPLE])
     def post(self, request):
         bill = bill_from_request(request.auth, request.data)
         _channel, _trade_no, external_amount = external_from_request(request.data)
@@ -94,7 +102,8 @@ class PaymentListView(ContractView):
     tag = "checkout"
 
     @contract(request=BillInputSerializer, responses={201: PaymentAnswer}, operation_id="checkout_pay",
-              errors=PAY_ERRORS, idempotent=True, examples=[BILL_EXAMPLE])
+              errors=PAY_ERRORS, more_errors=registered_errors, idempotent=True,
+              examples=[BILL_EXAMPLE])
     @idempotent
     def post(self, request):
         terminal = request.auth
@@ -146,7 +155,7 @@ class RefundView(ContractView):
     @contract(request=RefundInputSerializer, responses={201: RefundAnswer}, operation_id="checkout_refund",
               errors=[*AMOUNT_ERRORS, errors.PAYMENT_NOT_FOUND, loyalty_errors.NOT_FOUND, errors.REFUND_TOO_LARGE,
                       errors.PAYMENT_NOT_REFUNDABLE],
-              idempotent=True)
+              more_errors=registered_errors, idempotent=True)
     @idempotent
     def post(self, request, payment_id):
         terminal = request.auth

@@ -15,6 +15,7 @@ answer. From that one declaration:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -23,7 +24,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -57,13 +60,17 @@ class Contract:
     request: type[serializers.Serializer] | None
     errors: frozenset[str]
     authenticated: bool
+    # Codes only known once every app is ready (what registered tenders and pricing steps may refuse).
+    more_errors: Callable[[], Iterable[str]] | None = None
 
 
-def contract(*, errors: Iterable[str] = (), request: type[serializers.Serializer] | None = None,
+def contract(*, errors: Iterable[str] = (), more_errors: Callable[[], Iterable[str]] | None = None,
+             request: type[serializers.Serializer] | None = None,
              responses=None, parameters: Sequence[OpenApiParameter | type[serializers.Serializer]] = (),
              examples: Sequence[OpenApiExample] = (), operation_id: str | None = None, summary: str | None = None,
              idempotent: bool = False, authenticated: bool = True) -> Callable:
-    """Declare a handler's schema and the error codes it can answer (beyond the common ones)."""
+    """Declare a handler's schema and the error codes it can answer (beyond the common ones); `more_errors` is
+    asked when the schema is built or an answer checked, for codes that registered entries add."""
     declared = set(errors) | set(BODY_ERRORS if request else ())
     if idempotent:
         declared |= set(IDEMPOTENCY_ERRORS)
@@ -73,7 +80,8 @@ def contract(*, errors: Iterable[str] = (), request: type[serializers.Serializer
         handler = extend_schema(request=request, responses=responses, parameters=all_parameters or None,
                                 examples=list(examples) or None, operation_id=operation_id, summary=summary,
                                 **({} if authenticated else {"auth": []}))(handler)
-        handler.contract = Contract(request=request, errors=frozenset(declared), authenticated=authenticated)
+        handler.contract = Contract(request=request, errors=frozenset(declared), authenticated=authenticated,
+                                    more_errors=more_errors)
         return handler
 
     return decorate
@@ -87,7 +95,8 @@ def declared_errors(view, method: str) -> set[str]:
     found = handler_contract(view, method)
     if found is None:
         return set()
-    return set(found.errors) | (set(AUTHENTICATION_ERRORS) if found.authenticated else set())
+    codes = set(found.errors) | (set(AUTHENTICATION_ERRORS) if found.authenticated else set())
+    return codes | set(found.more_errors() if found.more_errors else ())
 
 
 class ContractMixin:
@@ -188,10 +197,5 @@ class ContractSchema(AutoSchema):
 
 def openapi_schema() -> dict:
     """The API's OpenAPI document as JSON data, as `/api/schema/` serves it (for tests and client generators)."""
-    import json
-
-    from drf_spectacular.generators import SchemaGenerator
-    from drf_spectacular.renderers import OpenApiJsonRenderer
-
     document = SchemaGenerator().get_schema(request=None, public=True)
     return json.loads(OpenApiJsonRenderer().render(document, renderer_context={}))

@@ -9,11 +9,11 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 from rest_framework.test import APIClient, APIRequestFactory
 
 from checkout.models import Payment, Refund
@@ -316,18 +316,22 @@ def test_a_tender_that_reads_its_own_field_from_the_bill_is_neither_refused_nor_
 
     from rest_framework import serializers
 
+    from checkout.api import PaymentListView, QuoteView, RefundView
     from checkout.serializers import BillInputSerializer
     from loyalty.serializers import find_unknown_field
     from loyalty.tenders import tenders
 
     body = {"amount": "10.00", "vouchers": ["V-1"]}
     assert find_unknown_field(BillInputSerializer(), body) == "vouchers"
-    voucher = SimpleNamespace(code="voucher", order=99, request_field="vouchers",
+    voucher = SimpleNamespace(code="voucher", order=99, request_field="vouchers", error_codes=("voucher_spent",),
                               request_schema=lambda: serializers.ListField(child=serializers.CharField(),
                                                                            required=False))
     with tenders.registered(voucher):
         assert find_unknown_field(BillInputSerializer(), body) is None
         assert isinstance(BillInputSerializer().fields["vouchers"], serializers.ListField)
+        for view in (QuoteView, PaymentListView, RefundView):
+            assert "voucher_spent" in declared_errors(view, "post"), view
+    assert "voucher_spent" not in declared_errors(PaymentListView, "post")
 
 
 # The schema's amount patterns say exactly what the server reads and writes.
