@@ -17,7 +17,6 @@ from cards.punchcards.models import (
     PunchCardSettings,
     PunchCardUse,
 )
-from loyalty import benefits
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
 from loyalty.errors import DomainError
@@ -91,10 +90,6 @@ class PunchCardProductAdmin(ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantS
         rows = [(_("sold"), f.sold), (_("revenue"), f.revenue), (_("uses"), f.uses),
                 (_("active holders"), f.active_holders), (_("remaining liability"), f.liability)]
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
-
-    @admin.display(description=_("what it gives"))
-    def benefits_summary(self, obj):
-        return " · ".join(benefits.describe_lines(benefits.with_targets(obj.benefits.all()))) or "—"
 
 
 class SellForm(forms.Form):

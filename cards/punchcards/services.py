@@ -37,6 +37,7 @@ from merchants.models import Member
 
 PURCHASE_PURPOSE = "punch_card_purchase"
 PHONE_DIGITS = (6, 20)
+PENDING_PURCHASE_LIFETIME = datetime.timedelta(days=1)
 
 
 def punch_card_settings(merchant) -> PunchCardSettings:
@@ -57,8 +58,10 @@ def card_for_update(card: PunchCard) -> PunchCard:
 
 
 def held_count(product: PunchCardProduct, member: Member) -> int:
-    return PunchCard.objects.filter(product=product, member=member,
-                                    status__in=[PunchCard.Status.ACTIVE, PunchCard.Status.PENDING]).count()
+    """Cards held, and bought cards still being paid for (an abandoned payment stops counting after a day)."""
+    paying = Q(status=PunchCard.Status.PENDING, created_at__gt=timezone.now() - PENDING_PURCHASE_LIFETIME)
+    return PunchCard.objects.filter(product=product, member=member).filter(
+        Q(status=PunchCard.Status.ACTIVE) | paying).count()
 
 
 def check_can_buy(product: PunchCardProduct, member: Member, *, online: bool) -> None:

@@ -54,7 +54,7 @@ class TimeCardKind(UsableCardKind):
         standing = services.standing(chain, today)
         usable = card.status == TimeCard.Status.ACTIVE and (standing.current is not None or (
             standing.waiting_days > 0 and not standing.days_left))
-        settings = services.time_card_settings(card.merchant)
+        settings = services.read_settings(card.merchant_id)
         photo = IdentityPhoto.objects.filter(member_id=card.member_id, product_id=card.product_id).first()
         tier = (standing.current or card).tier
         return CardSummary(

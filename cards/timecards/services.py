@@ -50,6 +50,12 @@ def time_card_settings(merchant) -> TimeCardSettings:
     return found
 
 
+def read_settings(merchant_id: int) -> TimeCardSettings:
+    """The settings as they are, for pages that only read them (an unsaved default where none were made)."""
+    return TimeCardSettings.objects.filter(merchant_id=merchant_id).first() or TimeCardSettings(
+        merchant_id=merchant_id)
+
+
 def chain_for_update(member_id: int, product_id: int) -> list[TimeCard]:
     """Lock the member's chain for this product, then its live cards in pk order, and return the cards."""
     product = TimeCardProduct.objects.only("merchant_id").get(pk=product_id)
