@@ -118,6 +118,26 @@ class PunchCardProductBenefit(BenefitLine):
         verbose_name_plural = _("gifts with a card bought")
 
 
+class PunchCardHolding(models.Model):
+    """The one row per member and product that getting a card locks first, so two purchases at the same moment
+    cannot both pass the product's holding limit (the cards themselves may not exist yet)."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    member = models.ForeignKey("merchants.Member", on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("member"))
+    product = models.ForeignKey(PunchCardProduct, on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("punch card product"))
+
+    class Meta:
+        verbose_name = _("punch card holding")
+        verbose_name_plural = _("punch card holdings")
+        constraints = [models.UniqueConstraint(fields=["member", "product"], name="punchcards_holding_once")]
+
+    def __str__(self):
+        return f"{self.member_id} · {self.product_id}"
+
+
 class PunchCard(models.Model):
     """One punch card a member holds (持有的次卡). `uses_left` is its balance, moved only with a ledger entry."""
 

@@ -20,6 +20,7 @@ from cards.punchcards.models import (
     CoUser,
     PunchCard,
     PunchCardEntry,
+    PunchCardHolding,
     PunchCardProduct,
     PunchCardSettings,
     PunchCardUse,
@@ -55,6 +56,13 @@ def card_for_update(card: PunchCard) -> PunchCard:
 
 
 # --- getting a card -------------------------------------------------------------------------------------
+
+
+def holding_for_update(product: PunchCardProduct, member: Member) -> None:
+    """Lock the member's holding of this product: every way of getting a card takes it before counting."""
+    PunchCardHolding.objects.get_or_create(member=member, product=product,
+                                           defaults={"merchant_id": product.merchant_id})
+    lock_rows(PunchCardHolding.objects.filter(member=member, product=product))
 
 
 def held_count(product: PunchCardProduct, member: Member) -> int:
@@ -120,6 +128,8 @@ def sell_card(product: PunchCardProduct, member: Member, *, store, staff=None, t
                           status_code=404)
     check_can_buy(product, member, online=False)
     with transaction.atomic():
+        holding_for_update(product, member)
+        check_can_buy(product, member, online=False)
         card = PunchCard.objects.create(merchant_id=product.merchant_id, product=product, member=member, store=store,
                                         source=PunchCard.Source.CASH_SALE, price_paid=product.price, staff=staff)
         _activate(card, store=store, staff=staff, terminal=terminal)
@@ -131,6 +141,8 @@ def start_purchase(product: PunchCardProduct, member: Member, *,
     """The member buys a card on the member pages: it waits for the gateway; send them to `checkout_url`."""
     check_can_buy(product, member, online=True)
     with transaction.atomic():
+        holding_for_update(product, member)
+        check_can_buy(product, member, online=True)
         card = PunchCard.objects.create(merchant_id=product.merchant_id, product=product, member=member,
                                         source=PunchCard.Source.PURCHASE, price_paid=product.price)
         payment = payments.start_payment(member.merchant, amount=product.price, purpose=PURCHASE_PURPOSE,
@@ -161,9 +173,10 @@ def give_card(product: PunchCardProduct, member: Member, *, reference: str, stor
     existing = PunchCard.objects.filter(member=member, reference=reference, source=PunchCard.Source.BENEFIT).first()
     if existing is not None:
         return existing
-    if product.per_member_limit and held_count(product, member) >= product.per_member_limit:
-        return None
     with transaction.atomic():
+        holding_for_update(product, member)
+        if product.per_member_limit and held_count(product, member) >= product.per_member_limit:
+            return None
         card = PunchCard.objects.create(merchant_id=product.merchant_id, product=product, member=member, store=store,
                                         source=PunchCard.Source.BENEFIT, reference=reference)
         _activate(card, store=store)

@@ -32,3 +32,11 @@ def test_an_undo_raced_gives_the_uses_back_exactly_once(tenant_a):
     results, codes = race([lambda: services.undo_use(use, staff=tenant_a.manager.user) for _n in range(3)])
     assert len(results) == 1 and codes == ["punch_card_use_already_undone"] * 2
     assert PunchCard.objects.get(pk=card.pk).uses_left == 10
+
+
+def test_purchases_at_once_keep_the_holding_limit(tenant_a):
+    product = make_product(tenant_a.merchant, per_member_limit=1)
+    results, codes = race([lambda: services.sell_card(product, tenant_a.member, store=tenant_a.store)
+                           for _n in range(4)])
+    assert len(results) == 1 and codes == ["punch_card_limit_reached"] * 3
+    assert PunchCard.objects.filter(member=tenant_a.member).count() == 1
