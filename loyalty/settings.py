@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "cards.membership",
     "wallet",
     "coupons",
+    "cards.punchcards",
+    "cards.timecards",
     "checkout",
 ]
 

@@ -3,9 +3,11 @@ from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from cards.punchcards import api as punchcard_api
+from cards.timecards import api as timecard_api
 from checkout import api as checkout_api
 from coupons import api as coupon_api
-from loyalty import views
+from loyalty import card_api, views
 from merchants import api as merchant_api
 from merchants import views as merchant_views
 from wallet import api as wallet_api
@@ -21,6 +23,10 @@ api_v1 = [
     path("coupons/<str:code>", coupon_api.CouponDetailView.as_view(), name="coupon-detail"),
     path("wallet/recharges", wallet_api.RechargeView.as_view(), name="wallet-recharge"),
     path("wallet/members/<int:member_id>", wallet_api.WalletView.as_view(), name="wallet-balance"),
+    path("cards/lookup", card_api.CardLookupView.as_view(), name="card-lookup"),
+    path("cards/uses", card_api.CardUseView.as_view(), name="card-uses"),
+    path("punchcards/sales", punchcard_api.CashSaleView.as_view(), name="punch-card-sale"),
+    path("timecards/sales", timecard_api.CashSaleView.as_view(), name="time-card-sale"),
     path("checkout/quote", checkout_api.QuoteView.as_view(), name="checkout-quote"),
     path("checkout/payments", checkout_api.PaymentListView.as_view(), name="checkout-payments"),
     path("checkout/payments/<int:payment_id>", checkout_api.PaymentDetailView.as_view(), name="checkout-payment"),
@@ -39,6 +45,8 @@ urlpatterns = [
     path("m/", include("cards.membership.urls")),
     path("m/", include("coupons.urls")),
     path("m/", include("wallet.urls")),
+    path("m/", include("cards.punchcards.urls")),
+    path("m/", include("cards.timecards.urls")),
     path("m/", include("checkout.urls")),
     path("payments/", include("loyalty.payment_urls")),
     path("api/v1/", include((api_v1 + api_v1_not_found, "api"), namespace="api")),
