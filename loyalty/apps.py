@@ -7,7 +7,11 @@ class LoyaltyConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self):
-        from loyalty import checks  # noqa: F401
+        from loyalty import (
+            checks,  # noqa: F401
+            usable_cards,
+        )
         from loyalty.errors import API_ERRORS, register_api_errors
 
         register_api_errors(API_ERRORS)
+        register_api_errors(usable_cards.API_ERRORS)

@@ -5,20 +5,42 @@ cards. Every query is scoped to the calling terminal's merchant, and the use is 
 """
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from loyalty import errors
+from loyalty.api_contract import ContractView, contract
 from loyalty.idempotency import idempotent
-from loyalty.usable_cards import MAX_USES_AT_ONCE, find_card
+from loyalty.serializers import StrictSerializer
+from loyalty.usable_cards import (
+    CARD_CODE_EXPIRED,
+    CARD_CODE_INVALID,
+    CARD_USE_COUNT_INVALID,
+    MAX_USES_AT_ONCE,
+    card_kinds,
+    find_card,
+)
+
+# Each kind's summary adds fields of its own (uses_left, days_left ...): the member app's codes too.
+LOOKUP_ERRORS = [errors.REQUIRED, errors.INVALID, CARD_CODE_INVALID, CARD_CODE_EXPIRED]
+
+
+def use_errors() -> list[str]:
+    """What registered kinds may refuse a use for (known once every app is ready)."""
+    return [code for kind in card_kinds.all() for code in kind.error_codes]
+
+
+def _code_field():
+    return serializers.CharField(max_length=120, help_text=_("The code scanned from the member's card."))
 
 
 class CardCodeSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=120, help_text=_("The code scanned from the member's card."))
+    code = _code_field()
 
 
-class CardUseInputSerializer(CardCodeSerializer):
+class CardUseInputSerializer(StrictSerializer):
+    code = _code_field()
     count = serializers.IntegerField(min_value=1, max_value=MAX_USES_AT_ONCE, default=1,
                                      help_text=_("How many uses to record at once."))
     used_by_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="",
@@ -28,7 +50,7 @@ class CardUseInputSerializer(CardCodeSerializer):
 
 
 class CardSummarySerializer(serializers.Serializer):
-    """What every kind says about a card; kinds add their own fields (uses_left, days_left ...)."""
+    """What every kind says about a card, plus the typed fields each registered kind adds (only on its cards)."""
 
     kind = serializers.CharField()
     card = serializers.IntegerField()
@@ -41,6 +63,14 @@ class CardSummarySerializer(serializers.Serializer):
     status = serializers.CharField()
     usable = serializers.BooleanField()
 
+    def get_fields(self):
+        fields = super().get_fields()
+        for kind in card_kinds.all():
+            for name, field in kind.answer_fields().items():
+                field.required = False  # present on the cards of its kind only
+                fields.setdefault(name, field)
+        return fields
+
 
 class RecordedUseSerializer(serializers.Serializer):
     kind = serializers.CharField()
@@ -49,22 +79,29 @@ class RecordedUseSerializer(serializers.Serializer):
     card = CardSummarySerializer()
 
 
-class CardLookupView(APIView):
+class CardLookupView(ContractView):
     """What a scanned card is, whose, and what is left on it: shown to the cashier before confirming a use."""
 
-    @extend_schema(parameters=[CardCodeSerializer], responses=CardSummarySerializer, operation_id="cards_lookup")
+    tag = "cards"
+
+    @contract(parameters=[CardCodeSerializer], responses=CardSummarySerializer, operation_id="cards_lookup",
+              errors=LOOKUP_ERRORS)
     def get(self, request):
         params = CardCodeSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         kind, card = find_card(request.auth.merchant, params.validated_data["code"])
-        return Response(kind.summary(card).as_dict())
+        return Response(CardSummarySerializer(kind.summary(card).as_dict()).data)
 
 
-class CardUseView(APIView):
+class CardUseView(ContractView):
     """Record a use of a card (punch card, time card ...) at the terminal's store. Idempotent."""
 
-    @extend_schema(request=CardUseInputSerializer, responses={201: RecordedUseSerializer}, operation_id="cards_use",
-                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])
+    tag = "cards"
+
+    @contract(request=CardUseInputSerializer, responses={201: RecordedUseSerializer}, operation_id="cards_use",
+              errors=[*LOOKUP_ERRORS, CARD_USE_COUNT_INVALID], more_errors=use_errors, idempotent=True,
+              examples=[OpenApiExample("Two uses of a punch card", request_only=True,
+                                       value={"code": "CPUNCH-12.5871234.ABCDEFGHIJKLMNOP", "count": 2})])
     @idempotent
     def post(self, request):
         terminal = request.auth
@@ -75,4 +112,4 @@ class CardUseView(APIView):
         recorded = kind.record_use(card, count=values["count"], store=terminal.store, terminal=terminal,
                                    used_by_phone=values["used_by_phone"],
                                    identity_confirmed=values["identity_confirmed"])
-        return Response(recorded.as_dict(), status=status.HTTP_201_CREATED)
+        return Response(RecordedUseSerializer(recorded.as_dict()).data, status=status.HTTP_201_CREATED)

@@ -24,7 +24,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from loyalty.errors import DomainError
+from loyalty.errors import DomainError, ErrorCode
 from loyalty.registry import Registry
 
 CARD_CODE_INVALID = "card_code_invalid"
@@ -34,6 +34,13 @@ CARD_USE_COUNT_INVALID = "card_use_count_invalid"
 
 # The most uses one scan may record (a typo of 100 should not empty a card).
 MAX_USES_AT_ONCE = 20
+
+# What the API's schema says each code means; registered in LoyaltyConfig.ready().
+API_ERRORS = (
+    ErrorCode(CARD_CODE_INVALID, 400, "Not a card code of this merchant (mistyped, forged, or the card is gone)."),
+    ErrorCode(CARD_CODE_EXPIRED, 400, "The card code is too old (a screenshot): ask the member to refresh it."),
+    ErrorCode(CARD_USE_COUNT_INVALID, 400, f"`count` must be a whole number from 1 to {MAX_USES_AT_ONCE}."),
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,13 @@ class UsableCardKind(abc.ABC):
     order: ClassVar[int] = 100
     # The permission a member of staff needs to record a use of this kind.
     permission: ClassVar[str] = ""
+    # The codes `record_use` may refuse with (registered by the kind's app): the terminal's use endpoint
+    # declares them, so a new kind brings its refusals into the API contract with no edit there.
+    error_codes: ClassVar[tuple[str, ...]] = ()
+
+    def answer_fields(self) -> dict[str, Any]:
+        """Serializer fields typing this kind's `CardSummary.extra` in the terminal API's answers."""
+        return {}
 
     @abc.abstractmethod
     def get(self, merchant: models.Model, card_id: int) -> models.Model | None:

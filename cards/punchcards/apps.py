@@ -8,13 +8,14 @@ class PunchCardsConfig(AppConfig):
     verbose_name = _("Punch cards")
 
     def ready(self):
-        from cards.punchcards import events, services
+        from cards.punchcards import errors, events, services
         from cards.punchcards.benefits import PunchCardBenefit
         from cards.punchcards.demo import PunchCardsDemo
         from cards.punchcards.kinds import PunchCardKind
         from cards.punchcards.views import cards_tile
         from loyalty.benefits import benefits
         from loyalty.demo import demo_data
+        from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
         from loyalty.ledgers import register_auditor
         from loyalty.payments import register_purpose
@@ -22,6 +23,7 @@ class PunchCardsConfig(AppConfig):
         from merchants.roles import grant
         from merchants.views import HOME_SECTIONS
 
+        register_api_errors(errors.API_ERRORS)
         register_auditor("punchcards", services.audit_punch_cards)
         benefits.register(PunchCardBenefit())
         card_kinds.register(PunchCardKind())

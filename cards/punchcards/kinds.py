@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from rest_framework import serializers
 
-from cards.punchcards import services
+from cards.punchcards import errors, services
 from cards.punchcards.models import PunchCard
 from loyalty.usable_cards import CardSummary, RecordedUse, UsableCardKind, merchant_today
 
@@ -26,6 +27,16 @@ class PunchCardKind(UsableCardKind):
     label = gettext_lazy("punch card")
     order = 10
     permission = "punchcards.use_punchcard"
+    error_codes = (errors.CARD_NOT_ACTIVE, errors.MEMBER_FROZEN, errors.CARD_NOT_STARTED, errors.CARD_EXPIRED,
+                   errors.WRONG_STORE, errors.NOT_ENOUGH_USES, errors.CO_USER_UNKNOWN, errors.CO_USER_LIMIT_REACHED)
+
+    def answer_fields(self):
+        return {
+            "uses_left": serializers.IntegerField(allow_null=True, help_text=_("Punch cards: null when unlimited.")),
+            "services": serializers.CharField(help_text=_("Punch cards: the services the card covers.")),
+            "co_users": serializers.ListField(child=serializers.CharField(),
+                                              help_text=_("Punch cards: the co-users' phones.")),
+        }
 
     def shelf_url(self, merchant) -> str:
         return reverse("punchcards:shelf", args=[merchant.slug])

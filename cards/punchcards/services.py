@@ -124,7 +124,7 @@ def _activate(card: PunchCard, *, store=None, staff=None, terminal=None) -> None
 def sell_card(product: PunchCardProduct, member: Member, *, store, staff=None, terminal=None) -> PunchCard:
     """A cashier records a cash sale at the counter (in the admin or from a terminal): active at once."""
     if product.merchant_id != member.merchant_id or (store is not None and store.merchant_id != member.merchant_id):
-        raise DomainError(errors.CARD_NOT_ACTIVE, _("This card belongs to another merchant."), field="product",
+        raise DomainError(errors.PRODUCT_NOT_FOUND, _("No punch card product with this id."), field="product",
                           status_code=404)
     check_can_buy(product, member, online=False)
     with transaction.atomic():
@@ -235,7 +235,7 @@ def check_usable(card: PunchCard, *, store, today: datetime.date, count: int = 1
         raise DomainError(errors.CARD_NOT_ACTIVE, _("This card cannot be used: it is not active."), field="code",
                           status_code=409)
     if not card.member.is_active:
-        raise DomainError(errors.MEMBER_FROZEN, _("This membership is frozen."), field="code", status_code=409)
+        raise DomainError(errors.MEMBER_FROZEN, _("This membership is frozen."), field="code")
     if card.valid_from and today < card.valid_from:
         raise DomainError(errors.CARD_NOT_STARTED, _("This card is valid from %(day)s.") % {"day": card.valid_from},
                           field="code", status_code=409)
@@ -273,7 +273,8 @@ def record_use(card: PunchCard, *, store, count: int = 1, staff=None, terminal=N
     last use at the same moment exactly one succeeds; the other is refused and nothing changes."""
     count = check_use_count(count)
     if store is None or store.merchant_id != card.merchant_id:
-        raise DomainError(errors.WRONG_STORE, _("This card cannot be used at this store."), field="store")
+        raise DomainError(errors.WRONG_STORE, _("This card cannot be used at this store."), field="store",
+                          status_code=409)
     with transaction.atomic():
         card = card_for_update(card)
         today = merchant_today(card.merchant)

@@ -8,18 +8,20 @@ class TimeCardsConfig(AppConfig):
     verbose_name = _("Time cards")
 
     def ready(self):
-        from cards.timecards import events, services
+        from cards.timecards import errors, events, services
         from cards.timecards.benefits import TimeCardBenefit
         from cards.timecards.demo import TimeCardsDemo
         from cards.timecards.kinds import TimeCardKind
         from loyalty.benefits import benefits
         from loyalty.demo import demo_data
+        from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
         from loyalty.ledgers import register_auditor
         from loyalty.payments import register_purpose
         from loyalty.usable_cards import card_kinds
         from merchants.roles import grant
 
+        register_api_errors(errors.API_ERRORS)
         register_auditor("timecards", services.audit_time_cards)
         benefits.register(TimeCardBenefit())
         card_kinds.register(TimeCardKind())

@@ -7,6 +7,7 @@ from collections import defaultdict
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from rest_framework import serializers
 
 from cards.timecards import errors, services
 from cards.timecards.models import IdentityPhoto, TimeCard
@@ -38,6 +39,21 @@ class TimeCardKind(UsableCardKind):
     label = gettext_lazy("time card")
     order = 20
     permission = "timecards.use_timecard"
+    error_codes = (errors.ONE_USE_AT_A_TIME, errors.WRONG_STORE, errors.MEMBER_FROZEN, errors.NOT_ACTIVE,
+                   errors.NOT_STARTED, errors.EXPIRED, errors.DAILY_LIMIT_REACHED, errors.PHOTO_MISSING,
+                   errors.IDENTITY_NOT_CONFIRMED)
+
+    def answer_fields(self):
+        return {
+            "days_left": serializers.IntegerField(help_text=_("Time cards: days left, today included.")),
+            "waiting_days": serializers.IntegerField(help_text=_("Time cards: days bought that begin later.")),
+            "daily_limit": serializers.IntegerField(allow_null=True, help_text=_(
+                "Time cards: visits a day, null when unlimited.")),
+            "one_at_a_time": serializers.BooleanField(help_text=_("Time cards: a use records one visit.")),
+            "identity_check": serializers.BooleanField(help_text=_("Time cards: the cashier compares a photo.")),
+            "has_photo": serializers.BooleanField(),
+            "photo_url": serializers.CharField(help_text=_("Time cards: the photo in the admin, for staff.")),
+        }
 
     def shelf_url(self, merchant) -> str:
         return reverse("timecards:shelf", args=[merchant.slug])

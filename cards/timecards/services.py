@@ -137,7 +137,7 @@ def check_can_buy(tier: TimeCardTier, member: Member, *, online: bool) -> None:
     if not member.is_active:
         raise DomainError(errors.MEMBER_FROZEN, _("This membership is frozen."), field="member")
     if tier.merchant_id != member.merchant_id:
-        raise DomainError(errors.NOT_ON_SALE, _("This card is not on sale."), field="tier", status_code=404)
+        raise DomainError(errors.TIER_NOT_FOUND, _("No time card with this id."), field="tier", status_code=404)
 
 
 def _new_card(tier: TimeCardTier, member: Member, *, source: str, price, store=None, staff=None,
@@ -209,13 +209,14 @@ def record_use(card: TimeCard, *, store, staff=None, terminal=None, identity_con
     daily limit counted on the merchant's day. The chain is locked first, so of two cashiers recording the
     last visit a day allows exactly one succeeds."""
     if store is None or store.merchant_id != card.merchant_id:
-        raise DomainError(errors.WRONG_STORE, _("This card cannot be used at this store."), field="store")
+        raise DomainError(errors.WRONG_STORE, _("This card cannot be used at this store."), field="store",
+                          status_code=409)
     stores = list(card.product.stores.values_list("pk", flat=True))
     if stores and store.pk not in stores:
         raise DomainError(errors.WRONG_STORE, _("This card cannot be used at this store."), field="store",
                           status_code=409)
     if not card.member.is_active:
-        raise DomainError(errors.MEMBER_FROZEN, _("This membership is frozen."), field="code", status_code=409)
+        raise DomainError(errors.MEMBER_FROZEN, _("This membership is frozen."), field="code")
     with transaction.atomic():
         chain = chain_for_update(card.member_id, card.product_id)
         today = merchant_today(card.merchant)
