@@ -11,6 +11,7 @@ from checkout.services import Bill, Quote, find_member, parse_lines, parse_point
 from coupons.services import find_coupon_by_code
 from loyalty.errors import DomainError
 from loyalty.money import parse_amount
+from loyalty.tenders import parse_tender_inputs
 
 
 class BillInputSerializer(serializers.Serializer):
@@ -24,6 +25,9 @@ class BillInputSerializer(serializers.Serializer):
     points = serializers.JSONField(required=False, help_text="A number of points, or \"max\".")
     use_wallet = serializers.BooleanField(required=False, default=False)
     bill_id = serializers.CharField(required=False, help_text="The terminal's own reference for the bill.")
+    gift_cards = serializers.ListField(required=False, child=serializers.JSONField(),
+                                       help_text="Gift card codes, or {\"code\", \"amount\"} to draw a card "
+                                                 "exactly as quoted.")
     external = serializers.DictField(required=False,
                                      help_text="Payments only: {\"channel\": wechat|alipay|card|cash, "
                                                "\"trade_no\": ..., \"amount\": what the channel collected}.")
@@ -55,7 +59,7 @@ def bill_from_request(terminal, data) -> Bill:
         phone = member.phone
     return Bill(store=terminal.store, amount=parse_amount(data.get("amount")), member=member, payer_phone=phone,
                 lines=parse_lines(data.get("lines")), coupon_code=coupon_code, points=parse_points(data.get("points")),
-                use_wallet=use_wallet, bill_id=bill_id, terminal=terminal)
+                use_wallet=use_wallet, bill_id=bill_id, terminal=terminal, tender_inputs=parse_tender_inputs(data))
 
 
 def external_from_request(data) -> tuple[str, str, object]:
@@ -81,6 +85,14 @@ def _money(value) -> str:
     return f"{value:.2f}"
 
 
+def _tender(kind: str, amount, details: dict, **more) -> dict:
+    """A tender line; with its breakdown where it has one (each gift card's share)."""
+    line = {"kind": kind, "amount": _money(amount), **more}
+    if kind in details:
+        line["items"] = details[kind]
+    return line
+
+
 def quote_body(quoted: Quote) -> dict:
     priced = quoted.priced
     return {
@@ -93,7 +105,7 @@ def quote_body(quoted: Quote) -> dict:
         "reason": priced.reason,
         "alternatives": [{**alt, "discount": _money(alt["discount"]), "amount_due": _money(alt["amount_due"])}
                          for alt in priced.alternatives] if len(priced.alternatives) > 1 else [],
-        "tenders": [{"kind": kind, "amount": _money(amount)} for kind, amount in quoted.tenders.items() if amount],
+        "tenders": [_tender(kind, amount, quoted.details) for kind, amount in quoted.tenders.items() if amount],
         "points_used": priced.points_used,
         "points_earned": quoted.points_earned,
         "experience_earned": quoted.experience_earned,
@@ -111,8 +123,8 @@ def payment_body(payment: Payment) -> dict:
         "channel": payment.channel, "trade_no": payment.trade_no,
         "adjustments": [{"kind": line.kind, "amount": _money(line.amount), "description": line.description}
                         for line in payment.adjustments.all()],
-        "tenders": [{"kind": line.kind, "amount": _money(line.amount), "refunded": _money(line.refunded)}
-                    for line in payment.tenders.all()],
+        "tenders": [_tender(line.kind, line.amount, getattr(payment, "tender_details", {}),
+                            refunded=_money(line.refunded)) for line in payment.tenders.all()],
         "points_used": payment.points_used, "points_earned": payment.points_earned,
         "experience_earned": payment.experience_earned, "cashback_earned": _money(payment.cashback_earned),
         "rewards": [{"rule": grant.rule_id, "name": grant.rule.name, "status": grant.status, "points": grant.points,

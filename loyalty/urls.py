@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from cards.giftcards import api as giftcard_api
 from checkout import api as checkout_api
 from coupons import api as coupon_api
 from loyalty import views
@@ -21,6 +22,7 @@ api_v1 = [
     path("coupons/<str:code>", coupon_api.CouponDetailView.as_view(), name="coupon-detail"),
     path("wallet/recharges", wallet_api.RechargeView.as_view(), name="wallet-recharge"),
     path("wallet/members/<int:member_id>", wallet_api.WalletView.as_view(), name="wallet-balance"),
+    path("giftcards/lookup", giftcard_api.BalanceLookupView.as_view(), name="giftcard-lookup"),
     path("checkout/quote", checkout_api.QuoteView.as_view(), name="checkout-quote"),
     path("checkout/payments", checkout_api.PaymentListView.as_view(), name="checkout-payments"),
     path("checkout/payments/<int:payment_id>", checkout_api.PaymentDetailView.as_view(), name="checkout-payment"),
@@ -37,6 +39,7 @@ urlpatterns = [
     path("m/", include("cards.membership.urls")),
     path("m/", include("coupons.urls")),
     path("m/", include("wallet.urls")),
+    path("m/", include("cards.giftcards.urls")),
     path("m/", include("checkout.urls")),
     path("payments/", include("loyalty.payment_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
