@@ -17,13 +17,14 @@ GIFT_CARD_SENT = EventKind("gift_card.sent", _("gift card claimed by the friend"
 GIFT_CARD_RECEIVED = EventKind("gift_card.received", _("gift card received from a friend"))
 GIFT_CARD_EXPIRED = EventKind("gift_card.expired", _("gift card expired"))
 GIFT_CARD_VOIDED = EventKind("gift_card.voided", _("gift card voided"))
+GIFT_CARD_MOVED = EventKind("gift_card.moved", _("gift card moved into stored value"))
 GIFT_CARD_SETTINGS_CHANGED = EventKind("gift_card_settings.changed", _("gift card settings changed"))
 FACE_VALUE_CHANGED = EventKind("gift_face_value.changed", _("gift card face value changed"))
 THEME_CHANGED = EventKind("gift_theme.changed", _("gift card theme changed"))
 
 KINDS = [GIFT_CARD_BOUGHT, GIFT_CARD_ACTIVATED, GIFT_CARD_SENDING, GIFT_CARD_TAKEN_BACK, GIFT_CARD_SENT,
-         GIFT_CARD_RECEIVED, GIFT_CARD_EXPIRED, GIFT_CARD_VOIDED, GIFT_CARD_SETTINGS_CHANGED, FACE_VALUE_CHANGED,
-         THEME_CHANGED]
+         GIFT_CARD_RECEIVED, GIFT_CARD_EXPIRED, GIFT_CARD_VOIDED, GIFT_CARD_MOVED, GIFT_CARD_SETTINGS_CHANGED,
+         FACE_VALUE_CHANGED, THEME_CHANGED]
 
 
 def _status(before: str, card: GiftCard) -> dict:
@@ -70,6 +71,10 @@ def gift_card_voided(card: GiftCard, *, before: str, staff: AbstractBaseUser | N
                      amount: str) -> Event:
     return record_event(GIFT_CARD_VOIDED, card, staff=staff, member=card.holder, data=_status(before, card) | {
         "reason": reason, "amount": amount})
+
+
+def gift_card_moved(card: GiftCard, *, before: str, amount: str) -> Event:
+    return record_event(GIFT_CARD_MOVED, card, member=card.holder, data=_status(before, card) | {"amount": amount})
 
 
 def gift_card_settings_changed(settings: GiftCardSettings, *, staff: AbstractBaseUser | None,

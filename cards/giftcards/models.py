@@ -14,7 +14,8 @@ from loyalty.money import CENT, ZERO, MoneyField
 
 
 class GiftCardSettings(models.Model):
-    """A merchant's gift card rules: how often a card may be passed on. The legal limits are the platform's
+    """A merchant's gift card rules: how often a card may be passed on, whether it may become stored value.
+    The legal limits are the platform's
     settings (GIFT_CARD_* in loyalty/settings.py), the same for every merchant."""
 
     merchant = models.OneToOneField("merchants.Merchant", on_delete=models.CASCADE, related_name="gift_card_settings",
@@ -22,6 +23,9 @@ class GiftCardSettings(models.Model):
     transfers_allowed = models.PositiveSmallIntegerField(
         _("times a card may be sent on"), default=1, validators=[MaxValueValidator(10)],
         help_text=_("0: cards cannot be sent to a friend."))
+    move_to_stored_value = models.BooleanField(
+        _("holders may move a balance into stored value"), default=False,
+        help_text=_("The balance becomes stored value principal (not refundable); the card is then finished."))
 
     class Meta:
         verbose_name = _("gift card settings")
@@ -213,6 +217,7 @@ class GiftCardEntry(LedgerEntry):
         RECEIVED = "received", _("received from a friend")
         EXPIRED = "expired", _("expired")
         VOIDED = "voided", _("voided")
+        MOVED = "moved", _("moved into stored value")
 
     card = models.ForeignKey(GiftCard, on_delete=models.PROTECT, related_name="entries", verbose_name=_("gift card"))
     delta = MoneyField(_("change"))

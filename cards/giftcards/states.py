@@ -7,7 +7,7 @@
     being sent ──(friend claimed: a new card for them)──> sent
     being sent ──(sender took it back)──> the status it had before
     not activated | received | active | being sent ──(past its expiry)──> expired
-    active ──(balance moved into stored value)──> moved into stored value
+    active ──(balance moved into stored value)──> moved into stored value ──(a bill refunded)──> active
     any open status ──(staff voids it)──> void
 """
 
@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     S.USED_UP: {S.ACTIVE, S.VOID},
     S.SENDING: {S.SENT, S.NOT_ACTIVATED, S.RECEIVED, S.ACTIVE, S.EXPIRED, S.VOID},
     S.SENT: set(),
-    S.MOVED: set(),
+    S.MOVED: {S.ACTIVE},
     S.EXPIRED: set(),
     S.VOID: set(),
 }

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<slug:merchant_slug>/giftcards/c/<int:pk>/", views.card, name="card"),
     path("<slug:merchant_slug>/giftcards/c/<int:pk>/activate/", views.activate, name="activate"),
     path("<slug:merchant_slug>/giftcards/c/<int:pk>/send/", views.send, name="send"),
+    path("<slug:merchant_slug>/giftcards/c/<int:pk>/move/", views.move, name="move"),
     path("<slug:merchant_slug>/giftcards/c/<int:pk>/take-back/", views.take_back, name="take-back"),
     path("<slug:merchant_slug>/giftcards/gift/<str:token>/", views.gift, name="gift"),
 ]

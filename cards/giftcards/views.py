@@ -132,10 +132,12 @@ def card(request, merchant, member, pk):
     """One card: its code and QR code for the counter while usable, balance, activation, sending."""
     found = _own(member, pk)
     transfer = GiftCardTransfer.objects.filter(card=found, status=GiftCardTransfer.Status.OPEN).first()
+    card_settings = services.gift_card_settings(merchant)
     context = {"merchant": merchant, "member": member, "card": found, "transfer": transfer,
                "can_send": found.status in (GiftCard.Status.NOT_ACTIVATED, GiftCard.Status.RECEIVED,
                                             GiftCard.Status.ACTIVE)
-               and found.transfers < services.gift_card_settings(merchant).transfers_allowed}
+               and found.transfers < card_settings.transfers_allowed,
+               "can_move": found.status == GiftCard.Status.ACTIVE and card_settings.move_to_stored_value}
     if found.status == GiftCard.Status.ACTIVE:
         context["qr"] = qr_svg(found.code)
     if transfer is not None:
@@ -166,6 +168,18 @@ def send(request, merchant, member, pk):
     else:
         messages.success(request, _("Send the link below to your friend. Until they claim it you can take it back."))
     return redirect("giftcards:card", merchant.slug, pk)
+
+
+@require_POST
+@member_required
+def move(request, merchant, member, pk):
+    try:
+        moved = services.move_to_stored_value(_own(member, pk), member)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("giftcards:card", merchant.slug, pk)
+    messages.success(request, _("The balance is in your stored value now."))
+    return redirect("giftcards:card", merchant.slug, moved.pk)
 
 
 @require_POST

@@ -7,6 +7,7 @@ from decimal import Decimal
 from cards.giftcards import services
 from cards.giftcards.models import FaceValue, GiftCard, Theme
 from loyalty import payments
+from tests.wallet.helpers import enable_stored_value
 
 D = Decimal
 
@@ -33,3 +34,11 @@ def buy(member, *, amount="100.00", quantity=1, face_value=None, theme=None, **f
 
 def card(pk) -> GiftCard:
     return GiftCard.objects.get(pk=pk)
+
+
+def allow_moving(merchant) -> None:
+    """Stored value on, and holders may move a card's balance into it."""
+    enable_stored_value(merchant)
+    settings = services.gift_card_settings(merchant)
+    settings.move_to_stored_value = True
+    settings.save()

@@ -17,8 +17,11 @@ from loyalty import codes, payments
 from loyalty.errors import DomainError
 from loyalty.events import events_of
 from merchants import services as merchants
-from tests.giftcards.helpers import buy, card, make_face_value, make_theme
-from tests.wallet.helpers import log_in_member
+from tests.giftcards.helpers import allow_moving, buy, card, make_face_value, make_theme
+from tests.wallet.helpers import balances, log_in_member
+from wallet import errors as wallet_errors
+from wallet import services as wallet
+from wallet.models import Recharge
 
 D = Decimal
 S = GiftCard.Status
@@ -218,8 +221,10 @@ def test_nobody_claims_their_own_gift(tenant_a):
 
 
 def test_the_state_machine_allows_no_way_out_of_the_final_states():
-    for final in (S.SENT, S.MOVED, S.EXPIRED, S.VOID):
+    for final in (S.SENT, S.EXPIRED, S.VOID):
         assert not any(states.can_move(final, target) for target in S.values)
+    # Only a refunded bill brings value back onto a used-up or moved card.
+    assert [target for target in S.values if states.can_move(S.MOVED, target)] == [S.ACTIVE]
     assert states.can_move(S.USED_UP, S.ACTIVE) and not states.can_move(S.USED_UP, S.SENDING)
 
 
@@ -250,3 +255,25 @@ def test_expired_by_time_before_the_sweep_is_still_refused(tenant_a):
     [bought] = buy(tenant_a.member, validity=FaceValue.Validity.MONTHS, valid_months=36)
     GiftCard.objects.filter(pk=bought.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
     assert _refused(lambda: services.usable_card(tenant_a.merchant, bought.code)).code == errors.GIFT_CARD_UNUSABLE
+
+
+def test_a_holder_moves_a_balance_into_stored_value_as_principal_that_cannot_be_refunded(tenant_a):
+    [bought] = buy(tenant_a.member, amount="80.00")
+    assert _refused(lambda: services.move_to_stored_value(bought, tenant_a.member)).code == (
+        errors.GIFT_CARD_STATE_CHANGE)
+    allow_moving(tenant_a.merchant)
+    moved = services.move_to_stored_value(bought, tenant_a.member)
+    assert (moved.status, moved.balance) == (S.MOVED, D("0.00"))
+    assert balances(tenant_a.member)[:2] == (D("80.00"), D("0.00"))
+    recharge = Recharge.objects.get(member=tenant_a.member)
+    assert recharge.channel == Recharge.Channel.GIFT_CARD and recharge.bonus_now == D("0.00")
+    assert _refused(lambda: wallet.refund_recharge(recharge)).code == wallet_errors.RECHARGE_NOT_REFUNDABLE
+    assert [e.kind for e in events_of(moved)][:1] == ["gift_card.moved"]
+
+
+def test_only_the_holder_moves_a_card(tenant_a):
+    [bought] = buy(tenant_a.member)
+    allow_moving(tenant_a.merchant)
+    other = merchants.join_member(tenant_a.merchant, "13800000099", name="other")
+    assert _refused(lambda: services.move_to_stored_value(bought, other)).code == errors.GIFT_CARD_NOT_YOURS
+    assert card(bought.pk).balance == D("100.00") and not Recharge.objects.exists()

@@ -10,13 +10,13 @@ from django.urls import reverse
 
 from cards.giftcards import errors
 from cards.giftcards.models import GiftCard, GiftCardEntry, GiftCardUse
-from cards.giftcards.services import Wanted, claim_gift, send_card
+from cards.giftcards.services import Wanted, claim_gift, move_to_stored_value, send_card
 from checkout.models import Payment
 from checkout.services import selfpay
 from loyalty import codes, payments
 from merchants import services as merchants
 from tests.checkout.helpers import PAYMENTS, QUOTE, assert_ledgers_clean, body, coupon_for, fund_wallet, refunds_url
-from tests.giftcards.helpers import buy, card, make_face_value, make_theme
+from tests.giftcards.helpers import allow_moving, buy, card, make_face_value, make_theme
 from tests.wallet.helpers import balances, log_in_member
 
 D = Decimal
@@ -195,3 +195,14 @@ def test_self_pay_paid_in_full_by_a_card_needs_no_gateway(tenant_a):
                         tender_inputs={"giftcard": (Wanted(bought.code),)})
     payment = selfpay.start_self_pay(bill)
     assert payment.status == Payment.Status.PAID and card(bought.pk).balance == D("30.00")
+
+
+def test_a_refund_to_a_card_moved_into_stored_value_makes_it_active_again(tenant_a):
+    [bought] = buy(tenant_a.member, amount="100.00")
+    paid = _pay(tenant_a, body("30.00", gift_cards=[bought.code])).json()
+    allow_moving(tenant_a.merchant)
+    move_to_stored_value(card(bought.pk), tenant_a.member)
+    assert tenant_a.api().post(refunds_url(paid["id"]), {"amount": "30.00"}, format="json").status_code == 201
+    assert (card(bought.pk).status, card(bought.pk).balance) == (GiftCard.Status.ACTIVE, D("30.00"))
+    assert balances(tenant_a.member)[0] == D("70.00")
+    assert_ledgers_clean(tenant_a.merchant)

@@ -15,6 +15,7 @@ from cards.giftcards.services.cards import (
     legal_limits,
     load_cards,
     merchant_zone,
+    move_to_stored_value,
     plan_cards,
     usable_card,
     void_card,
@@ -34,7 +35,7 @@ __all__ = [
     "GIFT_CARD_PURCHASE_PURPOSE", "MOST_PER_PURCHASE", "Wanted", "activate_card", "audit_gift_cards",
     "cards_for_update", "check_code", "check_face_value", "claim_gift", "draw_cards", "expire_cards",
     "fail_gift_card_purchase", "fulfil_gift_card_purchase", "gift_card_figures", "gift_card_settings",
-    "give_back_to_cards", "is_usable", "issue_cards", "legal_limits", "load_cards", "merchant_zone", "open_gift",
+    "give_back_to_cards", "is_usable", "issue_cards", "legal_limits", "load_cards", "merchant_zone", "move_to_stored_value", "open_gift",
     "owed_per_store", "plan_cards", "refuse_sale_refund", "send_card", "start_gift_card_purchase", "take_back",
     "usable_card", "void_card",
 ]

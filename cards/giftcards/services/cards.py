@@ -24,6 +24,7 @@ from loyalty.ledgers import Move, lock_rows, post_entries
 from loyalty.money import ZERO, quantize
 from loyalty.tenders import split_refund
 from merchants.services import normalize_phone
+from wallet.services import credit_principal_from_gift_card
 
 S = GiftCard.Status
 R = GiftCardEntry.Reason
@@ -272,7 +273,8 @@ def give_back_to_cards(payment_reference: str, merchant_id: int, amount: Decimal
     splitter), to whichever card now holds each one's value (a card sent on: the friend's).
 
     A card that expired or was voided since gets its share back and loses it again in the same breath, so
-    the ledger shows both and the liability stays what the holder can still spend.
+    the ledger shows both and the liability stays what the holder can still spend; a card whose balance was
+    moved into stored value is active again with what came back.
     """
     uses = list(GiftCardUse.objects.filter(merchant_id=merchant_id, reference=payment_reference)
                 .select_related("card").order_by("pk"))
@@ -290,11 +292,11 @@ def give_back_to_cards(payment_reference: str, merchant_id: int, amount: Decimal
         who = {"reference": reference, "store": store, "staff": staff, "terminal": terminal}
         moves = [_entry(card, share, R.PAYMENT_REFUND, **who)]
         fields = []
-        if card.status == S.USED_UP:
-            states.move(card, S.ACTIVE)
+        if card.status in (S.USED_UP, S.MOVED):
+            states.move(card, S.ACTIVE)  # the value is back on the card: the holder spends or moves it again
             fields.append("status")
-        elif card.status in (S.EXPIRED, S.VOID, S.MOVED):
-            moves.append(_entry(card, -share, R.VOIDED if card.status != S.EXPIRED else R.EXPIRED, **who))
+        elif card.status in (S.EXPIRED, S.VOID):
+            moves.append(_entry(card, -share, R.VOIDED if card.status == S.VOID else R.EXPIRED, **who))
         post(card, moves, fields=fields)
 
 
@@ -313,6 +315,34 @@ def _close(card: GiftCard, target: str, reason: str, *, staff=None) -> tuple[str
     GiftCardTransfer.objects.filter(card=card, status=GiftCardTransfer.Status.OPEN).update(
         status=GiftCardTransfer.Status.ENDED, ended_at=timezone.now())
     return before, str(amount)
+
+
+def move_to_stored_value(card: GiftCard, member) -> GiftCard:
+    """已充值: the holder moves what an active card holds into their stored value, as principal, where the
+    merchant allows it. The wallet is locked first (the member's accounts' place in the lock order), then
+    the card; both ledgers move in one transaction."""
+    if not gift_card_settings(card.merchant_id).move_to_stored_value:
+        raise DomainError(errors.GIFT_CARD_STATE_CHANGE, _("This merchant does not let gift cards become stored "
+                                                           "value."), status_code=409)
+    with transaction.atomic():
+        recharge = credit_principal_from_gift_card(member, _locked_balance(card, member))
+        card = cards_for_update([card.pk])[card.pk]
+        if card.balance != recharge.amount or not is_usable(card, timezone.now()):
+            raise _unusable()  # changed between the two reads: the transaction (and the credit) rolls back
+        before = states.move(card, S.MOVED)
+        post(card, [_entry(card, -card.balance, R.MOVED, reference=f"recharge:{recharge.pk}")], fields=["status"])
+        events.gift_card_moved(card, before=before, amount=str(recharge.amount))
+        return card
+
+
+def _locked_balance(card: GiftCard, member) -> Decimal:
+    """What the card holds, read before the wallet is locked (the lock order); checked again under the lock."""
+    card.refresh_from_db(fields=["balance", "status", "expires_at", "holder"])
+    if card.holder_id != member.pk:
+        raise DomainError(errors.GIFT_CARD_NOT_YOURS, _("This gift card is not yours."), status_code=404)
+    if not is_usable(card, timezone.now()):
+        raise _unusable()
+    return card.balance
 
 
 def expire_cards(*, now: datetime.datetime | None = None, batch: int = 500) -> int:
