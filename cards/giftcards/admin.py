@@ -25,7 +25,13 @@ from cards.giftcards.models import (
 )
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.errors import DomainError
-from loyalty.tenancy import MerchantScopedAdmin, MerchantScopedInline, ReadOnlyAdminMixin, staff_merchant
+from loyalty.tenancy import (
+    MerchantScopedAdmin,
+    MerchantScopedInline,
+    ReadOnlyAdminMixin,
+    scope_queryset,
+    staff_merchant,
+)
 
 
 class SpreadsheetExportAdmin(MerchantScopedAdmin):
@@ -173,8 +179,22 @@ class UseInline(ReadOnlyAdminMixin, MerchantScopedInline):
     extra = 0
 
 
-class VoidForm(forms.Form):
-    reason = forms.CharField(label=_("reason"), max_length=200)
+class BuyerFilter(admin.SimpleListFilter):
+    """Cards by who bought them: the merchant's buyers only, the most recent first."""
+
+    title = _("buyer")
+    parameter_name = "buyer"
+
+    def lookups(self, request, model_admin):
+        purchases = scope_queryset(GiftCardPurchase.objects.all(), request.user).order_by("-created_at")
+        seen = {}
+        for buyer_id, name, phone in purchases.values_list("buyer_id", "buyer__name", "buyer__phone")[:500]:
+            seen.setdefault(buyer_id, f"{name or phone} ({phone})")
+        return list(seen.items())[:50]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(purchase__buyer_id=value) if value and value.isdigit() else queryset
 
 
 @admin.register(GiftCard)
@@ -184,7 +204,7 @@ class GiftCardAdmin(EventHistoryAdmin, ReadOnlyAdminMixin, SpreadsheetExportAdmi
 
     list_display = ["masked", "merchant", "theme", "face_value", "status", "balance", "buyer", "holder",
                     "holder_phone", "expires_at", "created_at"]
-    list_filter = ["merchant", "status", "theme", "face_value", ("expires_at", admin.DateFieldListFilter)]
+    list_filter = ["merchant", "status", "theme", "face_value", BuyerFilter, ("expires_at", admin.DateFieldListFilter)]
     search_fields = ["purchase__buyer__phone", "holder__phone", "holder_phone", "code"]
     csv_fields = ["masked", "theme", "face_value", "status", "initial_amount", "balance", "buyer", "holder",
                   "holder_phone", "transfers", "activated_at", "expires_at", "last_used_at", "created_at"]
@@ -196,7 +216,7 @@ class GiftCardAdmin(EventHistoryAdmin, ReadOnlyAdminMixin, SpreadsheetExportAdmi
     actions = ["export_csv", "export_xlsx", "void_cards"]
     change_list_template = "admin/giftcards/giftcard/change_list.html"
 
-    @admin.display(description=_("card"), ordering="code")
+    @admin.display(description=_("card number"), ordering="code")
     def masked(self, obj):
         return obj.masked_code
 

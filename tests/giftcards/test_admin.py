@@ -81,3 +81,15 @@ def test_a_card_page_shows_its_ledger_and_its_history_the_events(client, tenant_
     assert page.status_code == 200 and "100.00" in page.content.decode()
     history = client.get(reverse("admin:giftcards_giftcard_history", args=[bought.pk]))
     assert [row.event.kind for row in history.context["event_rows"]] == ["gift_card.bought"]
+
+
+def test_cards_filter_by_buyer_among_the_merchants_own_buyers(client, tenant_a, tenant_b):
+    [mine] = buy(tenant_a.member)
+    buy(tenant_b.member)
+    staff_client(client, tenant_a.owner)
+    url = reverse("admin:giftcards_giftcard_changelist")
+    page = client.get(url, {"buyer": str(tenant_a.member.pk)})
+    assert [row.pk for row in page.context["cl"].result_list] == [mine.pk]
+    choices = next(spec for spec in page.context["cl"].filter_specs
+                   if getattr(spec, "parameter_name", "") == "buyer").lookup_choices
+    assert [pk for pk, _label in choices] == [tenant_a.member.pk]

@@ -10,7 +10,8 @@ from cards.giftcards.models import GiftCard
 from checkout.models import Payment
 from merchants import services as merchants
 from tests.browser.test_member_login_browser import login_in_browser
-from tests.giftcards.helpers import make_face_value, make_theme
+from tests.conftest import PASSWORD
+from tests.giftcards.helpers import buy, make_face_value, make_theme
 
 pytestmark = pytest.mark.browser
 D = Decimal
@@ -91,3 +92,15 @@ def test_buy_two_send_one_to_a_friend_and_pay_a_bill_with_the_other(page, browse
     payment = Payment.objects.get()
     assert payment.status == Payment.Status.PAID and payment.gateway_payment_id is None
     assert GiftCard.objects.get(pk=second.pk).balance == D("112.00")
+
+
+def test_the_admin_shows_the_cards_with_their_figures(page, live_server, transactional_db, tenant_a):
+    buy(tenant_a.member, amount="100.00", price="90.00", quantity=2)
+    page.goto(live_server.url + reverse("admin:login"))
+    page.fill("input[name=username]", tenant_a.owner.user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.goto(live_server.url + reverse("admin:giftcards_giftcard_changelist"))
+    page.wait_for_selector("#gift-card-figures")
+    assert "180.00" in page.inner_text("#gift-card-figures")
+    _shoot(page, "admin-cards")
