@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cards.giftcards import errors
@@ -206,3 +208,19 @@ def test_a_refund_to_a_card_moved_into_stored_value_makes_it_active_again(tenant
     assert (card(bought.pk).status, card(bought.pk).balance) == (GiftCard.Status.ACTIVE, D("30.00"))
     assert balances(tenant_a.member)[0] == D("70.00")
     assert_ledgers_clean(tenant_a.merchant)
+
+
+def test_gift_cards_add_a_fixed_number_of_statements_to_a_payment(tenant_a):
+    """Reading and locking the cards is one statement, where they may be spent one more; each card drawn is
+    an UPDATE and an INSERT of its entry; the uses are one INSERT. A bill without cards pays nothing for them."""
+    cards = [buy(tenant_a.member, amount="10.00")[0] for _n in range(3)]
+
+    def statements(gift_cards) -> int:
+        _pay(tenant_a, body("40.00", external={"channel": "cash"}))  # warm the caches
+        with CaptureQueriesContext(connection) as captured:
+            extra = {"gift_cards": gift_cards} if gift_cards else {}
+            assert _pay(tenant_a, body("40.00", external={"channel": "cash"}, **extra)).status_code == 201
+        return len(captured)
+
+    plain, one, two = statements([]), statements([cards[0].code]), statements([c.code for c in cards[1:]])
+    assert (one - plain, two - one) == (5, 2)
