@@ -84,8 +84,10 @@ class Tender(ABC):
         """What the payer sent in `request_field`, checked (raise a DomainError); None: nothing to use."""
         return None
 
-    def load_input(self, parsed: Any, *, store: models.Model, member: Any, at: Any, for_update: bool) -> Any:
-        """The rows `parsed` names, refused if they cannot pay here; locked (pk order) when `for_update`."""
+    def load_input(self, parsed: Any, *, store: models.Model, member: Any, terminal: Any, at: Any,
+                   for_update: bool) -> Any:
+        """The rows `parsed` names, refused if they cannot pay here; locked (pk order) when `for_update`.
+        `terminal` (or the member, on their own phone) is who asks, for a tender that limits failed tries."""
         return None
 
     def details(self, context: TenderContext, share: Decimal) -> list[dict[str, str]]:
@@ -125,11 +127,11 @@ def parse_tender_inputs(data: Mapping[str, Any]) -> dict[str, Any]:
     return parsed
 
 
-def load_tender_inputs(parsed: Mapping[str, Any], *, store: models.Model, member: Any, at: Any,
+def load_tender_inputs(parsed: Mapping[str, Any], *, store: models.Model, member: Any, terminal: Any, at: Any,
                        for_update: bool) -> dict[str, Any]:
     """What each tender named in `parsed` pays from (read for a quote, locked for a payment), in tender order."""
-    return {tender.code: tender.load_input(parsed[tender.code], store=store, member=member, at=at,
-                                           for_update=for_update)
+    return {tender.code: tender.load_input(parsed[tender.code], store=store, member=member, terminal=terminal,
+                                           at=at, for_update=for_update)
             for tender in tenders.all() if tender.code in parsed}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +14,8 @@ from django.utils.translation import gettext_lazy
 
 from cards.giftcards import errors, services
 from cards.giftcards.models import FaceValue, GiftCard
+from loyalty import errors as loyalty_errors
+from loyalty import ratelimit
 from loyalty.errors import DomainError
 from loyalty.money import ZERO, parse_amount
 from loyalty.tenders import Drawer, Tender, TenderContext
@@ -69,8 +72,19 @@ class GiftCardTender(Tender):
             raise _invalid()
         return tuple(wanted)
 
-    def load_input(self, parsed, *, store, member, at, for_update: bool):
-        return services.load_cards(store.merchant_id, parsed, store=store, at=at, for_update=for_update)
+    def load_input(self, parsed, *, store, member, terminal, at, for_update: bool):
+        # Codes that are refused count against who tried them, like balance lookups: guessing gets nowhere.
+        who = f"terminal:{terminal.pk}" if terminal is not None else f"member:{getattr(member, 'pk', None)}"
+        key, limit = f"giftcard-miss:{who}", settings.GIFT_CARD_LOOKUPS_PER_MINUTE
+        if ratelimit.exceeded(key, limit=limit):
+            raise DomainError(loyalty_errors.RATE_LIMITED, _("Too many lookups; try again in a minute."),
+                              field="gift_cards", status_code=429)
+        try:
+            return services.load_cards(store.merchant_id, parsed, store=store, at=at, for_update=for_update)
+        except DomainError as error:
+            if error.code == errors.GIFT_CARD_UNUSABLE:
+                ratelimit.hit(key, limit=limit, window_seconds=60)
+            raise
 
     def plan(self, context: TenderContext, remaining: Decimal) -> Decimal:
         if GIFT_CARD not in context.inputs:

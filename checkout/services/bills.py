@@ -193,8 +193,8 @@ def load(bill: Bill, *, accounts: dict | None = None, coupon=None, inputs: dict 
                               field="coupon_code", status_code=409)
         check_usable(coupon, store=bill.store, at=bill.at)
     if inputs is None:
-        inputs = load_tender_inputs(bill.tender_inputs, store=bill.store, member=member, at=bill.at,
-                                    for_update=False) if bill.tender_inputs else {}
+        inputs = load_tender_inputs(bill.tender_inputs, store=bill.store, member=member, terminal=bill.terminal,
+                                    at=bill.at, for_update=False) if bill.tender_inputs else {}
     loaded = Loaded(bill, accounts, coupon, config, inputs)
     loaded.pricing = PricingInput(bill=bill.amount, store_id=bill.store.pk, store=bill.store, at=bill.at,
                                   bill_id=bill.bill_id, lines=bill.lines, facts=facts_for(loaded))

@@ -148,8 +148,8 @@ def _lock(bill: Bill) -> dict:
         locked["accounts"] = lock_member_accounts(bill.member)
     if bill.tender_inputs:
         # The tenders' own rows (gift cards) come next in the lock order, each kind in pk order.
-        locked["inputs"] = load_tender_inputs(bill.tender_inputs, store=bill.store, member=bill.member, at=bill.at,
-                                              for_update=True)
+        locked["inputs"] = load_tender_inputs(bill.tender_inputs, store=bill.store, member=bill.member,
+                                              terminal=bill.terminal, at=bill.at, for_update=True)
     if bill.coupon_code:
         locked["coupon"] = find_coupon_by_code(bill.store.merchant, bill.coupon_code, for_update=True)
     return locked

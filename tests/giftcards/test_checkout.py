@@ -224,3 +224,14 @@ def test_gift_cards_add_a_fixed_number_of_statements_to_a_payment(tenant_a):
 
     plain, one, two = statements([]), statements([cards[0].code]), statements([c.code for c in cards[1:]])
     assert (one - plain, two - one) == (5, 2)
+
+
+def test_codes_refused_at_checkout_count_against_the_terminal(tenant_a, settings):
+    settings.GIFT_CARD_LOOKUPS_PER_MINUTE = 3
+    [bought] = buy(tenant_a.member)
+    for _n in range(5):  # codes that work count for nothing
+        assert tenant_a.api().post(QUOTE, body("20.00", gift_cards=[bought.code]), format="json").status_code == 200
+    answers = [tenant_a.api().post(QUOTE, body("20.00", gift_cards=[codes.new_code()]), format="json").status_code
+               for _n in range(3)]
+    blocked = tenant_a.api().post(QUOTE, body("20.00", gift_cards=[bought.code]), format="json")
+    assert answers == [404, 404, 404] and blocked.status_code == 429
