@@ -26,6 +26,7 @@ from checkout.serializers import (
 from checkout.services.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from loyalty.idempotency import idempotent
 from loyalty.pagination import StandardPagination
+from loyalty.tenders import redact_tender_inputs
 
 IDEMPOTENCY = [OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)]
 
@@ -56,7 +57,7 @@ class PaymentListView(APIView):
         bill = bill_from_request(terminal, request.data)
         channel, trade_no, external_amount = external_from_request(request.data)
         payment = services.pay(bill, channel=channel, trade_no=trade_no, external_amount=external_amount,
-                               request=request.data)
+                               request=redact_tender_inputs(request.data))
         # `pay` hands back the payment with its lines and rewards as written: nothing is read back.
         return Response(payment_body(payment), status=status.HTTP_201_CREATED)
 

@@ -90,6 +90,10 @@ class Tender(ABC):
         `terminal` (or the member, on their own phone) is who asks, for a tender that limits failed tries."""
         return None
 
+    def redact_input(self, value: Any) -> Any:
+        """What of the input may be kept with the payment's request (a gift card's code is money: not all of it)."""
+        return value
+
     def details(self, context: TenderContext, share: Decimal) -> list[dict[str, str]]:
         """How the tender's share breaks down (each gift card's part), for the quote and payment answers."""
         return []
@@ -125,6 +129,17 @@ def parse_tender_inputs(data: Mapping[str, Any]) -> dict[str, Any]:
             if value is not None:
                 parsed[tender.code] = value
     return parsed
+
+
+def redact_tender_inputs(data: Any) -> Any:
+    """A bill's body as it may be kept (a payment's `request`): each input tender's field as it redacts it."""
+    if not isinstance(data, Mapping):
+        return data
+    kept = dict(data)
+    for tender in input_tenders():
+        if tender.request_field in kept:
+            kept[tender.request_field] = tender.redact_input(kept[tender.request_field])
+    return kept
 
 
 def load_tender_inputs(parsed: Mapping[str, Any], *, store: models.Model, member: Any, terminal: Any, at: Any,

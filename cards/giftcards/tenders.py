@@ -46,6 +46,11 @@ def _invalid() -> DomainError:
         "most": MOST_CARDS_PER_BILL}, field="gift_cards")
 
 
+def _masked(item) -> str | None:
+    code = item.get("code") if isinstance(item, dict) else item
+    return f"····{code[-4:]}" if isinstance(code, str) else None
+
+
 class GiftCardTender(Tender):
     """礼品卡: after cashback and before stored value, the cards the payer handed over, in their order."""
 
@@ -71,6 +76,10 @@ class GiftCardTender(Tender):
         if len({item.code for item in wanted}) != len(wanted):
             raise _invalid()
         return tuple(wanted)
+
+    def redact_input(self, value):
+        """Only the last characters of each code are kept with the payment (the full code is the money)."""
+        return [_masked(item) for item in value] if isinstance(value, list | tuple) else None
 
     def load_input(self, parsed, *, store, member, terminal, at, for_update: bool):
         # Codes that are refused count against who tried them, like balance lookups: guessing gets nowhere.

@@ -235,3 +235,9 @@ def test_codes_refused_at_checkout_count_against_the_terminal(tenant_a, settings
                for _n in range(3)]
     blocked = tenant_a.api().post(QUOTE, body("20.00", gift_cards=[bought.code]), format="json")
     assert answers == [404, 404, 404] and blocked.status_code == 429
+
+
+def test_a_payment_keeps_no_full_gift_card_code_in_its_request(tenant_a):
+    [bought] = buy(tenant_a.member)
+    paid = _pay(tenant_a, body("20.00", gift_cards=[{"code": bought.code, "amount": "20.00"}])).json()
+    assert Payment.objects.get(pk=paid["id"]).request["gift_cards"] == [bought.masked_code]
