@@ -72,16 +72,17 @@ def test_two_cards_stored_value_and_a_coupon_each_pay_exactly_what_the_quote_sai
 
 def test_a_refund_of_a_bill_paid_partly_by_cards_gives_each_card_back_what_it_paid(tenant_a, two_cards):
     first, second, _coupon = two_cards
-    paid = _pay(tenant_a, body("120.00", tenant_a.member, gift_cards=[first.code, second.code],
+    paid = _pay(tenant_a, body("200.00", tenant_a.member, gift_cards=[first.code, second.code],
                                external={"channel": "cash"})).json()
-    assert {t["kind"]: t["amount"] for t in paid["tenders"]} == {"giftcard": "120.00"}
-    assert (card(first.pk).balance, card(second.pk).balance) == (D("0.00"), D("30.00"))
-    part = tenant_a.api().post(refunds_url(paid["id"]), {"amount": "60.00"}, format="json")
+    assert {t["kind"]: t["amount"] for t in paid["tenders"]} == {"giftcard": "150.00", "external": "50.00"}
+    part = tenant_a.api().post(refunds_url(paid["id"]), {"amount": "100.00"}, format="json")
     assert part.status_code == 201, part.json()
-    # 100 and 20 of 120: half of each comes back.
-    assert (card(first.pk).balance, card(second.pk).balance) == (D("50.00"), D("40.00"))
-    assert card(first.pk).status == GiftCard.Status.ACTIVE
-    tenant_a.api().post(refunds_url(paid["id"]), {"amount": "60.00"}, format="json")
+    assert {line["kind"]: line["amount"] for line in part.json()["lines"]} == {"giftcard": "75.00",
+                                                                               "external": "25.00"}
+    # The cards' 75.00 in proportion to what each paid (100 and 50).
+    assert (card(first.pk).balance, card(second.pk).balance) == (D("50.00"), D("25.00"))
+    assert card(first.pk).status == card(second.pk).status == GiftCard.Status.ACTIVE
+    tenant_a.api().post(refunds_url(paid["id"]), {"amount": "100.00"}, format="json")
     assert (card(first.pk).balance, card(second.pk).balance) == (D("100.00"), D("50.00"))
     assert GiftCardEntry.objects.filter(reason=GiftCardEntry.Reason.PAYMENT_REFUND).count() == 4
     assert_ledgers_clean(tenant_a.merchant)
