@@ -37,7 +37,7 @@ from loyalty.errors import DomainError
 from loyalty.idempotency import idempotent
 from loyalty.pagination import StandardPagination
 from loyalty.pricing import pricing_steps
-from loyalty.tenders import tenders
+from loyalty.tenders import redact_tender_inputs, tenders
 from merchants import errors as member_errors
 from wallet import errors as wallet_errors
 
@@ -110,7 +110,7 @@ class PaymentListView(ContractView):
         bill = bill_from_request(terminal, request.data)
         channel, trade_no, external_amount = external_from_request(request.data)
         payment = services.pay(bill, channel=channel, trade_no=trade_no, external_amount=external_amount,
-                               request=request.data)
+                               request=redact_tender_inputs(request.data))
         # `pay` hands back the payment with its lines and rewards as written: nothing is read back.
         return Response(payment_body(payment), status=status.HTTP_201_CREATED)
 

@@ -14,7 +14,7 @@ from loyalty import errors as loyalty_errors
 from loyalty.errors import DomainError
 from loyalty.money import money_text, parse_amount
 from loyalty.serializers import AmountInput, LocalDateTime, Money, StrictSerializer, local_time
-from loyalty.tenders import tenders
+from loyalty.tenders import parse_tender_inputs, tenders
 
 
 class BillLineInput(StrictSerializer):
@@ -98,9 +98,19 @@ class AlternativeAnswer(serializers.Serializer):
     error = ErrorBody(allow_null=True, help_text="Why this alternative could not be priced, if it could not.")
 
 
+class TenderItem(serializers.Serializer):
+    """One instrument's part of a tender that draws on several (each gift card of the bill)."""
+
+    card = serializers.CharField(help_text="The instrument, masked (a gift card's code).")
+    amount = Money(help_text="What it pays.")
+    balance_after = Money(required=False, help_text="Its balance once paid, at the quote.")
+
+
 class TenderShare(serializers.Serializer):
-    kind = serializers.CharField(help_text="The tender: cashback, bonus, principal, external ...")
+    kind = serializers.CharField(help_text="The tender: cashback, bonus, principal, gift_card, external ...")
     amount = Money()
+    items = TenderItem(many=True, required=False,
+                       help_text="Each instrument's part, only where the tender draws on several (gift cards).")
 
 
 class RewardOfferAnswer(serializers.Serializer):
@@ -136,6 +146,8 @@ class PaymentTenderAnswer(serializers.Serializer):
     kind = serializers.CharField()
     amount = Money()
     refunded = Money()
+    items = TenderItem(many=True, required=False,
+                       help_text="Each instrument's part, only where the tender draws on several (gift cards).")
 
 
 class RewardGrantAnswer(serializers.Serializer):
@@ -252,7 +264,7 @@ def bill_from_request(terminal, data) -> Bill:
         phone = member.phone
     return Bill(store=terminal.store, amount=parse_amount(data.get("amount")), member=member, payer_phone=phone,
                 lines=parse_lines(data.get("lines")), coupon_code=coupon_code, points=parse_points(data.get("points")),
-                use_wallet=use_wallet, bill_id=bill_id, terminal=terminal)
+                use_wallet=use_wallet, bill_id=bill_id, terminal=terminal, tender_inputs=parse_tender_inputs(data))
 
 
 def external_from_request(data) -> tuple[str, str, object]:
@@ -278,6 +290,14 @@ def _money(value) -> str:
     return money_text(value)
 
 
+def _tender(kind: str, amount, details: dict, **more) -> dict:
+    """A tender line, with each instrument's part where it draws on several (each gift card's share)."""
+    line = {"kind": kind, "amount": _money(amount), **more}
+    if details.get(kind):
+        line["items"] = details[kind]
+    return line
+
+
 def quote_body(quoted: Quote) -> dict:
     priced = quoted.priced
     return {
@@ -290,7 +310,7 @@ def quote_body(quoted: Quote) -> dict:
         "reason": priced.reason,
         "alternatives": [{**alt, "discount": _money(alt["discount"]), "amount_due": _money(alt["amount_due"])}
                          for alt in priced.alternatives] if len(priced.alternatives) > 1 else [],
-        "tenders": [{"kind": kind, "amount": _money(amount)} for kind, amount in quoted.tenders.items() if amount],
+        "tenders": [_tender(kind, amount, quoted.details) for kind, amount in quoted.tenders.items() if amount],
         "points_used": priced.points_used,
         "points_earned": quoted.points_earned,
         "experience_earned": quoted.experience_earned,
@@ -308,8 +328,8 @@ def payment_body(payment: Payment) -> dict:
         "channel": payment.channel, "trade_no": payment.trade_no,
         "adjustments": [{"kind": line.kind, "amount": _money(line.amount), "description": line.description}
                         for line in payment.adjustments.all()],
-        "tenders": [{"kind": line.kind, "amount": _money(line.amount), "refunded": _money(line.refunded)}
-                    for line in payment.tenders.all()],
+        "tenders": [_tender(line.kind, line.amount, getattr(payment, "tender_details", {}),
+                            refunded=_money(line.refunded)) for line in payment.tenders.all()],
         "points_used": payment.points_used, "points_earned": payment.points_earned,
         "experience_earned": payment.experience_earned, "cashback_earned": _money(payment.cashback_earned),
         "rewards": [{"rule": grant.rule_id, "name": grant.rule.name, "status": grant.status, "points": grant.points,

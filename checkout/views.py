@@ -17,6 +17,7 @@ from checkout.serializers import quote_body
 from loyalty import payments
 from loyalty.errors import DomainError
 from loyalty.money import parse_amount
+from loyalty.tenders import input_tenders, parse_tender_inputs
 from merchants.models import Store
 from merchants.views import current_member, member_page, member_required
 from wallet.services import offers_to_show_after_payment
@@ -29,7 +30,9 @@ def _bill(request, merchant, member, store) -> services.Bill:
     return services.Bill(store=store, amount=source.get("amount", ""), member=member, payer_phone=member.phone,
                          coupon_code=source.get("coupon_code", ""), points=services.parse_points(points),
                          use_wallet=source.get("use_wallet") in ("1", "on", "true"),
-                         bill_id=(source.get("bill_id") or "")[:64])
+                         bill_id=(source.get("bill_id") or "")[:64],
+                         tender_inputs=parse_tender_inputs({tender.request_field: source.getlist(tender.request_field)
+                                                            for tender in input_tenders()}))
 
 
 def _parsed(bill: services.Bill) -> services.Bill:
@@ -63,6 +66,9 @@ def self_pay(request, merchant, member, store_id):
     return render(request, "checkout/pay.html", {
         "merchant": merchant, "member": member, "store": store, "bill_id": secrets.token_hex(8),
         "coupons": services.usable_coupons(member, store), "labels": _labels(),
+        # What the member may choose for the tenders that take an input (their gift cards).
+        "tender_offers": [(tender.request_field, tender.label, offers) for tender in input_tenders()
+                          if (offers := tender.offers(member, store))],
     })
 
 
@@ -71,7 +77,8 @@ def _labels() -> dict:
     return {"level": _("Member discount"), "balance_tier": _("Stored-value discount"), "points": _("Points"),
             "coupon": _("Coupon"), "random": _("Random reduction"), "cashback": _("Cashback"),
             "bonus": _("Wallet bonus"), "principal": _("Wallet"), "external": _("Online payment"),
-            "earn": _("You earn {points} points")}
+            "earn": _("You earn {points} points"),
+            **{tender.code: str(tender.label) for tender in input_tenders()}}
 
 
 @never_cache

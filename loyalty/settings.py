@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "coupons",
     "cards.punchcards",
     "cards.timecards",
+    "cards.giftcards",
     "checkout",
 ]
 
@@ -211,6 +212,14 @@ IDEMPOTENCY_TTL_HOURS = 48
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="loyalty.payments.SandboxGateway")
 PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="sandbox-secret-not-for-production")
 
+# Gift cards: China's single-purpose prepaid card rules (单用途商业预付卡管理办法), enforced on every face value
+# and sale. A named card (activated with the holder's phone) never expires.
+GIFT_CARD_ANONYMOUS_MAX_BALANCE = env.str("GIFT_CARD_ANONYMOUS_MAX_BALANCE", default="1000.00")
+GIFT_CARD_NAMED_MAX_BALANCE = env.str("GIFT_CARD_NAMED_MAX_BALANCE", default="5000.00")
+GIFT_CARD_ANONYMOUS_MIN_VALIDITY_MONTHS = env.int("GIFT_CARD_ANONYMOUS_MIN_VALIDITY_MONTHS", default=36)
+# Balance lookups by code, per terminal and per IP address, in a minute.
+GIFT_CARD_LOOKUPS_PER_MINUTE = env.int("GIFT_CARD_LOOKUPS_PER_MINUTE", default=20)
+
 # Member QR codes change every step and are accepted for the window (a screenshot soon dies).
 MEMBER_CODE_STEP_SECONDS = 30
 MEMBER_CODE_VALID_SECONDS = 120
@@ -229,6 +238,7 @@ CELERY_BEAT_SCHEDULE = {
     "wallet-expire-cashback": {"task": "wallet.tasks.expire_cashback", "schedule": 3600.0},
     "coupons-return-unclaimed-gifts": {"task": "coupons.tasks.return_unclaimed_gifts", "schedule": 600.0},
     "coupons-expire": {"task": "coupons.tasks.expire_coupons", "schedule": 3600.0},
+    "giftcards-expire": {"task": "giftcards.tasks.expire_gift_cards", "schedule": 3600.0},
     "membership-expire-points": {"task": "membership.tasks.expire_points", "schedule": 3600.0},
     "membership-warn-expiring-points": {"task": "membership.tasks.warn_expiring_points", "schedule": 21600.0},
     "membership-recompute-levels": {"task": "membership.tasks.recompute_levels", "schedule": 3600.0},

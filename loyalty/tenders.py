@@ -27,12 +27,14 @@ from loyalty.registry import Registry
 @dataclass(frozen=True)
 class TenderContext:
     """What tenders plan with: the payer, their accounts as the caller read them (plainly for a quote, under
-    locks for a payment), the merchant's configuration, and what the payer asked for (`use_wallet`, ...)."""
+    locks for a payment), the merchant's configuration, what the payer asked for (`use_wallet`, ...), and what
+    each tender loaded for its own input (`inputs`, by tender code: the gift cards named on the bill)."""
 
     member: Any
     accounts: Mapping[str, Any]
     config: Any
     requested: Mapping[str, Any] = field(default_factory=dict)
+    inputs: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Drawer(ABC):
@@ -72,6 +74,34 @@ class Tender(ABC):
         """Whether what it paid counts as money the member paid (points and rewards are earned on it)."""
         return False
 
+    # A tender may take its own input from the bill (the gift card codes a terminal sends): it names the
+    # field, checks what was sent, and loads the rows it pays from, locked for a payment in the payment's
+    # lock order (after the member's accounts). A bill that does not use the field costs nothing.
+    #: The bill's field this tender reads (`gift_cards`), or None.
+    request_field: str | None = None
+
+    def parse_input(self, value: Any) -> Any:
+        """What the payer sent in `request_field`, checked (raise a DomainError); None: nothing to use."""
+        return None
+
+    def load_input(self, parsed: Any, *, store: models.Model, member: Any, terminal: Any, at: Any,
+                   for_update: bool) -> Any:
+        """The rows `parsed` names, refused if they cannot pay here; locked (pk order) when `for_update`.
+        `terminal` (or the member, on their own phone) is who asks, for a tender that limits failed tries."""
+        return None
+
+    def redact_input(self, value: Any) -> Any:
+        """What of the input may be kept with the payment's request (a gift card's code is money: not all of it)."""
+        return value
+
+    def details(self, context: TenderContext, share: Decimal) -> list[dict[str, str]]:
+        """How the tender's share breaks down (each gift card's part), for the quote and payment answers."""
+        return []
+
+    def offers(self, member: Any, store: models.Model) -> list[tuple[str, str]]:
+        """What a member paying on their own phone may choose for `request_field` (value, label): self-pay."""
+        return []
+
 
 tenders: Registry[Tender] = Registry("tenders")
 
@@ -83,6 +113,50 @@ def tender_choices() -> list[tuple[str, str]]:
 
 def ordered_tenders(context: TenderContext) -> list[Tender]:
     return sorted(tenders.all(), key=lambda tender: (tender.position(context), tender.order, tender.code))
+
+
+def input_tenders() -> list[Tender]:
+    """The tenders that read an input of their own from the bill."""
+    return [tender for tender in tenders.all() if tender.request_field]
+
+
+def parse_tender_inputs(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Each input tender's checked input from a bill's body (only the fields sent), by tender code."""
+    parsed = {}
+    for tender in input_tenders():
+        if data.get(tender.request_field) not in (None, "", [], {}):
+            value = tender.parse_input(data[tender.request_field])
+            if value is not None:
+                parsed[tender.code] = value
+    return parsed
+
+
+def redact_tender_inputs(data: Any) -> Any:
+    """A bill's body as it may be kept (a payment's `request`): each input tender's field as it redacts it."""
+    if not isinstance(data, Mapping):
+        return data
+    kept = dict(data)
+    for tender in input_tenders():
+        if tender.request_field in kept:
+            kept[tender.request_field] = tender.redact_input(kept[tender.request_field])
+    return kept
+
+
+def load_tender_inputs(parsed: Mapping[str, Any], *, store: models.Model, member: Any, terminal: Any, at: Any,
+                       for_update: bool) -> dict[str, Any]:
+    """What each tender named in `parsed` pays from (read for a quote, locked for a payment), in tender order."""
+    return {tender.code: tender.load_input(parsed[tender.code], store=store, member=member, terminal=terminal,
+                                           at=at, for_update=for_update)
+            for tender in tenders.all() if tender.code in parsed}
+
+
+def tender_details(context: TenderContext, shares: Mapping[str, Decimal]) -> dict[str, list[dict[str, str]]]:
+    """The breakdown of every tender that has one (only tenders with an input: nothing read otherwise)."""
+    found = {}
+    for code in context.inputs:
+        if shares.get(code):
+            found[code] = tenders.get(code).details(context, shares[code])
+    return found
 
 
 def plan_tenders(context: TenderContext, amount_due: Decimal) -> dict[str, Decimal]:

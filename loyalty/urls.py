@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from cards.giftcards import api as giftcard_api
 from cards.punchcards import api as punchcard_api
 from cards.timecards import api as timecard_api
 from checkout import api as checkout_api
@@ -27,6 +28,7 @@ api_v1 = [
     path("cards/uses", card_api.CardUseView.as_view(), name="card-uses"),
     path("punchcards/sales", punchcard_api.CashSaleView.as_view(), name="punch-card-sale"),
     path("timecards/sales", timecard_api.CashSaleView.as_view(), name="time-card-sale"),
+    path("giftcards/lookup", giftcard_api.BalanceLookupView.as_view(), name="giftcard-lookup"),
     path("checkout/quote", checkout_api.QuoteView.as_view(), name="checkout-quote"),
     path("checkout/payments", checkout_api.PaymentListView.as_view(), name="checkout-payments"),
     path("checkout/payments/<int:payment_id>", checkout_api.PaymentDetailView.as_view(), name="checkout-payment"),
@@ -47,6 +49,7 @@ urlpatterns = [
     path("m/", include("wallet.urls")),
     path("m/", include("cards.punchcards.urls")),
     path("m/", include("cards.timecards.urls")),
+    path("m/", include("cards.giftcards.urls")),
     path("m/", include("checkout.urls")),
     path("payments/", include("loyalty.payment_urls")),
     path("api/v1/", include((api_v1 + api_v1_not_found, "api"), namespace="api")),

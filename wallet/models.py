@@ -228,6 +228,7 @@ class Recharge(models.Model):
     class Channel(models.TextChoices):
         CASH = "cash", _("cash at the counter")
         GATEWAY = "gateway", _("online payment")
+        GIFT_CARD = "gift_card", _("moved from a gift card")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting for payment")

@@ -21,6 +21,12 @@ from loyalty.money import ZERO, MoneyField
 # Identity photos are never served from a public address: only the member and the merchant's staff see them,
 # through views that check who asks.
 private_storage = FileSystemStorage(location=settings.VAR_DIR / "private", base_url=None)
+
+
+def identity_photo_storage() -> FileSystemStorage:
+    """A callable, so migrations name it instead of writing this checkout's path into them."""
+    return private_storage
+
 PHOTO_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 
@@ -246,7 +252,7 @@ class IdentityPhoto(models.Model):
                                verbose_name=_("member"))
     product = models.ForeignKey(TimeCardProduct, on_delete=models.CASCADE, related_name="+",
                                 verbose_name=_("time card product"))
-    image = models.FileField(_("photo"), storage=private_storage, upload_to="identity/%Y/%m/",
+    image = models.FileField(_("photo"), storage=identity_photo_storage, upload_to="identity/%Y/%m/",
                              validators=[FileExtensionValidator(PHOTO_EXTENSIONS)])
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="+", verbose_name=_("added by staff"))

@@ -20,6 +20,7 @@ from loyalty.errors import DomainError
 from loyalty.ledgers import read_member_accounts
 from loyalty.money import ZERO, parse_amount
 from loyalty.pricing import PricingInput, facts_for
+from loyalty.tenders import load_tender_inputs
 from merchants.member_codes import resolve_member_code
 from merchants.models import Member, Store
 from merchants.services import normalize_phone
@@ -48,6 +49,8 @@ class Bill:
     at: datetime.datetime = field(default_factory=timezone.now)
     # False for a payment the platform reports already paid: the amount is what was paid, priced elsewhere.
     discounts: bool = True
+    # Tenders' own inputs, checked (loyalty.tenders.parse_tender_inputs), by tender code: the gift cards.
+    tender_inputs: dict = field(default_factory=dict)
 
     @property
     def merchant_id(self) -> int:
@@ -116,6 +119,7 @@ class Loaded:
     accounts: dict[str, object]  # the member's accounts by their code in loyalty.ledgers.member_accounts
     coupon: object
     config: object  # the merchant's MerchantConfig: settings, programme, levels, tiers and rules
+    inputs: dict = field(default_factory=dict)  # what each input tender loaded (loyalty.tenders.load_tender_inputs)
     pricing: PricingInput = field(init=False)
 
     @property
@@ -161,8 +165,9 @@ def take_random_budget(settings: CheckoutSettings, day: datetime.date, amount: D
                             "again."), field="bill_id", status_code=409)
 
 
-def load(bill: Bill, *, accounts: dict | None = None, coupon=None) -> Loaded:
-    """Read what the pipeline needs. A payment passes the member's accounts and the coupon it has locked.
+def load(bill: Bill, *, accounts: dict | None = None, coupon=None, inputs: dict | None = None) -> Loaded:
+    """Read what the pipeline needs. A payment passes the member's accounts, the tenders' inputs and the
+    coupon it has locked.
 
     The merchant's settings, levels and tiers come from `merchant_config` (cached); only the member's own rows
     (every registered account: loyalty.ledgers.member_accounts) and the coupon are read here. Each registered
@@ -187,7 +192,10 @@ def load(bill: Bill, *, accounts: dict | None = None, coupon=None) -> Loaded:
             raise DomainError(errors.COUPON_OTHER_MEMBER, _("This coupon belongs to another member."),
                               field="coupon_code", status_code=409)
         check_usable(coupon, store=bill.store, at=bill.at)
-    loaded = Loaded(bill, accounts, coupon, config)
+    if inputs is None:
+        inputs = load_tender_inputs(bill.tender_inputs, store=bill.store, member=member, terminal=bill.terminal,
+                                    at=bill.at, for_update=False) if bill.tender_inputs else {}
+    loaded = Loaded(bill, accounts, coupon, config, inputs)
     loaded.pricing = PricingInput(bill=bill.amount, store_id=bill.store.pk, store=bill.store, at=bill.at,
                                   bill_id=bill.bill_id, lines=bill.lines, facts=facts_for(loaded))
     return loaded

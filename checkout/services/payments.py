@@ -25,7 +25,14 @@ from loyalty.errors import DomainError
 from loyalty.ledgers import lock_member_accounts
 from loyalty.money import ZERO, quantize
 from loyalty.pricing import pricing_steps
-from loyalty.tenders import TenderContext, plan_tenders, take_tenders, tenders
+from loyalty.tenders import (
+    TenderContext,
+    load_tender_inputs,
+    plan_tenders,
+    take_tenders,
+    tender_details,
+    tenders,
+)
 from wallet.models import RedPacketCampaign
 from wallet.services import cashback_for_payment, cashback_rule_for, give_red_packets
 
@@ -42,6 +49,7 @@ class Quote:
     experience_earned: int
     cashback: Decimal
     rewards: list = field(default_factory=list)
+    details: dict = field(default_factory=dict)  # tenders' breakdowns (each gift card's share)
 
     @property
     def amount_due(self) -> Decimal:
@@ -57,7 +65,8 @@ def earn_basis(shares: dict[str, Decimal], config) -> Decimal:
 
 def _tender_context(bill: Bill, loaded: Loaded, external_amount: Decimal | None) -> TenderContext:
     return TenderContext(member=bill.member, accounts=loaded.accounts, config=loaded.config,
-                         requested={"use_wallet": bill.use_wallet, "external_amount": external_amount})
+                         requested={"use_wallet": bill.use_wallet, "external_amount": external_amount},
+                         inputs=loaded.inputs)
 
 
 def _check_store(bill: Bill) -> None:
@@ -72,6 +81,8 @@ def _tenders(bill: Bill, loaded: Loaded, amount_due: Decimal, external_amount: D
     try:
         planned = plan_tenders(_tender_context(bill, loaded, external_amount), amount_due)
     except DomainError as error:
+        if error.code != errors.INSUFFICIENT_BALANCE:
+            raise  # a tender's own refusal (a gift card's share no longer there) says what it is
         raise DomainError(errors.INSUFFICIENT_BALANCE,
                           _("The wallet balance no longer covers its part of this bill; quote it again."),
                           field="use_wallet", status_code=409) from error
@@ -117,20 +128,28 @@ def quote(bill: Bill, *, external_amount: Decimal | None = None) -> Quote:
     loaded = load(bill)
     priced = _price(bill, loaded)
     tenders = _tenders(bill, loaded, priced.amount_due, external_amount)
-    return _estimate(bill, loaded, priced, tenders)
+    quoted = _estimate(bill, loaded, priced, tenders)
+    if loaded.inputs:
+        quoted.details = tender_details(_tender_context(bill, loaded, external_amount), tenders)
+    return quoted
 
 
 def _lock(bill: Bill) -> dict:
     """Lock, in the one fixed order, every row the payment will change: the member's accounts (wallet, card:
     loyalty.ledgers.lock_member_accounts), the coupon (and, as the payment's last write, the day's random
-    reduction budget: `take_random_budget`).
+    reduction budget: `take_random_budget`); between the accounts and the coupon, the rows the tenders' own
+    inputs name (gift cards), in pk order.
 
     One query per row: the coupon is found by its code and locked in the same statement.
     """
 
-    locked = {"accounts": {}, "coupon": None}
+    locked = {"accounts": {}, "coupon": None, "inputs": {}}
     if bill.member is not None:
         locked["accounts"] = lock_member_accounts(bill.member)
+    if bill.tender_inputs:
+        # The tenders' own rows (gift cards) come next in the lock order, each kind in pk order.
+        locked["inputs"] = load_tender_inputs(bill.tender_inputs, store=bill.store, member=bill.member,
+                                              terminal=bill.terminal, at=bill.at, for_update=True)
     if bill.coupon_code:
         locked["coupon"] = find_coupon_by_code(bill.store.merchant, bill.coupon_code, for_update=True)
     return locked
@@ -170,7 +189,10 @@ def _consume(payment: Payment, bill: Bill, priced: Priced, tenders: dict[str, De
     """
 
     who = {"store": bill.store, "terminal": bill.terminal}
-    tenders = take_tenders(payment, _tender_context(bill, loaded, None), tenders)
+    context = _tender_context(bill, loaded, None)
+    if loaded.inputs:
+        payment.tender_details = tender_details(context, tenders)  # as drawn: the payment's answer shows it
+    tenders = take_tenders(payment, context, tenders)
     if priced.points_used and points_now:
         spend_points(bill.member, priced.points_used, reason=PointsReason.POINTS_DEDUCTION,
                      reference=payment.number, locked=loaded.card, **who)
@@ -198,7 +220,7 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
     try:
         with transaction.atomic():
             locked = _lock(bill)
-            loaded = load(bill, accounts=locked["accounts"], coupon=locked["coupon"])
+            loaded = load(bill, accounts=locked["accounts"], coupon=locked["coupon"], inputs=locked["inputs"])
             priced = _price(bill, loaded)
             tenders = _tenders(bill, loaded, priced.amount_due, external_amount)
             if tenders[OUTSIDE] > 0 and not channel:

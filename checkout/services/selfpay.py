@@ -53,7 +53,8 @@ def start_self_pay(bill: Bill) -> Payment:
     """Hold the wallet, coupon and points and start the gateway payment for the rest (or finish at once)."""
     return pay(bill, channel=Channel.SANDBOX, source=Payment.Source.SELF_PAY, via_gateway=True,
                request={"amount": str(bill.amount), "coupon_code": bill.coupon_code, "points": bill.points,
-                        "use_wallet": bill.use_wallet})
+                        "use_wallet": bill.use_wallet,
+                        **({"tenders": sorted(bill.tender_inputs)} if bill.tender_inputs else {})})
 
 
 def fulfil_self_pay(gateway_payment: GatewayPayment) -> None:

@@ -34,6 +34,9 @@
     });
     data.tenders.forEach(function (tender) {
       tenders.appendChild(row(labels[tender.kind] || tender.kind, "¥" + tender.amount));
+      (tender.items || []).forEach(function (item) {
+        tenders.appendChild(row("· " + item.card, "¥" + item.amount));
+      });
     });
     document.getElementById("quote-due").textContent = "¥" + data.amount_due;
     document.getElementById("quote-reason").textContent = data.reason || "";

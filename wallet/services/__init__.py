@@ -28,6 +28,7 @@ from wallet.services.recharges import (  # noqa: F401
     RECHARGE_PURPOSE,
     add_months,
     check_stored_value_can_be_turned_off,
+    credit_principal_from_gift_card,
     current_offers,
     describe_offers,
     fail_recharge_payment,

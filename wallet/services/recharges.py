@@ -194,6 +194,19 @@ def recharge(member: Member, amount, *, store=None, staff=None, terminal=None, a
         return created
 
 
+def credit_principal_from_gift_card(member: Member, amount: Decimal, *, store=None) -> Recharge:
+    """A gift card's balance moved into stored value (已充值), as principal: no offer, no bonus, and, like the
+    gift card sale it came from, not refundable. The caller (the gift card app) has locked nothing yet: the
+    wallet is locked here first, the member's accounts' place in the one lock order."""
+    amount = _check_recharge(member, amount)
+    _check_enabled(settings_for_update(member.merchant))
+    wallet = wallet_for_update(member)
+    created = Recharge.objects.create(merchant_id=member.merchant_id, wallet=wallet, member=member, store=store,
+                                      channel=Recharge.Channel.GIFT_CARD, amount=amount)
+    _credit_recharge(wallet, created)
+    return created
+
+
 def start_online_recharge(member: Member, amount, *, store=None,
                           return_url: str = "") -> tuple[Recharge, GatewayPayment]:
     """A member recharges on their wallet page: the recharge waits for the gateway to confirm the payment."""
@@ -263,6 +276,9 @@ def refund_recharge(recharge: Recharge, *, staff=None, store=None) -> RefundPrev
     with transaction.atomic():
         wallet = wallet_for_update(recharge.member)
         recharge = Recharge.objects.select_for_update().get(pk=recharge.pk)
+        if recharge.channel == Recharge.Channel.GIFT_CARD:
+            raise DomainError(errors.RECHARGE_NOT_REFUNDABLE, _("Stored value moved from a gift card cannot be "
+                                                                "refunded: gift card sales are final."))
         if recharge.status not in (Recharge.Status.PAID, Recharge.Status.REFUNDED) or not (
                 recharge.principal_left or recharge.bonus_left):
             raise DomainError(errors.RECHARGE_NOT_REFUNDABLE, _("Nothing of this recharge is left to refund."))
