@@ -125,11 +125,25 @@ class AttemptInline(MerchantScopedInline):
         return False
 
 
+class KindFilter(admin.SimpleListFilter):
+    """The kinds this merchant's deliveries carry, by their names."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = model_admin.get_queryset(request).order_by().values_list("kind", flat=True).distinct()
+        return sorted(((kind, kind_label(kind)) for kind in kinds), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     list_display = ["created_at", "kind_name", "endpoint", "status", "attempts", "last_status_code",
                     "next_attempt_at", "delivered_at"]
-    list_filter = ["status", "endpoint", "kind", "merchant"]
+    list_filter = ["status", "endpoint", KindFilter, "merchant"]
     date_hierarchy = "created_at"
     search_fields = ["event__uuid", "kind"]
     fields = ["endpoint", "event_id_shown", "kind_name", "status", "attempts", "retries_used", "next_attempt_at",

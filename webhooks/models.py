@@ -12,6 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.events import kind_label
+
 
 class Endpoint(models.Model):
     """An address a merchant subscribed to some kinds of events (Webhook 订阅端点).
@@ -91,7 +93,7 @@ class Delivery(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} → {self.endpoint_id}"
+        return f"{kind_label(self.kind)} #{self.pk}"
 
 
 class DeliveryAttempt(models.Model):
@@ -119,4 +121,4 @@ class DeliveryAttempt(models.Model):
         ordering = ["delivery", "started_at", "pk"]
 
     def __str__(self):
-        return f"{self.delivery_id} @ {self.started_at:%Y-%m-%d %H:%M:%S}"
+        return f"{timezone.localtime(self.started_at):%Y-%m-%d %H:%M:%S}"

@@ -106,7 +106,7 @@ def test_a_4xx_is_not_retried(tenant_a, receiver):
     assert endpoint.consecutive_failures == 0  # an answer, not a sick receiver
 
 
-def test_a_timeout_and_a_refused_connection_are_retried(tenant_a, receiver):
+def test_a_timeout_and_a_refused_connection_are_retried(tenant_a, receiver, in_english):
     endpoint, _secret = subscribe(tenant_a.merchant, receiver.url(), "member.joined")
     join(tenant_a.merchant, 1)
     receiver.replies.append(Reply(200, delay=1.5))  # the test timeout is 1 s

@@ -45,7 +45,8 @@ def _resolving(monkeypatch, names: dict[str, str]):
     monkeypatch.setattr(targets.socket, "getaddrinfo", fake)
 
 
-def test_a_name_resolving_to_a_private_address_is_refused_when_sending_and_not_retried(tenant_a, monkeypatch):
+def test_a_name_resolving_to_a_private_address_is_refused_when_sending_and_not_retried(tenant_a, monkeypatch,
+                                                                                      in_english):
     _resolving(monkeypatch, {"erp.example": "10.0.0.5", "meta.example": "169.254.169.254"})
     for name in ("erp.example", "meta.example"):
         endpoint, _secret = subscribe(tenant_a.merchant, f"https://{name}/hook", "member.joined")
@@ -68,7 +69,7 @@ def test_the_request_connects_to_the_address_that_was_checked(tenant_a, receiver
 
 @pytest.mark.parametrize("location", ["http://169.254.169.254/latest/meta-data", "http://10.1.2.3/hook",
                                       "http://127.0.0.2/hook", "http://[::1]/hook"])
-def test_a_redirect_to_a_private_address_is_not_followed(tenant_a, receiver, local_targets, location):
+def test_a_redirect_to_a_private_address_is_not_followed(tenant_a, receiver, local_targets, location, in_english):
     endpoint, _secret = subscribe(tenant_a.merchant, receiver.url(), "member.joined")
     merchants.join_member(tenant_a.merchant, "13900000001")
     receiver.replies.append(Reply(307, b"", headers={"location": location}))

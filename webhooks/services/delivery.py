@@ -239,6 +239,8 @@ def deliver_due(endpoint_id: int, *, now: datetime.datetime | None = None, limit
     if not _take_lease(endpoint_id, clock()):
         run.skipped = "leased"
         return run
+    # Renewed at half-time: the lease always outlasts the next attempt, at one UPDATE every many attempts.
+    renew_at = clock() + _lease() / 2
     own_client = client is None
     client = client or new_client()
     try:
@@ -256,7 +258,9 @@ def deliver_due(endpoint_id: int, *, now: datetime.datetime | None = None, limit
                 run.skipped = "resting" if _resting(endpoint, at) else "disabled"
                 run.more = False
                 break
-            _renew_lease(endpoint_id, at)
+            if at >= renew_at:
+                _renew_lease(endpoint_id, at)
+                renew_at = at + _lease() / 2
             headers = signing.headers(secrets_in_use(endpoint, at), message_id=str(delivery.event.uuid), at=at,
                                       body=delivery.body)
             started = time.perf_counter()
