@@ -116,15 +116,19 @@ def _drain(endpoint_id: int, until: threading.Event | None = None) -> float:
 
 
 def _scenario(*, events: int, with_dead: bool, mode: str, timeout: float, out) -> dict:
-    from django.conf import settings
+    from django.test import override_settings
 
+    # The receivers are on 127.0.0.1: the operator setting that allows it, for this run only.
+    with override_settings(WEBHOOK_ALLOWED_PRIVATE_NETWORKS=["127.0.0.1/32"], WEBHOOK_TIMEOUT_SECONDS=timeout):
+        return _measure(events=events, with_dead=with_dead, mode=mode, out=out)
+
+
+def _measure(*, events: int, with_dead: bool, mode: str, out) -> dict:
     from loyalty.events import EventKind, event_kinds
     from merchants.models import Merchant, Store
     from webhooks.models import Delivery, DeliveryAttempt
     from webhooks.services import create_endpoint
 
-    settings.WEBHOOK_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.1/32"]
-    settings.WEBHOOK_TIMEOUT_SECONDS = timeout
     kind = EventKind("bench.sold", "bench sale")
     healthy = [_Healthy(), _Healthy()]
     dead = _Dead()

@@ -13,6 +13,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from loyalty.models import Event
 from merchants import services as merchants
+from tests.conftest import race, requires_postgres
 from tests.webhooks.helpers import deliveries, subscribe
 from tests.webhooks.receiver import Reply
 from webhooks import services, tasks
@@ -263,3 +264,19 @@ def test_a_run_leaves_an_endpoint_another_run_holds(tenant_a, receiver):
     Endpoint.objects.filter(pk=endpoint.pk).update(locked_until=timezone.now() + datetime.timedelta(minutes=1))
     assert services.deliver_due(endpoint.pk).skipped == "leased"
     assert receiver.received == []
+
+
+@requires_postgres()
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_on_one_endpoint_never_send_a_delivery_twice(receiver, local_targets):
+    from tests.conftest import make_tenant
+
+    tenant = make_tenant("race")
+    endpoint, _secret = subscribe(tenant.merchant, receiver.url(), "member.joined")
+    for n in range(20):
+        join(tenant.merchant, n)
+    receiver.default = Reply(200, delay=0.02)
+    runs, _codes = race([lambda: services.deliver_due(endpoint.pk)] * 2)
+    assert sum(run.attempted for run in runs) == 20  # the second run found the endpoint leased, or nothing due
+    assert len(receiver.received) == 20
+    assert Delivery.objects.filter(endpoint=endpoint, status=Delivery.Status.SUCCEEDED, attempts=1).count() == 20
