@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import random
+import socket
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -75,8 +76,10 @@ class DeliveryRun:
 def new_client() -> httpx.Client:
     # No proxies from the environment (they would see the request's real target), no redirects followed
     # blindly: each hop is checked like the first.
+    # A webhook is one small request: sent at once, not held back by Nagle's algorithm for an ACK.
+    transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
     return httpx.Client(timeout=httpx.Timeout(timeout_seconds()), follow_redirects=False, trust_env=False,
-                        headers={"accept": "*/*"})
+                        headers={"accept": "*/*"}, transport=transport)
 
 
 def _read_head(response: httpx.Response) -> str:
