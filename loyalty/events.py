@@ -15,6 +15,8 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
+from django.db.models import Max
+from django.dispatch import Signal
 from django.utils.functional import Promise
 
 from loyalty.models import Event
@@ -32,6 +34,10 @@ class EventKind:
 
 
 event_kinds: Registry[EventKind] = Registry("event kinds")
+
+# Sent with `event=` for each event recorded, inside its transaction: the webhooks app queues its
+# deliveries on it, so a delivery exists exactly when its event does.
+event_recorded = Signal()
 
 
 @dataclass
@@ -87,11 +93,15 @@ def _merchant_id(subject: models.Model) -> int:
 
 def record_event(kind: EventKind, subject: models.Model, *, staff: AbstractBaseUser | None = None,
                  terminal: models.Model | None = None, member: models.Model | None = None,
-                 data: dict[str, Any] | None = None) -> Event:
+                 data: dict[str, Any] | None = None, new_subject: bool = False,
+                 member_id: int | None = None) -> Event:
     """Append one event about `subject` (a merchant-owned row, or the merchant itself).
 
     It must be written in the transaction of the change it records, so that a change rolled back leaves
-    no event behind and a webhook never announces what did not happen.
+    no event behind and a webhook never announces what did not happen. Its `sequence` is one more than the
+    subject's last event's; `new_subject` (the subject was created by this change) saves counting them.
+    `member_id` names the member when only their id is at hand (a locked card), saving a read of the row.
+    The service that changes an object holds its row lock, so one object's numbers do not repeat.
     """
     if kind.code not in event_kinds:
         raise LookupError(f"event kind {kind.code!r} is not registered")
@@ -99,10 +109,18 @@ def record_event(kind: EventKind, subject: models.Model, *, staff: AbstractBaseU
         raise RuntimeError(f"record {kind.code} inside the transaction of the change it records")
     if staff is not None and not staff.is_authenticated:
         staff = None
-    return Event.objects.create(
-        merchant_id=_merchant_id(subject), kind=kind.code,
-        content_type=ContentType.objects.get_for_model(subject), object_id=subject.pk,
-        staff=staff, terminal=terminal, member=member, data=plain(data or {}))
+    content_type = ContentType.objects.get_for_model(subject)
+    sequence = 1
+    if not new_subject:
+        last = (Event.objects.filter(content_type=content_type, object_id=subject.pk)
+                .aggregate(last=Max("sequence"))["last"])
+        sequence = (last or 0) + 1
+    event = Event.objects.create(
+        merchant_id=_merchant_id(subject), kind=kind.code, content_type=content_type, object_id=subject.pk,
+        sequence=sequence, staff=staff, terminal=terminal, member=member,
+        **({"member_id": member_id} if member is None and member_id is not None else {}), data=plain(data or {}))
+    event_recorded.send(sender=Event, event=event)
+    return event
 
 
 def events_of(subject: models.Model) -> models.QuerySet[Event]:

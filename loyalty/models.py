@@ -143,6 +143,9 @@ class Event(models.Model):
                                      verbose_name=_("object type"))
     object_id = models.PositiveBigIntegerField(_("object id"))
     subject = GenericForeignKey("content_type", "object_id")
+    sequence = models.PositiveIntegerField(
+        _("sequence"), default=1,
+        help_text=_("1 for the object's first event, then 2, 3...: receivers order one object's events by it."))
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+", verbose_name=_("staff"))
     terminal = models.ForeignKey("merchants.Terminal", on_delete=models.SET_NULL, null=True, blank=True,
@@ -160,6 +163,7 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["content_type", "object_id", "created_at"], name="event_subject_history"),
             models.Index(fields=["merchant", "-created_at"], name="event_merchant_recent"),
+            models.Index(fields=["content_type", "object_id", "sequence"], name="event_subject_sequence"),
         ]
 
     def __str__(self):
@@ -175,6 +179,7 @@ class Event(models.Model):
         return {
             "id": str(self.uuid), "kind": self.kind, "merchant": self.merchant_id,
             "created_at": self.created_at.isoformat(),
-            "subject": {"type": f"{self.content_type.app_label}.{self.content_type.model}", "id": self.object_id},
+            "subject": {"type": f"{self.content_type.app_label}.{self.content_type.model}", "id": self.object_id,
+                        "sequence": self.sequence},
             "staff": self.staff_id, "terminal": self.terminal_id, "member": self.member_id, "data": self.data,
         }

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "cards.timecards",
     "cards.giftcards",
     "checkout",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +197,11 @@ SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
 SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
 
+# Outgoing webhooks (webhooks/): the timeout of one request, and the private networks an operator lets them
+# reach (none: only public addresses; e.g. "10.20.0.0/16" for an ERP inside the network).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=15.0)
+WEBHOOK_ALLOWED_PRIVATE_NETWORKS = env.list("WEBHOOK_ALLOWED_PRIVATE_NETWORKS", default=[])
+
 # One-time login codes and their limits (per phone and per client IP).
 OTP_TTL_SECONDS = 300
 OTP_MAX_ATTEMPTS = 5
@@ -229,7 +235,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # httpx logs every request at INFO: one line per webhook attempt; the delivery log keeps them instead.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "httpx": {"level": "WARNING"}},
 }
 
 CELERY_BEAT_SCHEDULE = {
@@ -243,4 +250,5 @@ CELERY_BEAT_SCHEDULE = {
     "membership-warn-expiring-points": {"task": "membership.tasks.warn_expiring_points", "schedule": 21600.0},
     "membership-recompute-levels": {"task": "membership.tasks.recompute_levels", "schedule": 3600.0},
     "membership-warn-level-drops": {"task": "membership.tasks.warn_level_drops", "schedule": 21600.0},
+    "webhooks-dispatch": {"task": "webhooks.tasks.dispatch_webhooks", "schedule": 5.0},
 }

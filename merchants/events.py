@@ -11,14 +11,15 @@ from merchants.models import JoinGift, Member, Segment, StaffMember, Terminal
 
 STAFF_ROLE_CHANGED = EventKind("staff_member.role_changed", _("staff role changed"))
 TERMINAL_REVOKED = EventKind("terminal.revoked", _("terminal key revoked"))
+MEMBER_JOINED = EventKind("member.joined", _("member joined"))
 MEMBER_CHANGED = EventKind("member.changed", _("member changed"))
 MEMBER_FROZEN = EventKind("member.frozen", _("member frozen"))
 MEMBER_UNFROZEN = EventKind("member.unfrozen", _("member unfrozen"))
 JOIN_GIFT_CHANGED = EventKind("join_gift.changed", _("join gift changed"))
 SEGMENT_CHANGED = EventKind("segment.changed", _("segment changed"))
 
-KINDS = [STAFF_ROLE_CHANGED, TERMINAL_REVOKED, MEMBER_CHANGED, MEMBER_FROZEN, MEMBER_UNFROZEN, JOIN_GIFT_CHANGED,
-         SEGMENT_CHANGED]
+KINDS = [MEMBER_JOINED, STAFF_ROLE_CHANGED, TERMINAL_REVOKED, MEMBER_CHANGED, MEMBER_FROZEN, MEMBER_UNFROZEN,
+         JOIN_GIFT_CHANGED, SEGMENT_CHANGED]
 
 
 def staff_role_changed(staff_member: StaffMember, *, by: AbstractBaseUser | None, before: str) -> Event:
@@ -48,3 +49,10 @@ def join_gift_changed(gift: JoinGift, *, staff: AbstractBaseUser | None, changes
 def segment_changed(segment: Segment, *, staff: AbstractBaseUser | None, changes: Changes) -> Event:
     """A saved segment's conditions changed: mass sends and campaigns that use it now reach other members."""
     return record_event(SEGMENT_CHANGED, segment, staff=staff, data=changes.as_data())
+
+
+def member_joined(member: Member) -> Event:
+    """A visitor became a member (领卡/入会): the CRM's cue to create the customer."""
+    return record_event(MEMBER_JOINED, member, member=member, new_subject=True,
+                        data={"phone": member.phone, "name": member.name, "source_store": member.source_store_id,
+                              "referrer": member.referrer_id})

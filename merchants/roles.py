@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group, Permission
 from merchants.models import StaffRole
 
 PLATFORM_APPS = ["loyalty", "merchants", "membership", "wallet", "coupons", "punchcards", "timecards",
-                 "giftcards", "checkout"]
+                 "giftcards", "checkout", "webhooks"]
 
 # Only the platform operator (a superuser) touches these.
 OPERATOR_ONLY = {
@@ -38,6 +38,11 @@ def grant(role: str, permissions: list[str]) -> None:
     """Give cashiers extra permissions (owners and managers already hold every app permission)."""
     if role == StaffRole.CASHIER:
         _cashier.update(permissions)
+
+
+def owner_only(permissions: list[str]) -> None:
+    """Keep permissions for owners: managers and cashiers do not get them (apps above call it in ready())."""
+    OWNER_ONLY.update(permissions)
 
 
 def permissions_for(role: str) -> set[str]:

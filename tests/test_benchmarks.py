@@ -14,3 +14,12 @@ def test_member_pages_benchmark_measures_every_member_page_and_leaves_nothing_be
     assert all(figures["queries"] > 0 and figures["p95"] > 0 for figures in results.values())
     assert "database round trip" in out.getvalue()
     assert Merchant.objects.filter(slug__startswith="bench-pages-").count() == 1
+
+
+def test_webhooks_benchmark_delivers_everything_to_the_healthy_endpoints(db):
+    from bench.webhooks_delivery import run
+
+    out = StringIO()
+    ratios = run(events=12, timeout=0.3, modes=("one worker",), out=out)
+    assert set(ratios) == {"one worker"}, out.getvalue()
+    assert "[12, 12]" in out.getvalue() and "the dead one: 5 attempts" in out.getvalue()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from cards.membership.models import PointsReason
 from cards.membership.services import earn_for_payment, spend_and_earn_for_payment, spend_points
 from cards.membership.services.pricing import experience_for_payment, points_for_payment
-from checkout import errors
+from checkout import errors, events
 from checkout.models import AdjustmentKind, Payment, PaymentAdjustment, PaymentTender
 from checkout.pipeline import Priced, price
 from checkout.services.bills import Bill, Loaded, load, take_random_budget
@@ -247,6 +247,7 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
             _record_lines(payment, priced, taken)
             if not pending:
                 _remember(payment, "rewards", reversed(give_rewards(payment, level_id=level_id)))
+                events.payment_made(payment, new_subject=True)
             random = sum((line.amount for line in priced.adjustments if line.kind == AdjustmentKind.RANDOM), ZERO)
             if random:
                 take_random_budget(loaded.config.checkout, timezone.localdate(bill.at), random)
@@ -308,4 +309,5 @@ def complete_payment(payment: Payment) -> Payment:
     _earn(payment)
     payment.save(update_fields=["status", "paid_at", "points_earned", "experience_earned", "cashback_earned"])
     give_rewards(payment)
+    events.payment_made(payment)
     return payment

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from cards.membership.models import PointsReason
 from cards.membership.services import grant_points, take_back_for_refund
-from checkout import errors
+from checkout import errors, events
 from checkout.models import Payment, PaymentTender, Refund, RefundLine
 from checkout.services.rewards import withdraw_rewards
 from coupons.models import Coupon
@@ -125,4 +125,5 @@ def refund_payment(payment: Payment, amount, *, terminal=None, staff=None, reaso
         payment.refunded_amount = after
         payment.status = Payment.Status.REFUNDED if full else Payment.Status.PARTLY_REFUNDED
         payment.save(update_fields=["refunded_amount", "status"])
+        events.payment_refunded(payment, refund)
         return refund

@@ -79,11 +79,13 @@ def issue_coupon(template: CouponTemplate, member: Member, *, source: str, at: d
         counters["claimed_count"] = F("claimed_count") + 1
     CouponTemplate.objects.filter(pk=locked.pk).update(**counters)
     fission = locked.is_fission and source != Coupon.Source.FISSION
-    return _create_with_fresh_code(
+    coupon = _create_with_fresh_code(
         merchant=member.merchant, template=locked, member=member, source=source, issued_at=at,
         valid_from=valid_from, valid_until=valid_until, shared_via=shared_via,
         state=Coupon.State.LOCKED if fission else Coupon.State.AVAILABLE,
         share_token=_new_token() if fission else None)
+    events.coupon_issued(coupon)
+    return coupon
 
 
 def check_issuable(template: CouponTemplate, member: Member) -> None:

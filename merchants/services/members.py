@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from loyalty.errors import DomainError
-from merchants import errors
+from merchants import errors, events
 from merchants.models import Member, MemberField, Merchant, Store, phone_validator
 from merchants.signals import member_joined
 
@@ -131,6 +131,7 @@ def join_member(merchant: Merchant, phone: str, *, name: str = "", gender: str =
     except IntegrityError:
         raise DomainError(errors.MEMBER_EXISTS, _("This phone number is already a member."), field="phone",
                           status_code=409) from None
+    events.member_joined(member)
     member_joined.send(sender=Member, member=member)
     return member
 

@@ -41,14 +41,14 @@ def test_choosing_stores_records_their_ids(client, tenant_a):
     rule = new_rule(tenant_a)
     staff_client(client, tenant_a.manager)
     _edit(client, _change(rule), stores=[str(tenant_a.store.pk)])
-    assert Event.objects.get().data == {"changes": {"stores": [[], [tenant_a.store.pk]]}}
+    assert Event.objects.get(kind=REWARD_RULE_CHANGED.code).data == {"changes": {"stores": [[], [tenant_a.store.pk]]}}
 
 
 def test_saving_a_rule_unchanged_records_nothing(client, tenant_a):
     rule = new_rule(tenant_a)
     staff_client(client, tenant_a.manager)
     assert _edit(client, _change(rule)).status_code == 302
-    assert not Event.objects.exists()
+    assert not Event.objects.filter(kind=REWARD_RULE_CHANGED.code).exists()
 
 
 def test_adding_and_deleting_a_rule_are_events_too(client, tenant_a):
@@ -58,7 +58,7 @@ def test_adding_and_deleting_a_rule_are_events_too(client, tenant_a):
     rule = RewardRule.objects.get(name="New rule")
     client.post(reverse("admin:checkout_rewardrule_delete", args=[rule.pk]), {"post": "yes"})
     assert not RewardRule.objects.filter(pk=rule.pk).exists()
-    added, deleted = Event.objects.filter(object_id=rule.pk).order_by("pk")
+    added, deleted = Event.objects.filter(kind=REWARD_RULE_CHANGED.code, object_id=rule.pk).order_by("pk")
     assert (added.data["created"], added.data["changes"]["name"], deleted.data) == (
         True, [None, "New rule"], {"changes": {}, "deleted": True})
 
@@ -71,7 +71,8 @@ def test_a_save_that_fails_after_the_change_leaves_no_event(client, tenant_a):
     with mock.patch.object(RewardRuleAdmin, "log_change", side_effect=RuntimeError("log failed")):
         with pytest.raises(RuntimeError):
             client.post(url, data)
-    assert (RewardRule.objects.get(pk=rule.pk).name, Event.objects.count()) == ("A reward", 0)
+    assert (RewardRule.objects.get(pk=rule.pk).name, Event.objects.filter(kind=REWARD_RULE_CHANGED.code).count()) == (
+        "A reward", 0)
 
 
 def test_the_rule_history_page_shows_its_events(client, tenant_a):

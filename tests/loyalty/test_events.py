@@ -46,7 +46,7 @@ def test_an_event_outside_a_transaction_is_refused():
         record_event(TESTED, tenant.store)
     with event_kinds.registered(TESTED), transaction.atomic():
         record_event(TESTED, tenant.store)
-    assert Event.objects.count() == 1
+    assert Event.objects.filter(kind=TESTED.code).count() == 1
 
 
 def test_events_are_never_changed(tenant_a):
@@ -62,27 +62,29 @@ def test_the_payload_is_what_a_webhook_will_send(tenant_a):
         event = record_event(TESTED, tenant_a.store, staff=tenant_a.owner.user, data={"a": "1.50"})
     assert event.payload() == {
         "id": str(event.uuid), "kind": "test.happened", "merchant": tenant_a.merchant.pk,
-        "created_at": event.created_at.isoformat(), "subject": {"type": "merchants.store", "id": tenant_a.store.pk},
+        "created_at": event.created_at.isoformat(),
+        "subject": {"type": "merchants.store", "id": tenant_a.store.pk, "sequence": 1},
         "staff": tenant_a.owner.user.pk, "terminal": None, "member": None, "data": {"a": "1.50"}}
 
 
 def _revoked(tenant) -> Event:
     services.revoke_terminal(tenant.terminal, staff=tenant.owner.user)
-    return Event.objects.get(merchant=tenant.merchant)
+    return Event.objects.get(merchant=tenant.merchant, kind="terminal.revoked")
 
 
 def test_staff_list_their_merchants_events_only(client, tenant_a, tenant_b):
     mine, theirs = _revoked(tenant_a), _revoked(tenant_b)
     staff_client(client, tenant_a.manager)
     response = client.get(EVENTS)
-    assert [event.pk for event in response.context["cl"].result_list] == [mine.pk]
+    listed = [event.pk for event in response.context["cl"].result_list]
+    assert mine.pk in listed and not Event.objects.filter(pk__in=listed, merchant=tenant_b.merchant).exists()
     assert client.get(reverse("admin:loyalty_event_change", args=[theirs.pk])).status_code == 404
 
 
 def test_the_operator_lists_every_merchants_events(client, operator, tenant_a, tenant_b):
     events = {_revoked(tenant_a).pk, _revoked(tenant_b).pk}
     client.force_login(operator)
-    assert {event.pk for event in client.get(EVENTS).context["cl"].result_list} == events
+    assert {event.pk for event in client.get(EVENTS).context["cl"].result_list} >= events
 
 
 def test_cashiers_see_no_events(client, tenant_a):

@@ -240,8 +240,9 @@ def test_earning_on_a_locked_card_upgrades_at_once_and_a_used_reference_fails_th
     levels = services.levels_of(program)
     with transaction.atomic():
         [card] = services.cards_for_update(member)
-        # The earning, the bucket read and filled, two ledger INSERTs and one UPDATE of the card.
-        with django_assert_num_queries(6):
+        # The earning, the bucket read and filled, two ledger INSERTs and one UPDATE of the card; the card's
+        # last event number and its level_changed event (this payment reaches Gold).
+        with django_assert_num_queries(8):
             earned = services.earn_for_payment(member, paid_amount=D("120.00"), reference="PAY-L", locked=card,
                                                program=program, levels=levels)
     card = services.card_for(member)
@@ -268,8 +269,8 @@ def test_a_payment_that_spends_and_earns_on_a_locked_card_writes_the_card_and_th
     with transaction.atomic():
         [card] = services.cards_for_update(member)
         # Buckets read; January's expired; March's drawn; the earning; March's filled; the entries; experience;
-        # the card.
-        with django_assert_num_queries(8):
+        # the card; the card's last event number and its level_changed event (120 reaches Gold).
+        with django_assert_num_queries(10):
             spent, earned = services.spend_and_earn_for_payment(
                 card, points_used=50, spend_reason="points_deduction", paid_amount=D("120.00"), reference="PAY-S",
                 program=program, levels=levels)

@@ -22,7 +22,7 @@ from loyalty.errors import DomainError
 from loyalty.models import GatewayPayment
 from loyalty.money import MAX_AMOUNT, ZERO, parse_amount, quantize
 from merchants.models import Member
-from wallet import errors
+from wallet import errors, events
 from wallet.models import (
     MAX_RECHARGE_COUPONS,
     BonusInstalment,
@@ -180,6 +180,7 @@ def _credit_recharge(wallet: Wallet, recharge: Recharge) -> None:
             for n in range(1, offer.monthly_bonus_months + 1)
         ])
     _give_benefits(recharge)
+    events.recharge_paid(recharge)
 
 
 def recharge(member: Member, amount, *, store=None, staff=None, terminal=None, at=None) -> Recharge:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
+from cards.membership import events
 from cards.membership.models import ExperienceEntry, Level, MembershipCard, MembershipProgram
 from merchants.models import Member
 
@@ -79,6 +80,7 @@ def upgrade_if_reached(card: MembershipCard, program: MembershipProgram | None,
     if target is None or (current is not None and target.rank <= current.rank):
         return False
     card.level, card.level_since, card.drop_warned_at = target, now, None
+    events.member_level_changed(card, before=current, after=target)
     if save:
         card.save(update_fields=LEVEL_FIELDS)
     return True
