@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -98,8 +98,11 @@ def result(request, merchant, number):
 
     member = current_member(request, merchant)
     payment = get_object_or_404(Payment.objects.select_related("store", "member"), merchant=merchant, number=number)
-    if payment.member_id and (member is None or member.pk != payment.member_id):
+    if payment.member_id and member is None:
         return redirect(f"{reverse('member:login', args=[merchant.slug])}?next={request.get_full_path()}")
+    if payment.member_id and member.pk != payment.member_id:
+        # Logged in as somebody else: the login page would send them straight back here, forever.
+        raise Http404
     grants = list(payment.rewards.select_related("rule"))
     would_get = []
     if payment.member_id is None and not grants:

@@ -17,7 +17,7 @@ from coupons.render import qr_svg
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.errors import DomainError
 from loyalty.money import parse_amount
-from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, staff_merchant
+from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, sees_figures, staff_merchant
 from merchants.models import Store
 
 
@@ -45,6 +45,24 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
                                                "friend_template", "claim_link", "claim_page_views"]}),
         (_("Figures"), {"fields": ["figures", "daily_chart"]}),
     ]
+
+    # How each template performs is a figure of the business: owners, managers and the operator read it (the
+    # columns, the figures table and the chart); a cashier sees what a template is, not what it earned.
+    performance_columns = ["issued_count", "claimed", "redeemed", "redemption_rate", "claim_page_views", "money_off"]
+    performance_fields = ["issued_count", "claimed_count", "claim_page_views", "figures", "daily_chart"]
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if sees_figures(request.user) else [n for n in shown if n not in self.performance_columns]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if sees_figures(request.user):
+            return fieldsets
+        hidden = set(self.performance_fields)
+        kept = [(name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+                for name, options in fieldsets]
+        return [(name, options) for name, options in kept if options["fields"]]
 
     def get_queryset(self, request):
         live = Q(redemptions__reversed_at__isnull=True)

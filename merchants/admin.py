@@ -11,7 +11,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from loyalty import benefits
+from loyalty import benefits, exports
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
 from loyalty.segments import Clause
@@ -222,6 +222,13 @@ class MemberFieldAdmin(MerchantScopedAdmin):
     search_fields = ["label", "key"]
 
 
+def _attribute_reader(definition: MemberField):
+    def read(member):
+        return (member.custom_fields or {}).get(definition.key)
+
+    return read
+
+
 @admin.register(Member)
 class MemberAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     change_event = staticmethod(events.member_changed)
@@ -233,7 +240,22 @@ class MemberAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     autocomplete_fields = ["referrer"]
     filter_horizontal = ["tags"]
     readonly_fields = ["last_seen_at"]
-    csv_fields = ["phone", "name", "gender", "birthday", "status", "joined_at", "source_store", "custom_fields"]
+    csv_fields = ["phone", "name", "gender", "birthday", "status", "joined_at", "source_store"]
+
+    def get_export_columns(self, request):
+        # Each attribute the merchant defined is a column of its own, after what other apps add (level, points,
+        # balances), so the file reads like the member page and not like a Python dict.
+        merchant = staff_merchant(request.user)
+        definitions = MemberField.objects.order_by("position", "pk")
+        definitions = definitions.filter(merchant=merchant) if merchant else definitions.select_related("merchant")
+        columns = super().get_export_columns(request)
+        seen = set()
+        for definition in definitions:
+            if definition.key in seen:
+                continue
+            seen.add(definition.key)
+            columns.append(exports.Column(str(definition.label), _attribute_reader(definition)))
+        return columns
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # Attribute fields belong to the form, not the model: keep them out of the factory's list.

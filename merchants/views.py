@@ -205,5 +205,6 @@ def logout(request, merchant):
 
 
 def landing(request):
-    """The site root: where to go, for people who open the bare address."""
-    return render(request, "landing.html", {"merchants": Merchant.objects.filter(is_active=True)})
+    """The site root: where to go, for people who open the bare address. It names no merchant: which shops use
+    the platform is theirs to tell, and members arrive by their shop's QR code or link anyway."""
+    return render(request, "landing.html")

@@ -17,6 +17,7 @@ class MembershipConfig(AppConfig):
         )
         from cards.membership.benefits import ExperienceBenefit, PointsBenefit
         from cards.membership.demo import MembershipDemo
+        from cards.membership.exports import MemberCardColumns
         from cards.membership.pricing_steps import LevelDiscountStep, PointsDeductionStep
         from cards.membership.serializers import membership_summary_extra
         from cards.membership.services.ledger import CardAccount
@@ -25,6 +26,7 @@ class MembershipConfig(AppConfig):
         from loyalty.demo import demo_data
         from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
+        from loyalty.exports import export_columns
         from loyalty.ledgers import member_accounts, register_auditor
         from loyalty.pricing import pricing_steps
         from merchants.roles import grant
@@ -38,6 +40,7 @@ class MembershipConfig(AppConfig):
         benefits.register(ExperienceBenefit())
         benefits.register(PointsBenefit())
         demo_data.register(MembershipDemo)
+        export_columns.register(MemberCardColumns())
         for kind in events.KINDS:
             event_kinds.register(kind)
         grant("cashier", ["membership.view_membershipprogram", "membership.view_level",
