@@ -16,7 +16,7 @@ from coupons.models import Coupon, CouponIssuance, CouponPurchase, CouponRedempt
 from coupons.render import qr_svg
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.errors import DomainError
-from loyalty.money import parse_amount
+from loyalty.money import money_text, parse_amount
 from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, sees_figures, staff_merchant
 from merchants.models import Store
 
@@ -85,7 +85,7 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
 
     @admin.display(description=_("money taken off bills"), ordering="money_off_sum")
     def money_off(self, obj):
-        return obj.money_off_sum
+        return money_text(obj.money_off_sum)
 
     @admin.display(description=_("claim link and QR code"))
     def claim_link(self, obj):
@@ -102,7 +102,7 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
         f = services.template_figures(obj)
         rows = [(_("issued"), f["issued"]), (_("claimed"), f["claimed"]), (_("redeemed"), f["redeemed"]),
                 (_("redemption rate"), f"{f['redemption_rate']}%" if f["redemption_rate"] is not None else "—"),
-                (_("claim page views"), f["claim_page_views"]), (_("money taken off bills"), f["money_off"])]
+                (_("claim page views"), f["claim_page_views"]), (_("money taken off bills"), money_text(f["money_off"]))]
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
 
     @admin.display(description=_("last 30 days (issued / redeemed)"))
@@ -118,7 +118,7 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
             '<span style="background:#c0392b;height:8px;width:{}px" title="{}"></span>'
             '<span>{} / {} · {}</span></div>'), (
             (d["day"].strftime("%m-%d"), round(200 * d["issued"] / peak), d["issued"],
-             round(200 * d["redeemed"] / peak), d["redeemed"], d["issued"], d["redeemed"], d["money_off"])
+             round(200 * d["redeemed"] / peak), d["redeemed"], d["issued"], d["redeemed"], money_text(d["money_off"]))
             for d in days))
         return bars
 

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import tablib
 from django.db import models
 from django.http import HttpResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -115,11 +115,15 @@ class _Echo:
 def csv_response(filename: str, columns: Sequence[Column], objects: Iterable[Any]) -> StreamingHttpResponse:
     """A streamed CSV (UTF-8 with a byte-order mark, so spreadsheet programs read Chinese text right)."""
     writer = csv.writer(_Echo())
+    # The rows are written after the view has returned, outside the middleware that set the merchant's zone
+    # and the reader's language: keep both for them.
+    zone, language = timezone.get_current_timezone(), translation.get_language()
 
     def lines() -> Iterator[str]:
         yield "\ufeff"
-        for row in rows(columns, objects):
-            yield writer.writerow(row)
+        with timezone.override(zone), translation.override(language):
+            for row in rows(columns, objects):
+                yield writer.writerow(row)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
