@@ -15,11 +15,13 @@ class CheckoutConfig(AppConfig):
             services,
         )
         from checkout.demo import CheckoutDemo
+        from checkout.panels import VisitsPanel
         from checkout.pricing_steps import RandomReductionStep
         from checkout.tenders import OutsideTender
         from loyalty.demo import demo_data
         from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
+        from loyalty.member_panels import member_panels
         from loyalty.payments import register_purpose
         from loyalty.pricing import pricing_steps
         from loyalty.tenders import tenders
@@ -27,6 +29,7 @@ class CheckoutConfig(AppConfig):
 
         tenders.register(OutsideTender())
         demo_data.register(CheckoutDemo)
+        member_panels.register(VisitsPanel())
         for kind in events.KINDS:
             event_kinds.register(kind)
         register_purpose(services.SELF_PAY_PURPOSE, services.fulfil_self_pay, services.fail_self_pay)

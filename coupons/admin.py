@@ -102,7 +102,8 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
         f = services.template_figures(obj)
         rows = [(_("issued"), f["issued"]), (_("claimed"), f["claimed"]), (_("redeemed"), f["redeemed"]),
                 (_("redemption rate"), f"{f['redemption_rate']}%" if f["redemption_rate"] is not None else "—"),
-                (_("claim page views"), f["claim_page_views"]), (_("money taken off bills"), money_text(f["money_off"]))]
+                (_("claim page views"), f["claim_page_views"]),
+                (_("money taken off bills"), money_text(f["money_off"]))]
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
 
     @admin.display(description=_("last 30 days (issued / redeemed)"))

@@ -5,13 +5,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from loyalty import benefits, exports
+from loyalty import benefits, exports, member_panels
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
 from loyalty.segments import Clause
@@ -241,6 +242,32 @@ class MemberAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     filter_horizontal = ["tags"]
     readonly_fields = ["last_seen_at"]
     csv_fields = ["phone", "name", "gender", "birthday", "status", "joined_at", "source_store"]
+    change_form_template = "merchants/admin/member_change_form.html"
+
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), "overview_link"]
+
+    @admin.display(description=_("member 360"))
+    def overview_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:merchants_member_overview", args=[obj.pk]),
+                           gettext("open"))
+
+    def get_urls(self):
+        overview = self.admin_site.admin_view(self.overview_view)
+        return [path("<path:object_id>/overview/", overview, name="merchants_member_overview"), *super().get_urls()]
+
+    def overview_view(self, request, object_id):
+        """Member 360: level, points, balances, coupons, visits and messages in one place, each part a panel its
+        app registered (`loyalty.member_panels`), shown to staff who may see that app's rows."""
+        member = self.get_object(request, object_id)
+        if member is None:
+            raise Http404(_("There is no such object."))
+        if not self.has_view_or_change_permission(request, member):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "member": member,
+                   "title": gettext("Member 360: %(member)s") % {"member": member},
+                   "panels": member_panels.panels_for(member, request)}
+        return TemplateResponse(request, "merchants/admin/member_overview.html", context)
 
     def get_export_columns(self, request):
         # Each attribute the merchant defined is a column of its own, after what other apps add (level, points,

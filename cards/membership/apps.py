@@ -18,6 +18,7 @@ class MembershipConfig(AppConfig):
         from cards.membership.benefits import ExperienceBenefit, PointsBenefit
         from cards.membership.demo import MembershipDemo
         from cards.membership.exports import MemberCardColumns
+        from cards.membership.panels import MembershipCardPanel
         from cards.membership.pricing_steps import LevelDiscountStep, PointsDeductionStep
         from cards.membership.serializers import membership_summary_extra
         from cards.membership.services.ledger import CardAccount
@@ -28,6 +29,7 @@ class MembershipConfig(AppConfig):
         from loyalty.events import event_kinds
         from loyalty.exports import export_columns
         from loyalty.ledgers import member_accounts, register_auditor
+        from loyalty.member_panels import member_panels
         from loyalty.pricing import pricing_steps
         from merchants.roles import grant
         from merchants.serializers import MEMBER_SUMMARY_EXTRAS
@@ -41,6 +43,7 @@ class MembershipConfig(AppConfig):
         benefits.register(PointsBenefit())
         demo_data.register(MembershipDemo)
         export_columns.register(MemberCardColumns())
+        member_panels.register(MembershipCardPanel())
         for kind in events.KINDS:
             event_kinds.register(kind)
         grant("cashier", ["membership.view_membershipprogram", "membership.view_level",

@@ -17,7 +17,8 @@ from wallet.models import RedPacketCampaign
 pytestmark = pytest.mark.django_db
 
 # A decimal with more than two places, or an English count of one with a plural noun.
-UNFORMATTED = re.compile(r"(?<![\w.])\d+\.\d{3,}(?![\w.])|(?<![\d.,])1 (points|coupons|members|days|uses|times|visits)\b")
+UNFORMATTED = re.compile(r"(?<![\w.])\d+\.\d{3,}(?![\w.])"
+                         r"|(?<![\d.,])1 (points|coupons|members|days|uses|times|visits)\b")
 TAGS = re.compile(r"<script.*?</script>|<style.*?</style>|<[^>]+>", re.S)
 
 
@@ -37,8 +38,8 @@ def _member_pages(merchant, member) -> list[str]:
               for code in Coupon.objects.filter(member=member).values_list("code", flat=True)]
     pages += [reverse("coupons:claim", args=[slug, token])
               for token in CouponTemplate.objects.filter(merchant=merchant).values_list("claim_token", flat=True)]
-    pages += [reverse("wallet:red-packet", args=[slug, token])
-              for token in RedPacketCampaign.objects.filter(merchant=merchant, trigger=RedPacketCampaign.Trigger.LINK).values_list("link_token", flat=True)]
+    links = RedPacketCampaign.objects.filter(merchant=merchant, trigger=RedPacketCampaign.Trigger.LINK)
+    pages += [reverse("wallet:red-packet", args=[slug, token]) for token in links.values_list("link_token", flat=True)]
     pages += [reverse("checkout:result", args=[slug, number])
               for number in Payment.objects.filter(member=member).values_list("number", flat=True)[:15]]
     return pages

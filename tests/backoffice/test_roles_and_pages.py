@@ -33,7 +33,7 @@ def _staff(merchant, role):
 
 def _pages(user):
     """Every admin changelist the user may view, and the change page of the first row they may see in it."""
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         opts = model._meta
         if not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
             continue
