@@ -22,6 +22,27 @@ from merchants.views import current_member, member_page, member_required
 from wallet.services import offers_to_show_after_payment
 
 
+def self_pay_tile(request, member):
+    """The 自助买单 tile on the member home page: straight to the store's page when there is one store."""
+    stores = list(Store.objects.filter(merchant_id=member.merchant_id, is_open=True).order_by("pk")[:2])
+    if not stores:
+        return None
+    slug = member.merchant.slug
+    if len(stores) == 1:
+        return {"title": _("Pay a bill"), "value": stores[0].name,
+                "url": reverse("checkout:pay", args=[slug, stores[0].pk])}
+    return {"title": _("Pay a bill"), "value": _("Choose the store"), "url": reverse("checkout:stores", args=[slug])}
+
+
+@never_cache
+@member_required
+def stores(request, merchant, member):
+    """Which store the member is paying at, when the merchant has several."""
+    return render(request, "checkout/stores.html", {
+        "merchant": merchant, "member": member,
+        "stores": Store.objects.filter(merchant=merchant, is_open=True).order_by("pk")})
+
+
 def _bill(request, merchant, member, store) -> services.Bill:
     source = request.POST if request.method == "POST" else request.GET
     store.merchant = merchant

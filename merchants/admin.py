@@ -1,3 +1,4 @@
+import segno
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
@@ -8,6 +9,7 @@ from django.http import Http404, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_POST
 from loyalty import benefits, exports, member_panels
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
+from loyalty.posters import poster_sources
 from loyalty.segments import Clause
 from loyalty.tenancy import (
     MerchantScopedAdmin,
@@ -72,11 +75,41 @@ class JoinGiftAdmin(ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantScopedAdm
         return " · ".join(benefits.describe_lines(benefits.with_targets(obj.benefits.all()))) or "—"
 
 
+def _poster_qr(url: str) -> str:
+    # segno's own SVG, scaled by the poster's CSS; "q" error correction survives a scuffed print.
+    return mark_safe(segno.make(url, error="q").svg_inline(border=2, dark="#111", light="#fff", omitsize=True))  # noqa: S308
+
+
 @admin.register(Store)
 class StoreAdmin(MerchantScopedAdmin):
     list_display = ["name", "address", "phone", "is_open", "merchant"]
     list_filter = ["is_open", "merchant"]
     search_fields = ["name", "address"]
+    change_list_template = "merchants/admin/store_changelist.html"
+
+    def get_urls(self):
+        return [path("posters/", self.admin_site.admin_view(self.posters_view), name="merchants_store_posters"),
+                *super().get_urls()]
+
+    def posters_view(self, request):
+        """Printable QR posters (one to a printed page): each store's self-pay page, joining and every claim
+        channel, from every registered `loyalty.posters` source. The operator picks the merchant (?merchant=)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        merchant = staff_merchant(request.user)
+        if merchant is None and is_platform_operator(request.user):
+            merchant = Merchant.objects.filter(pk=request.GET.get("merchant") or None).first()
+        if merchant is None:
+            raise Http404(_("Choose the merchant first."))
+        chosen = request.GET.get("kind", "")
+        sources = poster_sources.all()
+        posters = [(source, poster, _poster_qr(request.build_absolute_uri(poster.path)),
+                    request.build_absolute_uri(poster.path))
+                   for source in sources if not chosen or source.code == chosen
+                   for poster in source.posters(merchant)]
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "merchant": merchant,
+                   "title": gettext("QR posters"), "posters": posters, "sources": sources, "chosen": chosen}
+        return TemplateResponse(request, "merchants/admin/posters.html", context)
 
 
 class StaffMemberForm(forms.ModelForm):
