@@ -7,6 +7,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -155,6 +156,15 @@ class RedeemForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["store"].queryset = scope_queryset(Store.objects.all(), user)
+        profile = getattr(user, "staff_profile", None)
+        if profile is not None and profile.store_id:
+            self.fields["store"].initial = profile.store_id
+
+
+def _member_level(member) -> str:
+    # Read through the reverse relation the membership app declares; coupons sit beside it and may read levels.
+    card = getattr(member, "membership_card", None) if member is not None else None
+    return card.level.name if card is not None and card.level_id else ""
 
 
 @admin.register(Coupon)
@@ -188,26 +198,36 @@ class CouponAdmin(EventHistoryAdmin, MerchantScopedAdmin):
                 *super().get_urls()]
 
     def redeem_view(self, request):
-        """核销 at the counter: type or scan the code, check it, mark it used."""
+        """核销 at the counter in two steps: type or scan the code and the bill, see the coupon, its member and what
+        it takes off; then confirm, and only then is it marked used. The store starts as the cashier's own."""
         if not request.user.has_perm("coupons.redeem_coupon"):
             raise PermissionDenied
         form = RedeemForm(request.POST or None, user=request.user)
         merchant = staff_merchant(request.user)
+        preview = None
         if request.method == "POST" and form.is_valid():
             store = form.cleaned_data["store"]
             try:
                 amount = parse_amount(form.cleaned_data["bill_amount"], field="bill_amount")
                 coupon = services.find_coupon_by_code(merchant or store.merchant, form.cleaned_data["code"])
-                redemption = services.redeem_coupon(coupon, bill_amount=amount, store=store, staff=request.user,
-                                                    payment_reference=form.cleaned_data["payment_reference"])
+                if request.POST.get("step") != "confirm":
+                    discount, _reason = services.coupon_discount(coupon, bill_amount=amount, store=store,
+                                                                 at=timezone.now())
+                    preview = {"coupon": coupon, "template": coupon.template, "member": coupon.member,
+                               "store": store, "bill_amount": amount, "discount": discount,
+                               "level": _member_level(coupon.member)}
+                else:
+                    redemption = services.redeem_coupon(coupon, bill_amount=amount, store=store, staff=request.user,
+                                                        payment_reference=form.cleaned_data["payment_reference"])
             except DomainError as error:
                 form.add_error("bill_amount" if error.field == "bill_amount" else "code", str(error.message))
             else:
-                self.message_user(request, _("Coupon %(code)s redeemed: %(amount)s off.") % {
-                    "code": coupon.display_code, "amount": redemption.discount}, messages.SUCCESS)
-                return redirect("admin:coupons_coupon_redeem")
+                if preview is None:
+                    self.message_user(request, _("Coupon %(code)s redeemed: %(amount)s off.") % {
+                        "code": coupon.display_code, "amount": redemption.discount}, messages.SUCCESS)
+                    return redirect("admin:coupons_coupon_redeem")
         context = {**self.admin_site.each_context(request), "form": form, "title": _("Redeem a coupon"),
-                   "opts": self.model._meta}
+                   "opts": self.model._meta, "preview": preview}
         return TemplateResponse(request, "coupons/admin/redeem.html", context)
 
     @admin.action(description=_("Reverse the redemption of the selected coupons"))
