@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from coupons import events, services
+from coupons.forms import CouponTemplateForm
 from coupons.models import Coupon, CouponIssuance, CouponPurchase, CouponRedemption, CouponTemplate
 from coupons.render import qr_svg
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
@@ -25,6 +26,7 @@ from merchants.models import Store
 @admin.register(CouponTemplate)
 class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     change_event = staticmethod(events.coupon_template_changed)
+    form = CouponTemplateForm
     list_display = ["name", "kind", "status", "audience", "stock", "issued_count", "claimed", "redeemed",
                     "redemption_rate", "claim_page_views", "money_off", "merchant"]
     list_filter = ["kind", "status", "audience", "merchant"]
@@ -33,7 +35,7 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     readonly_fields = ["issued_count", "claimed_count", "claim_page_views", "claim_link", "figures", "daily_chart"]
     actions = ["export_csv", "pause", "resume", "end"]
     fieldsets = [
-        (None, {"fields": ["merchant", "name", "description", "kind", "status"]}),
+        (None, {"fields": ["merchant", "kind", "name", "description", "status"]}),
         (_("What it takes off"), {"fields": ["amount_off", "minimum_bill", "discount_percent", "discount_cap",
                                               "exchange_item", "exchange_product"]}),
         (_("Where and when it can be used"), {"fields": ["scope", "products", "categories", "stores", "weekdays",
@@ -51,6 +53,10 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     # columns, the figures table and the chart); a cashier sees what a template is, not what it earned.
     performance_columns = ["issued_count", "claimed", "redeemed", "redemption_rate", "claim_page_views", "money_off"]
     performance_fields = ["issued_count", "claimed_count", "claim_page_views", "figures", "daily_chart"]
+
+    class Media:
+        js = ["coupons/template_form.js"]
+        css = {"all": ["coupons/template_form.css"]}
 
     def get_list_display(self, request):
         shown = super().get_list_display(request)
