@@ -103,3 +103,11 @@ def test_the_landing_page_names_no_merchant(client, tenant_a, tenant_b):
 def test_a_superuser_is_not_a_cashier(client, tenant_a):
     operator = get_user_model().objects.create_superuser("op", "op@example.com", "x")
     assert operator.has_perm("loyalty.view_figures") and not tenant_a.cashier.user.has_perm("loyalty.view_figures")
+
+
+def test_admin_pages_and_widgets_speak_chinese(client, tenant_a):
+    client.force_login(tenant_a.owner.user)
+    page = client.get(reverse("admin:coupons_coupontemplate_add"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "Model name" not in page and "Change or view list link" not in page
+    catalog = client.get(reverse("admin:jsi18n"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode("unicode_escape")
+    assert "选中要添加的%s" in catalog and "全选%s" in catalog
