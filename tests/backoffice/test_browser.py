@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from coupons import services as coupons
+from tests.browser.test_member_login_browser import login_in_browser
 from tests.checkout.helpers import fund_wallet, give_points, program_with_levels
 from tests.conftest import PASSWORD
 from tests.coupons.helpers import make_template
@@ -81,5 +82,30 @@ def test_console_pages_at_phone_and_desktop_width(browser, live_server, transact
         _shot(page, "not-found", width)
         if width == "phone":
             assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width]
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_member_home_leads_to_self_pay_and_the_card_page_formats_money(browser, live_server, transactional_db,
+                                                                       tenant_a, width):
+    program_with_levels(tenant_a.merchant)
+    give_points(tenant_a.member, 150)
+    context = browser.new_context(viewport={"width": WIDTHS[width], "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        login_in_browser(page, live_server, tenant_a.merchant, tenant_a.member.phone)
+        page.wait_for_selector("#member-qr svg")
+        _shot(page, "member-home", width)
+        page.click(f"a.tile[href$='{reverse('checkout:stores', args=[tenant_a.merchant.slug])}']")
+        page.wait_for_selector("#self-pay-stores")
+        _shot(page, "self-pay-stores", width)
+        page.click(f"text={tenant_a.store.name}")
+        page.wait_for_selector("#pay-amount")
+        page.goto(live_server.url + reverse("membership:card", args=[tenant_a.merchant.slug]))
+        page.wait_for_selector("#card-face")
+        assert "100" in page.inner_text("#card-progress")
+        _shot(page, "member-card", width)
+        assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width]
     finally:
         context.close()
