@@ -61,7 +61,9 @@ def member_page(view):
     def wrapper(request, merchant_slug, *args, **kwargs):
         merchant = get_object_or_404(Merchant, slug=merchant_slug, is_active=True)
         request.merchant = merchant
-        return view(request, merchant, *args, **kwargs)
+        # Members read times in their shop's zone, as its staff do in the admin and its terminals in the API.
+        with timezone.override(merchant.zone):
+            return view(request, merchant, *args, **kwargs)
 
     return wrapper
 

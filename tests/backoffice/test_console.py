@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from cards.membership.models import PointsEntry
 from coupons import services as coupons
 from coupons.models import CouponTemplate
 from loyalty.member_panels import MemberPanel, Panel, member_panels
@@ -124,3 +125,14 @@ def test_self_pay_is_reachable_from_the_member_home(client, tenant_a):
     Store.objects.filter(pk=tenant_a.other_store.pk).update(is_open=False)
     home = client.get(reverse("member:home", args=[slug])).content.decode()
     assert reverse("checkout:pay", args=[slug, tenant_a.store.pk]) in home
+
+
+def test_member_pages_write_times_in_the_merchants_zone(client, tenant_a):
+    program_with_levels(tenant_a.merchant)
+    give_points(tenant_a.member, 10)
+    tenant_a.merchant.time_zone = "America/New_York"
+    tenant_a.merchant.save()
+    entry = PointsEntry.objects.get(card__member=tenant_a.member)
+    _member_client(client, tenant_a.member)
+    page = client.get(reverse("membership:card", args=[tenant_a.merchant.slug])).content.decode()
+    assert entry.created_at.astimezone(tenant_a.merchant.zone).strftime("%Y-%m-%d %H:%M") in page
