@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
@@ -104,3 +106,21 @@ def test_cashiers_cannot_export(client, tenant_a, in_english):
     assert "export_csv" not in page and "export_xlsx" not in page
     response = client.post(MEMBERS, {"action": "export_csv", "_selected_action": [tenant_a.member.pk]})
     assert not response.get("Content-Type", "").startswith("text/csv") and Member.objects.count() == 1
+
+
+def test_the_member_export_runs_the_same_statements_for_one_member_or_thirty(client, tenant_a):
+    program_with_levels(tenant_a.merchant)
+    members = [join_member(tenant_a.merchant, f"1390000{n:04d}", name=f"M{n}") for n in range(30)]
+    for member in members[:10]:
+        give_points(member, 5)
+        fund_wallet(member, "1.00")
+    staff_client(client, tenant_a.owner)
+
+    def export(selected) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            body = b"".join(client.post(MEMBERS, {"action": "export_csv", "_selected_action": selected})
+                            .streaming_content)
+        assert body.count(b"\n") == len(selected) + 1
+        return len(queries)
+
+    assert export([members[0].pk]) == export([m.pk for m in members])
