@@ -46,7 +46,8 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
         (_("How members get it"), {"fields": ["points_price", "price", "giftable",
                                                "fission_friends",
                                                "friend_template", "claim_link", "claim_page_views"]}),
-        (_("Figures"), {"fields": ["figures", "daily_chart"]}),
+        (_("Figures"), {"fields": ["figures", "daily_chart"],
+                        "description": _("Owners and managers see these figures; cashiers do not.")}),
     ]
 
     # How each template performs is a figure of the business: owners, managers and the operator read it (the
