@@ -57,6 +57,16 @@ class PaymentAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     date_hierarchy = "created_at"
     inlines = [AdjustmentInline, TenderInline]
     list_select_related = ["store", "member"]
+    csv_fields = ["number", "created_at", "store", "member_phone", "member_name", "source", "status", "bill_amount",
+                  "discount_total", "amount_due", "refunded_amount", "channel", "trade_no"]
+
+    @admin.display(description=_("member's phone"))
+    def member_phone(self, obj):
+        return obj.member.phone if obj.member_id else obj.payer_phone
+
+    @admin.display(description=_("member"))
+    def member_name(self, obj):
+        return obj.member.name if obj.member_id else ""
 
 
 class RefundLineInline(ReadOnlyAdminMixin, MerchantScopedInline):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,6 +21,27 @@ from loyalty.tenders import input_tenders, parse_tender_inputs
 from merchants.models import Store
 from merchants.views import current_member, member_page, member_required
 from wallet.services import offers_to_show_after_payment
+
+
+def self_pay_tile(request, member):
+    """The 自助买单 tile on the member home page: straight to the store's page when there is one store."""
+    stores = list(Store.objects.filter(merchant_id=member.merchant_id, is_open=True).order_by("pk")[:2])
+    if not stores:
+        return None
+    slug = member.merchant.slug
+    if len(stores) == 1:
+        return {"title": _("Pay a bill"), "value": stores[0].name,
+                "url": reverse("checkout:pay", args=[slug, stores[0].pk])}
+    return {"title": _("Pay a bill"), "value": _("Choose the store"), "url": reverse("checkout:stores", args=[slug])}
+
+
+@never_cache
+@member_required
+def stores(request, merchant, member):
+    """Which store the member is paying at, when the merchant has several."""
+    return render(request, "checkout/stores.html", {
+        "merchant": merchant, "member": member,
+        "stores": Store.objects.filter(merchant=merchant, is_open=True).order_by("pk")})
 
 
 def _bill(request, merchant, member, store) -> services.Bill:
@@ -105,8 +126,11 @@ def result(request, merchant, number):
 
     member = current_member(request, merchant)
     payment = get_object_or_404(Payment.objects.select_related("store", "member"), merchant=merchant, number=number)
-    if payment.member_id and (member is None or member.pk != payment.member_id):
+    if payment.member_id and member is None:
         return redirect(f"{reverse('member:login', args=[merchant.slug])}?next={request.get_full_path()}")
+    if payment.member_id and member.pk != payment.member_id:
+        # Logged in as somebody else: the login page would send them straight back here, forever.
+        raise Http404
     grants = list(payment.rewards.select_related("rule"))
     would_get = []
     if payment.member_id is None and not grants:

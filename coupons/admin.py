@@ -7,23 +7,26 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from coupons import events, services
+from coupons.forms import CouponTemplateForm
 from coupons.models import Coupon, CouponIssuance, CouponPurchase, CouponRedemption, CouponTemplate
 from coupons.render import qr_svg
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.errors import DomainError
-from loyalty.money import parse_amount
-from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, staff_merchant
+from loyalty.money import money_text, parse_amount
+from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, sees_figures, staff_merchant
 from merchants.models import Store
 
 
 @admin.register(CouponTemplate)
 class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     change_event = staticmethod(events.coupon_template_changed)
+    form = CouponTemplateForm
     list_display = ["name", "kind", "status", "audience", "stock", "issued_count", "claimed", "redeemed",
                     "redemption_rate", "claim_page_views", "money_off", "merchant"]
     list_filter = ["kind", "status", "audience", "merchant"]
@@ -32,7 +35,7 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     readonly_fields = ["issued_count", "claimed_count", "claim_page_views", "claim_link", "figures", "daily_chart"]
     actions = ["export_csv", "pause", "resume", "end"]
     fieldsets = [
-        (None, {"fields": ["merchant", "name", "description", "kind", "status"]}),
+        (None, {"fields": ["merchant", "kind", "name", "description", "status"]}),
         (_("What it takes off"), {"fields": ["amount_off", "minimum_bill", "discount_percent", "discount_cap",
                                               "exchange_item", "exchange_product"]}),
         (_("Where and when it can be used"), {"fields": ["scope", "products", "categories", "stores", "weekdays",
@@ -43,8 +46,31 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
         (_("How members get it"), {"fields": ["points_price", "price", "giftable",
                                                "fission_friends",
                                                "friend_template", "claim_link", "claim_page_views"]}),
-        (_("Figures"), {"fields": ["figures", "daily_chart"]}),
+        (_("Figures"), {"fields": ["figures", "daily_chart"],
+                        "description": _("Owners and managers see these figures; cashiers do not.")}),
     ]
+
+    # How each template performs is a figure of the business: owners, managers and the operator read it (the
+    # columns, the figures table and the chart); a cashier sees what a template is, not what it earned.
+    performance_columns = ["issued_count", "claimed", "redeemed", "redemption_rate", "claim_page_views", "money_off"]
+    performance_fields = ["issued_count", "claimed_count", "claim_page_views", "figures", "daily_chart"]
+
+    class Media:
+        js = ["coupons/template_form.js"]
+        css = {"all": ["coupons/template_form.css"]}
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if sees_figures(request.user) else [n for n in shown if n not in self.performance_columns]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if sees_figures(request.user):
+            return fieldsets
+        hidden = set(self.performance_fields)
+        kept = [(name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+                for name, options in fieldsets]
+        return [(name, options) for name, options in kept if options["fields"]]
 
     def get_queryset(self, request):
         live = Q(redemptions__reversed_at__isnull=True)
@@ -67,7 +93,7 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
 
     @admin.display(description=_("money taken off bills"), ordering="money_off_sum")
     def money_off(self, obj):
-        return obj.money_off_sum
+        return money_text(obj.money_off_sum)
 
     @admin.display(description=_("claim link and QR code"))
     def claim_link(self, obj):
@@ -84,7 +110,8 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
         f = services.template_figures(obj)
         rows = [(_("issued"), f["issued"]), (_("claimed"), f["claimed"]), (_("redeemed"), f["redeemed"]),
                 (_("redemption rate"), f"{f['redemption_rate']}%" if f["redemption_rate"] is not None else "—"),
-                (_("claim page views"), f["claim_page_views"]), (_("money taken off bills"), f["money_off"])]
+                (_("claim page views"), f["claim_page_views"]),
+                (_("money taken off bills"), money_text(f["money_off"]))]
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
 
     @admin.display(description=_("last 30 days (issued / redeemed)"))
@@ -100,7 +127,7 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
             '<span style="background:#c0392b;height:8px;width:{}px" title="{}"></span>'
             '<span>{} / {} · {}</span></div>'), (
             (d["day"].strftime("%m-%d"), round(200 * d["issued"] / peak), d["issued"],
-             round(200 * d["redeemed"] / peak), d["redeemed"], d["issued"], d["redeemed"], d["money_off"])
+             round(200 * d["redeemed"] / peak), d["redeemed"], d["issued"], d["redeemed"], money_text(d["money_off"]))
             for d in days))
         return bars
 
@@ -136,6 +163,15 @@ class RedeemForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["store"].queryset = scope_queryset(Store.objects.all(), user)
+        profile = getattr(user, "staff_profile", None)
+        if profile is not None and profile.store_id:
+            self.fields["store"].initial = profile.store_id
+
+
+def _member_level(member) -> str:
+    # Read through the reverse relation the membership app declares; coupons sit beside it and may read levels.
+    card = getattr(member, "membership_card", None) if member is not None else None
+    return card.level.name if card is not None and card.level_id else ""
 
 
 @admin.register(Coupon)
@@ -169,26 +205,36 @@ class CouponAdmin(EventHistoryAdmin, MerchantScopedAdmin):
                 *super().get_urls()]
 
     def redeem_view(self, request):
-        """核销 at the counter: type or scan the code, check it, mark it used."""
+        """核销 at the counter in two steps: type or scan the code and the bill, see the coupon, its member and what
+        it takes off; then confirm, and only then is it marked used. The store starts as the cashier's own."""
         if not request.user.has_perm("coupons.redeem_coupon"):
             raise PermissionDenied
         form = RedeemForm(request.POST or None, user=request.user)
         merchant = staff_merchant(request.user)
+        preview = None
         if request.method == "POST" and form.is_valid():
             store = form.cleaned_data["store"]
             try:
                 amount = parse_amount(form.cleaned_data["bill_amount"], field="bill_amount")
                 coupon = services.find_coupon_by_code(merchant or store.merchant, form.cleaned_data["code"])
-                redemption = services.redeem_coupon(coupon, bill_amount=amount, store=store, staff=request.user,
-                                                    payment_reference=form.cleaned_data["payment_reference"])
+                if request.POST.get("step") != "confirm":
+                    discount, _reason = services.coupon_discount(coupon, bill_amount=amount, store=store,
+                                                                 at=timezone.now())
+                    preview = {"coupon": coupon, "template": coupon.template, "member": coupon.member,
+                               "store": store, "bill_amount": amount, "discount": discount,
+                               "level": _member_level(coupon.member)}
+                else:
+                    redemption = services.redeem_coupon(coupon, bill_amount=amount, store=store, staff=request.user,
+                                                        payment_reference=form.cleaned_data["payment_reference"])
             except DomainError as error:
                 form.add_error("bill_amount" if error.field == "bill_amount" else "code", str(error.message))
             else:
-                self.message_user(request, _("Coupon %(code)s redeemed: %(amount)s off.") % {
-                    "code": coupon.display_code, "amount": redemption.discount}, messages.SUCCESS)
-                return redirect("admin:coupons_coupon_redeem")
+                if preview is None:
+                    self.message_user(request, _("Coupon %(code)s redeemed: %(amount)s off.") % {
+                        "code": coupon.display_code, "amount": redemption.discount}, messages.SUCCESS)
+                    return redirect("admin:coupons_coupon_redeem")
         context = {**self.admin_site.each_context(request), "form": form, "title": _("Redeem a coupon"),
-                   "opts": self.model._meta}
+                   "opts": self.model._meta, "preview": preview}
         return TemplateResponse(request, "coupons/admin/redeem.html", context)
 
     @admin.action(description=_("Reverse the redemption of the selected coupons"))

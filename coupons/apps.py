@@ -16,18 +16,24 @@ class CouponsConfig(AppConfig):
         from coupons.benefits import CouponBenefit
         from coupons.demo import CouponsDemo
         from coupons.kinds import CashOff, FreeItem, PercentageDiscount
+        from coupons.panels import CouponsPanel
+        from coupons.posters import ClaimPosters
         from coupons.pricing_steps import CouponStep
         from coupons.views import coupons_tile
         from loyalty.benefits import benefits
         from loyalty.demo import demo_data
         from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
+        from loyalty.member_panels import member_panels
         from loyalty.payments import register_purpose
+        from loyalty.posters import poster_sources
         from loyalty.pricing import coupon_kinds, pricing_steps
         from merchants.roles import grant
         from merchants.views import HOME_SECTIONS
 
         benefits.register(CouponBenefit())
+        member_panels.register(CouponsPanel())
+        poster_sources.register(ClaimPosters())
         demo_data.register(CouponsDemo)
         for kind in events.KINDS:
             event_kinds.register(kind)

@@ -25,6 +25,7 @@ class CashOff(CouponKind):
     """The amount off, never more than the eligible amount (with a minimum bill: 满减)."""
 
     code = CouponTemplate.Kind.CASH
+    form_fields = ("amount_off",)
     label = gettext_lazy("cash off")
     order = 10
 
@@ -48,6 +49,7 @@ class PercentageDiscount(CouponKind):
     """(100 − pays%) of the eligible amount, rounded half up, at most the cap."""
 
     code = CouponTemplate.Kind.DISCOUNT
+    form_fields = ("discount_percent", "discount_cap")
     label = gettext_lazy("percentage discount")
     order = 20
 
@@ -76,6 +78,7 @@ class FreeItem(CouponKind):
     is handed over outside the bill), never more than what is left of the bill."""
 
     code = CouponTemplate.Kind.EXCHANGE
+    form_fields = ("exchange_item", "exchange_product")
     label = gettext_lazy("free item")
     order = 30
 

@@ -160,6 +160,10 @@ class Event(models.Model):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["-created_at", "-pk"]
+        # Not about events: the one permission that says who reads the business's figures (totals, rates,
+        # liabilities, performance columns and charts) and takes its lists home as files. Owners and managers
+        # hold it, cashiers do not (merchants.roles gives every role its platform permissions).
+        permissions = [("view_figures", _("Can see figures and reports and export lists"))]
         indexes = [
             models.Index(fields=["content_type", "object_id", "created_at"], name="event_subject_history"),
             models.Index(fields=["merchant", "-created_at"], name="event_merchant_recent"),

@@ -156,6 +156,8 @@ class CouponKind(ABC):
     code: ClassVar[str] = ""
     label: ClassVar[Label] = ""
     order: ClassVar[int] = 100
+    # The template fields only this kind uses: the guided admin form shows them once the kind is chosen.
+    form_fields: ClassVar[tuple[str, ...]] = ()
 
     def check(self, template: Any) -> dict[str, Label]:
         """What is missing from a template of this kind: {field name: message}; empty when it is complete."""

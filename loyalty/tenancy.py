@@ -7,17 +7,21 @@ merchant-owned model has a `merchant` foreign key (or names its path in `merchan
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import admin
 from django.contrib.admin.filters import RelatedFieldListFilter
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from loyalty import exports
+
 MERCHANT_MODEL_LABEL = "merchants.Merchant"
+# Who reads the business's figures (totals, rates, liabilities, performance columns, charts) and exports lists:
+# owners and managers hold it, cashiers do not (loyalty.models.Event's Meta declares it).
+FIGURES_PERMISSION = "loyalty.view_figures"
 
 
 def staff_merchant(user):
@@ -26,6 +30,11 @@ def staff_merchant(user):
         return None
     profile = getattr(user, "staff_profile", None)
     return profile.merchant if profile is not None else None
+
+
+def sees_figures(user) -> bool:
+    """Whether `user` may see money figures and reports and take lists home as files."""
+    return bool(user and user.is_active and user.has_perm(FIGURES_PERMISSION))
 
 
 def is_platform_operator(user) -> bool:
@@ -135,40 +144,76 @@ class MerchantScopedAdmin(_MerchantScopedMixin, admin.ModelAdmin):
         names = {f.name for f in self.model._meta.concrete_fields}
         return [name for name in self.list_display if name in names] or ["pk"]
 
-    @admin.action(description=_("Export selected to CSV"))
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "export_csv" in actions and "export_xlsx" not in actions:
+            actions["export_xlsx"] = self.get_action("export_xlsx")
+        return actions
+
+    def has_export_permission(self, request) -> bool:
+        return sees_figures(request.user)
+
+    def get_export_columns(self, request) -> list[exports.Column]:
+        """The columns of this list's files: `csv_fields` (times in the merchant's zone), then every column other
+        apps give this model (`loyalty.exports.export_columns`)."""
+        columns = [self._export_column(name) for name in self.get_csv_fields()]
+        merchant = staff_merchant(request.user)
+        for entry in exports.extra_columns_for(self.model):
+            columns += entry.columns(merchant)
+        return columns
+
+    def get_export_queryset(self, request, queryset):
+        relations = [name for name in self.get_csv_fields() if self._is_relation(name)]
+        if isinstance(self.list_select_related, list | tuple):
+            relations += list(self.list_select_related)
+        queryset = queryset.select_related(*relations) if relations else queryset
+        for entry in exports.extra_columns_for(self.model):
+            queryset = entry.annotate(queryset)
+        return queryset
+
+    def _is_relation(self, name: str) -> bool:
+        try:
+            field = self.model._meta.get_field(name)
+        except Exception:  # noqa: BLE001 - a method column
+            return False
+        return field.many_to_one or field.one_to_one
+
+    def _export_column(self, name: str) -> exports.Column:
+        try:
+            field = self.model._meta.pk if name == "pk" else self.model._meta.get_field(name)
+        except Exception:  # noqa: BLE001 - a method column: use its own description or name
+            attr = getattr(self, name)
+            return exports.Column(str(getattr(attr, "short_description", name)), attr)
+        header = str(field.verbose_name)
+        if isinstance(field, models.DateTimeField):
+            header = exports.time_header(header)
+        display = f"get_{name}_display"
+
+        def value(obj):
+            if getattr(field, "choices", None) and hasattr(obj, display):
+                return getattr(obj, display)()
+            got = getattr(obj, name)
+            return str(got) if isinstance(got, models.Model) else got
+
+        return exports.Column(header, value)
+
+    def _export(self, request, queryset, kind: str):
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        columns = self.get_export_columns(request)
+        objects = self.get_export_queryset(request, queryset).iterator(chunk_size=2000)
+        filename = f"{slugify(self.model._meta.model_name)}-{timezone.localdate():%Y%m%d}"
+        if kind == "xlsx":
+            return exports.xlsx_response(filename, columns, objects, title=str(self.model._meta.verbose_name_plural))
+        return exports.csv_response(filename, columns, objects)
+
+    @admin.action(description=_("Export selected to CSV"), permissions=["export"])
     def export_csv(self, request, queryset):
-        fields = self.get_csv_fields()
-        headers = []
-        for name in fields:
-            try:
-                headers.append(str(self.model._meta.get_field(name).verbose_name))
-            except Exception:  # noqa: BLE001 - a method column: use its own description or name
-                headers.append(str(getattr(getattr(self, name, None), "short_description", name)))
+        return self._export(request, queryset, "csv")
 
-        class Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(Echo())
-
-        def cell(obj, name):
-            attr = getattr(self, name, None)
-            value = attr(obj) if callable(attr) else getattr(obj, name)
-            if isinstance(value, models.Model):
-                return str(value)
-            display = getattr(obj, f"get_{name}_display", None)
-            return display() if callable(display) else ("" if value is None else value)
-
-        def rows():
-            yield "\ufeff"  # so spreadsheet programs read the Chinese text as UTF-8
-            yield writer.writerow(headers)
-            for obj in queryset.iterator(chunk_size=2000):
-                yield writer.writerow([cell(obj, name) for name in fields])
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        filename = f"{slugify(self.model._meta.model_name)}-{timezone.localdate():%Y%m%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+    @admin.action(description=_("Export selected to Excel"), permissions=["export"])
+    def export_xlsx(self, request, queryset):
+        return self._export(request, queryset, "xlsx")
 
 
 class MerchantScopedInline(_MerchantScopedMixin, admin.TabularInline):

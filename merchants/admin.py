@@ -1,3 +1,4 @@
+import segno
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
@@ -5,15 +6,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from loyalty import benefits
+from loyalty import benefits, exports, member_panels
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
+from loyalty.posters import poster_sources
 from loyalty.segments import Clause
 from loyalty.tenancy import (
     MerchantScopedAdmin,
@@ -71,11 +75,41 @@ class JoinGiftAdmin(ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantScopedAdm
         return " · ".join(benefits.describe_lines(benefits.with_targets(obj.benefits.all()))) or "—"
 
 
+def _poster_qr(url: str) -> str:
+    # segno's own SVG, scaled by the poster's CSS; "q" error correction survives a scuffed print.
+    return mark_safe(segno.make(url, error="q").svg_inline(border=2, dark="#111", light="#fff", omitsize=True))  # noqa: S308
+
+
 @admin.register(Store)
 class StoreAdmin(MerchantScopedAdmin):
     list_display = ["name", "address", "phone", "is_open", "merchant"]
     list_filter = ["is_open", "merchant"]
     search_fields = ["name", "address"]
+    change_list_template = "merchants/admin/store_changelist.html"
+
+    def get_urls(self):
+        return [path("posters/", self.admin_site.admin_view(self.posters_view), name="merchants_store_posters"),
+                *super().get_urls()]
+
+    def posters_view(self, request):
+        """Printable QR posters (one to a printed page): each store's self-pay page, joining and every claim
+        channel, from every registered `loyalty.posters` source. The operator picks the merchant (?merchant=)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        merchant = staff_merchant(request.user)
+        if merchant is None and is_platform_operator(request.user):
+            merchant = Merchant.objects.filter(pk=request.GET.get("merchant") or None).first()
+        if merchant is None:
+            raise Http404(_("Choose the merchant first."))
+        chosen = request.GET.get("kind", "")
+        sources = poster_sources.all()
+        posters = [(source, poster, _poster_qr(request.build_absolute_uri(poster.path)),
+                    request.build_absolute_uri(poster.path))
+                   for source in sources if not chosen or source.code == chosen
+                   for poster in source.posters(merchant)]
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "merchant": merchant,
+                   "title": gettext("QR posters"), "posters": posters, "sources": sources, "chosen": chosen}
+        return TemplateResponse(request, "merchants/admin/posters.html", context)
 
 
 class StaffMemberForm(forms.ModelForm):
@@ -222,6 +256,13 @@ class MemberFieldAdmin(MerchantScopedAdmin):
     search_fields = ["label", "key"]
 
 
+def _attribute_reader(definition: MemberField):
+    def read(member):
+        return (member.custom_fields or {}).get(definition.key)
+
+    return read
+
+
 @admin.register(Member)
 class MemberAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     change_event = staticmethod(events.member_changed)
@@ -233,7 +274,48 @@ class MemberAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     autocomplete_fields = ["referrer"]
     filter_horizontal = ["tags"]
     readonly_fields = ["last_seen_at"]
-    csv_fields = ["phone", "name", "gender", "birthday", "status", "joined_at", "source_store", "custom_fields"]
+    csv_fields = ["phone", "name", "gender", "birthday", "status", "joined_at", "source_store"]
+    change_form_template = "merchants/admin/member_change_form.html"
+
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), "overview_link"]
+
+    @admin.display(description=_("member 360"))
+    def overview_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:merchants_member_overview", args=[obj.pk]),
+                           gettext("open"))
+
+    def get_urls(self):
+        overview = self.admin_site.admin_view(self.overview_view)
+        return [path("<path:object_id>/overview/", overview, name="merchants_member_overview"), *super().get_urls()]
+
+    def overview_view(self, request, object_id):
+        """Member 360: level, points, balances, coupons, visits and messages in one place, each part a panel its
+        app registered (`loyalty.member_panels`), shown to staff who may see that app's rows."""
+        member = self.get_object(request, object_id)
+        if member is None:
+            raise Http404(_("There is no such object."))
+        if not self.has_view_or_change_permission(request, member):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "member": member,
+                   "title": gettext("Member 360: %(member)s") % {"member": member},
+                   "panels": member_panels.panels_for(member, request)}
+        return TemplateResponse(request, "merchants/admin/member_overview.html", context)
+
+    def get_export_columns(self, request):
+        # Each attribute the merchant defined is a column of its own, after what other apps add (level, points,
+        # balances), so the file reads like the member page and not like a Python dict.
+        merchant = staff_merchant(request.user)
+        definitions = MemberField.objects.order_by("position", "pk")
+        definitions = definitions.filter(merchant=merchant) if merchant else definitions.select_related("merchant")
+        columns = super().get_export_columns(request)
+        seen = set()
+        for definition in definitions:
+            if definition.key in seen:
+                continue
+            seen.add(definition.key)
+            columns.append(exports.Column(str(definition.label), _attribute_reader(definition)))
+        return columns
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # Attribute fields belong to the form, not the model: keep them out of the factory's list.

@@ -61,7 +61,9 @@ def member_page(view):
     def wrapper(request, merchant_slug, *args, **kwargs):
         merchant = get_object_or_404(Merchant, slug=merchant_slug, is_active=True)
         request.merchant = merchant
-        return view(request, merchant, *args, **kwargs)
+        # Members read times in their shop's zone, as its staff do in the admin and its terminals in the API.
+        with timezone.override(merchant.zone):
+            return view(request, merchant, *args, **kwargs)
 
     return wrapper
 
@@ -205,5 +207,6 @@ def logout(request, merchant):
 
 
 def landing(request):
-    """The site root: where to go, for people who open the bare address."""
-    return render(request, "landing.html", {"merchants": Merchant.objects.filter(is_active=True)})
+    """The site root: where to go, for people who open the bare address. It names no merchant: which shops use
+    the platform is theirs to tell, and members arrive by their shop's QR code or link anyway."""
+    return render(request, "landing.html")

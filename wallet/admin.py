@@ -19,6 +19,7 @@ from loyalty.tenancy import (
     MerchantScopedAdmin,
     ReadOnlyAdminMixin,
     scope_queryset,
+    sees_figures,
     staff_merchant,
 )
 from merchants.models import Member, Store
@@ -149,8 +150,11 @@ class WalletAdmin(ReadOnlyScopedAdmin):
     change_list_template = "wallet/admin/wallet_changelist.html"
 
     def changelist_view(self, request, extra_context=None):
+        # The liability is a figure of the business: owners, managers and the operator read it, cashiers do not.
         merchant = staff_merchant(request.user)
-        if merchant is not None:
+        if not sees_figures(request.user):
+            extra = {"liability": None}
+        elif merchant is not None:
             extra = {"liability": services.liability(merchant)}
         else:
             extra = {"liability": services.liability() if request.user.is_superuser else None}

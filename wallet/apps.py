@@ -11,8 +11,11 @@ class WalletConfig(AppConfig):
         from loyalty.demo import demo_data
         from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
+        from loyalty.exports import export_columns
         from loyalty.ledgers import member_accounts, register_auditor
+        from loyalty.member_panels import member_panels
         from loyalty.payments import register_purpose
+        from loyalty.posters import poster_sources
         from loyalty.pricing import pricing_steps
         from loyalty.tenders import tenders
         from merchants.roles import grant
@@ -27,6 +30,9 @@ class WalletConfig(AppConfig):
         )
         from wallet.benefits import CashbackBenefit
         from wallet.demo import WalletDemo
+        from wallet.exports import MemberWalletColumns
+        from wallet.panels import WalletPanel
+        from wallet.posters import RedPacketPosters
         from wallet.pricing_steps import BalanceTierStep
         from wallet.serializers import wallet_summary_extra
         from wallet.services.accounts import WalletAccount
@@ -39,6 +45,9 @@ class WalletConfig(AppConfig):
             tenders.register(tender)
         benefits.register(CashbackBenefit())
         demo_data.register(WalletDemo)
+        export_columns.register(MemberWalletColumns())
+        member_panels.register(WalletPanel())
+        poster_sources.register(RedPacketPosters())
         for kind in events.KINDS:
             event_kinds.register(kind)
         register_purpose(services.RECHARGE_PURPOSE, services.fulfil_recharge_payment, services.fail_recharge_payment)

@@ -1,14 +1,11 @@
 """Staff screens for gift cards: settings, face values, themes (with the centre's link and QR code), purchases
-(获取明细, exported as CSV or Excel), cards with their history and figures, and the ledger."""
+(获取明细, exported as CSV or Excel by the shared export actions), cards with their history and figures, the ledger."""
 
 from __future__ import annotations
 
-import tablib
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -30,44 +27,9 @@ from loyalty.tenancy import (
     MerchantScopedInline,
     ReadOnlyAdminMixin,
     scope_queryset,
+    sees_figures,
     staff_merchant,
 )
-
-
-class SpreadsheetExportAdmin(MerchantScopedAdmin):
-    """The CSV export, and the same columns as an Excel workbook (tablib writes it with openpyxl)."""
-
-    actions = ["export_csv", "export_xlsx"]
-
-    @admin.action(description=_("Export selected to Excel"))
-    def export_xlsx(self, request, queryset):
-        fields = self.get_csv_fields()
-        data = tablib.Dataset(headers=[self._header(name) for name in fields])
-        for obj in queryset.iterator(chunk_size=2000):
-            data.append([self._cell(obj, name) for name in fields])
-        response = HttpResponse(data.export("xlsx"), content_type=(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
-        response["Content-Disposition"] = (f'attachment; filename="{self.model._meta.model_name}-'
-                                           f'{timezone.localdate():%Y%m%d}.xlsx"')
-        return response
-
-    def _header(self, name: str) -> str:
-        try:
-            return str(self.model._meta.get_field(name).verbose_name)
-        except Exception:  # noqa: BLE001 - a method column: its own description
-            return str(getattr(getattr(self, name, None), "short_description", name))
-
-    def _cell(self, obj, name: str):
-        attr = getattr(self, name, None)
-        value = attr(obj) if callable(attr) else getattr(obj, name)
-        display = getattr(obj, f"get_{name}_display", None)
-        if callable(display):
-            return str(display())
-        if value is None:
-            return ""
-        if hasattr(value, "tzinfo") and value.tzinfo is not None:
-            return timezone.localtime(value).replace(tzinfo=None)  # Excel keeps no time zone
-        return value if isinstance(value, int | float | str) or hasattr(value, "year") else str(value)
 
 
 def _centre_links(merchant) -> str:
@@ -140,7 +102,7 @@ class ThemeAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
 
 
 @admin.register(GiftCardPurchase)
-class GiftCardPurchaseAdmin(ReadOnlyAdminMixin, SpreadsheetExportAdmin):
+class GiftCardPurchaseAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     """获取明细: who bought what, when, for how much; the cards each purchase made and where they stand."""
 
     list_display = ["pk", "created_at", "merchant", "buyer", "buyer_phone", "theme", "face_value", "quantity",
@@ -198,7 +160,7 @@ class BuyerFilter(admin.SimpleListFilter):
 
 
 @admin.register(GiftCard)
-class GiftCardAdmin(EventHistoryAdmin, ReadOnlyAdminMixin, SpreadsheetExportAdmin):
+class GiftCardAdmin(EventHistoryAdmin, ReadOnlyAdminMixin, MerchantScopedAdmin):
     """Cards by status, theme and buyer; a card's page shows its ledger and uses, its history page the events
     (bought, sent, claimed, activated, expired, voided)."""
 
@@ -243,14 +205,14 @@ class GiftCardAdmin(EventHistoryAdmin, ReadOnlyAdminMixin, SpreadsheetExportAdmi
 
     def changelist_view(self, request, extra_context=None):
         extra = dict(extra_context or {})
-        if request.user.has_perm("giftcards.view_giftcardpurchase"):
+        if sees_figures(request.user):
             merchant = staff_merchant(request.user)
             extra["figures"] = services.gift_card_figures(merchant.pk if merchant else None)
         return super().changelist_view(request, extra)
 
 
 @admin.register(GiftCardEntry)
-class GiftCardEntryAdmin(ReadOnlyAdminMixin, SpreadsheetExportAdmin):
+class GiftCardEntryAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     list_display = ["created_at", "merchant", "card", "reason", "delta", "balance_after", "reference", "store"]
     list_filter = ["merchant", "reason", "store"]
     list_select_related = ["card__face_value", "store"]
@@ -258,7 +220,7 @@ class GiftCardEntryAdmin(ReadOnlyAdminMixin, SpreadsheetExportAdmin):
 
 
 @admin.register(GiftCardUse)
-class GiftCardUseAdmin(ReadOnlyAdminMixin, SpreadsheetExportAdmin):
+class GiftCardUseAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     list_display = ["created_at", "merchant", "card", "reference", "store", "amount", "refunded"]
     list_filter = ["merchant", "store"]
     list_select_related = ["card__face_value", "store"]

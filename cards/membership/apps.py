@@ -17,6 +17,8 @@ class MembershipConfig(AppConfig):
         )
         from cards.membership.benefits import ExperienceBenefit, PointsBenefit
         from cards.membership.demo import MembershipDemo
+        from cards.membership.exports import MemberCardColumns
+        from cards.membership.panels import MembershipCardPanel
         from cards.membership.pricing_steps import LevelDiscountStep, PointsDeductionStep
         from cards.membership.serializers import membership_summary_extra
         from cards.membership.services.ledger import CardAccount
@@ -25,7 +27,9 @@ class MembershipConfig(AppConfig):
         from loyalty.demo import demo_data
         from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
+        from loyalty.exports import export_columns
         from loyalty.ledgers import member_accounts, register_auditor
+        from loyalty.member_panels import member_panels
         from loyalty.pricing import pricing_steps
         from merchants.roles import grant
         from merchants.serializers import MEMBER_SUMMARY_EXTRAS
@@ -38,6 +42,8 @@ class MembershipConfig(AppConfig):
         benefits.register(ExperienceBenefit())
         benefits.register(PointsBenefit())
         demo_data.register(MembershipDemo)
+        export_columns.register(MemberCardColumns())
+        member_panels.register(MembershipCardPanel())
         for kind in events.KINDS:
             event_kinds.register(kind)
         grant("cashier", ["membership.view_membershipprogram", "membership.view_level",

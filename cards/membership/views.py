@@ -10,10 +10,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
 from cards.membership import services
 from cards.membership.models import MembershipCard, PointsBucket, PointsEntry
+from loyalty.money import money_text
 from merchants.member_codes import member_code, seconds_until_next_code
 from merchants.views import _qr_svg, member_required
 
@@ -29,7 +31,8 @@ def card_tile(request, member):
         return None
     level = card.level.name if card is not None and card.level else _("Member")
     points = card.points if card is not None else 0
-    return {"title": _("Membership card"), "value": _("%(level)s · %(points)d points") % {
+    return {"title": _("Membership card"), "value": ngettext("%(level)s · %(points)d point",
+                                                             "%(level)s · %(points)d points", points) % {
         "level": level, "points": points}, "url": reverse("membership:card", args=[member.merchant.slug])}
 
 
@@ -44,7 +47,7 @@ def _progress(card: MembershipCard, program, levels) -> dict:
     if program.level_basis == program.LevelBasis.EXPERIENCE:
         missing = math.ceil(missing)  # experience is counted in whole points
     else:
-        missing = f"¥{missing}"
+        missing = f"¥{money_text(missing)}"
     return {"amount": amount, "next": upcoming, "percent": percent, "missing": missing}
 
 

@@ -20,8 +20,7 @@ from cards.punchcards.models import (
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
 from loyalty.errors import DomainError
-from loyalty.exports import xlsx_response
-from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, staff_merchant
+from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, sees_figures, staff_merchant
 from loyalty.usable_cards import MAX_USES_AT_ONCE, card_kinds, find_card, member_cards
 from merchants.models import Member, Store
 
@@ -56,11 +55,22 @@ class PunchCardProductAdmin(ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantS
         (_("Figures"), {"fields": ["figures"]}),
     ]
 
+    FIGURE_COLUMNS = ("sold", "revenue", "uses_made", "active_holders", "liability")
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if sees_figures(request.user) else [name for name in shown if name not in self.FIGURE_COLUMNS]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if sees_figures(request.user) else [f for f in fieldsets if "figures" not in f[1]["fields"]]
+
     def _figures(self, obj):
-        cache = getattr(self, "_figures_cache", None)
-        if cache is None or cache[0] != obj.pk:
-            self._figures_cache = (obj.pk, services.product_figures(obj))
-        return self._figures_cache[1]
+        # Kept on the row, not on this admin: one admin instance serves every request, so figures kept here
+        # would be another request's (or a stale) answer.
+        if not hasattr(obj, "_figures"):
+            obj._figures = services.product_figures(obj)
+        return obj._figures
 
     @admin.display(description=_("sold"))
     def sold(self, obj):
@@ -280,21 +290,11 @@ class PunchCardUseAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
                            "undone_by"]
     date_hierarchy = "used_at"
     csv_fields = USE_COLUMNS
-    actions = ["export_csv", "export_xlsx", "undo"]
+    actions = ["export_csv", "undo"]  # Excel comes with the CSV export
 
     @admin.display(description=_("used by"))
     def used_by(self, obj):
         return obj.used_by
-
-    @admin.action(description=_("Export selected to Excel"))
-    def export_xlsx(self, request, queryset):
-        headers = [str(self.model._meta.get_field(name).verbose_name) if name != "used_by" else str(_("used by"))
-                   for name in USE_COLUMNS]
-        rows = ([use.used_at, str(use.card), str(use.product), str(use.member), use.used_by, use.count,
-                 str(use.store), str(use.staff or ""), str(use.terminal or ""), use.undone_at,
-                 str(use.undone_by or "")]
-                for use in queryset.select_related(*self.list_select_related))
-        return xlsx_response(headers, rows, name="punch-card-uses")
 
     @admin.action(description=_("Undo the selected uses"))
     def undo(self, request, queryset):

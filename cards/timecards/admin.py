@@ -21,8 +21,7 @@ from cards.timecards.models import (
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
 from loyalty.errors import DomainError
-from loyalty.exports import xlsx_response
-from loyalty.tenancy import MerchantScopedAdmin, MerchantScopedInline, ReadOnlyAdminMixin, scope_queryset
+from loyalty.tenancy import MerchantScopedAdmin, MerchantScopedInline, ReadOnlyAdminMixin, scope_queryset, sees_figures
 from merchants.models import Member, Store
 
 
@@ -66,11 +65,21 @@ class TimeCardProductAdmin(ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantSc
             return None
         return super().save_formset(request, form, formset, change)
 
+    FIGURE_COLUMNS = ("sold", "revenue", "uses_made", "active_holders", "liability")
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if sees_figures(request.user) else [name for name in shown if name not in self.FIGURE_COLUMNS]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if sees_figures(request.user) else [name for name in fields if name != "figures"]
+
     def _figures(self, obj):
-        cache = getattr(self, "_figures_cache", None)
-        if cache is None or cache[0] != obj.pk:
-            self._figures_cache = (obj.pk, services.product_figures(obj))
-        return self._figures_cache[1]
+        # Kept on the row, not on this admin: one admin instance serves every request.
+        if not hasattr(obj, "_figures"):
+            obj._figures = services.product_figures(obj)
+        return obj._figures
 
     @admin.display(description=_("sold"))
     def sold(self, obj):
@@ -203,15 +212,7 @@ class TimeCardUseAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     list_select_related = ["card__tier__product", "product", "member", "store", "staff", "terminal", "undone_by"]
     date_hierarchy = "used_at"
     csv_fields = USE_COLUMNS
-    actions = ["export_csv", "export_xlsx", "undo"]
-
-    @admin.action(description=_("Export selected to Excel"))
-    def export_xlsx(self, request, queryset):
-        headers = [str(self.model._meta.get_field(name).verbose_name) for name in USE_COLUMNS]
-        rows = ([use.used_at, use.used_on, str(use.card), str(use.product), str(use.member), str(use.store),
-                 str(use.identity_confirmed), str(use.staff or ""), str(use.terminal or ""), use.undone_at,
-                 str(use.undone_by or "")] for use in queryset.select_related(*self.list_select_related))
-        return xlsx_response(headers, rows, name="time-card-uses")
+    actions = ["export_csv", "undo"]  # Excel comes with the CSV export
 
     @admin.action(description=_("Undo the selected uses"))
     def undo(self, request, queryset):

@@ -107,6 +107,15 @@ def test_another_members_result_page_asks_to_log_in(client, tenant_a):
     assert response.status_code == 302 and "/login/" in response.url
 
 
+def test_another_logged_in_members_result_page_is_not_found_not_a_redirect_to_login(logged_in, tenant_a):
+    from checkout import services
+    from merchants.services import join_member
+    other = join_member(tenant_a.merchant, phone="13900001111", name="Other")
+    payment = services.pay(services.Bill(store=tenant_a.store, amount=D("5.00"), member=other), channel="cash")
+    response = logged_in.get(reverse("checkout:result", args=[tenant_a.merchant.slug, payment.number]))
+    assert response.status_code == 404
+
+
 def test_a_payer_who_is_not_a_member_sees_the_rewards_and_a_join_button(client, tenant_a):
     from checkout import services
     reward_rule(merchant=tenant_a.merchant, name="Join and earn", min_paid=D("10.00"), points=9,

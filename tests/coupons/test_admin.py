@@ -18,11 +18,25 @@ def test_a_cashier_redeems_at_the_counter(client, tenant_a):
     coupon = services.claim_coupon(make_template(tenant_a.merchant), tenant_a.member)
     staff_client(client, tenant_a.cashier)
     assert client.get(REDEEM).status_code == 200
-    response = client.post(REDEEM, {"code": coupon.display_code, "store": tenant_a.store.pk,
-                                    "bill_amount": "120.00", "payment_reference": "CASH-9"}, follow=True)
+    bill = {"code": coupon.display_code, "store": tenant_a.store.pk, "bill_amount": "120.00",
+            "payment_reference": "CASH-9"}
+    checked = client.post(REDEEM, bill)
+    preview = checked.context["preview"]
+    assert preview["coupon"] == coupon and preview["member"] == tenant_a.member and preview["discount"] > 0
+    assert 'id="redeem-preview"' in checked.content.decode() and tenant_a.member.masked_phone in \
+        checked.content.decode()
+    assert not CouponRedemption.objects.exists()  # seeing the coupon uses nothing
+    response = client.post(REDEEM, {**bill, "step": "confirm"}, follow=True)
     assert response.status_code == 200
     redemption = CouponRedemption.objects.get(coupon=coupon)
     assert redemption.staff == tenant_a.cashier.user and redemption.payment_reference == "CASH-9"
+
+
+def test_the_redeem_screen_starts_on_the_cashiers_store(client, tenant_a):
+    tenant_a.cashier.store = tenant_a.other_store
+    tenant_a.cashier.save()
+    staff_client(client, tenant_a.cashier)
+    assert client.get(REDEEM).context["form"]["store"].value() == tenant_a.other_store.pk
 
 
 def test_the_redeem_screen_shows_why_a_code_is_refused(client, tenant_a):
