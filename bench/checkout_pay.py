@@ -177,6 +177,10 @@ def queries_per_payment(key: str, phone: str, codes: list[str]) -> int:
         response = client.post("/api/v1/checkout/payments", json.dumps(body), content_type="application/json",
                                HTTP_IDEMPOTENCY_KEY=secrets.token_hex(8))
     assert response.status_code == 201, response.content
+    if os.environ.get("BENCH_PRINT_STATEMENTS"):
+        # What bench/payment.pgbench must send, to keep it in step when the payment path changes.
+        for query in captured.captured_queries:
+            print(query["sql"], file=sys.stderr)
     return len(captured)
 
 
