@@ -1,10 +1,9 @@
 from django import forms
-from django.core.exceptions import ValidationError
-from django.forms.models import BaseInlineFormSet
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -23,9 +22,9 @@ from coupons.models import (
     CouponTemplate,
 )
 from coupons.render import qr_svg
+from loyalty import benefits
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline
-from loyalty import benefits
 from loyalty.errors import DomainError
 from loyalty.money import parse_amount
 from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, staff_merchant
@@ -302,8 +301,9 @@ class CouponIssuanceBenefitInline(BenefitLineInline):
     formset = IssuanceBenefitFormSet
     verbose_name_plural = _("benefits it gives each member")
 
-    def get_extra(self, request, obj=None, **kwargs):
-        return 0 if obj is not None else self.extra
+    # No blank line offered: the kind select has no empty choice, so an untouched line would post "points"
+    # and refuse a coupon-only send; "add another" brings one.
+    extra = 0
 
     def get_formset(self, request, obj=None, **kwargs):
         if obj is not None:  # shown, never edited: the plain form of the description alone

@@ -303,6 +303,9 @@ class MassSendDelivery(models.Model):
         verbose_name_plural = _("benefits given by mass sends")
         constraints = [models.UniqueConstraint(fields=["issuance", "member"], name="mass_send_benefits_once")]
 
+    def __str__(self):
+        return f"{self.issuance_id} → {self.member_id}"
+
 
 class Coupon(models.Model):
     """One coupon a member holds (优惠券), with its unguessable code. States move only through services."""

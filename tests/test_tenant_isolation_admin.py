@@ -157,7 +157,7 @@ def test_a_mass_sends_benefit_lines_offer_and_accept_only_the_merchants_own_card
     theirs, ours = make_product(tenant_a.merchant, name="A's card"), make_product(tenant_b.merchant, name="B's card")
     staff_client(client, tenant_b.owner)
     url = reverse("admin:coupons_couponissuance_add")
-    line = client.get(url).context["inline_admin_formsets"][0].formset.forms[0]
+    line = client.get(url).context["inline_admin_formsets"][0].formset.empty_form
     assert list(line.fields["punch_card_product"].queryset) == [ours]
     response = client.post(url, {
         "merchant": tenant_b.merchant.pk, "segment": "all", "benefits-TOTAL_FORMS": "1",

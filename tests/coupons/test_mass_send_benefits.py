@@ -189,7 +189,8 @@ def test_the_admin_plans_a_punch_card_send_with_the_reward_rules_inline(client, 
     product = make_product(tenant_a.merchant)
     staff_client(client, tenant_a.manager)
     page = _add_page(client)
-    assert page.status_code == 200 and "punch_card_product" in page.context["inline_admin_formsets"][0].formset.forms[0].fields
+    line = page.context["inline_admin_formsets"][0].formset.empty_form
+    assert page.status_code == 200 and "punch_card_product" in line.fields
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(client, tenant_a, [{"kind": "punch_card", "punch_card_product": str(product.pk),
                                              "quantity": "1"}])
