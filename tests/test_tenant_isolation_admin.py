@@ -15,6 +15,7 @@ from coupons.models import CouponIssuance
 from merchants.models import MemberTag
 from merchants.roles import PLATFORM_APPS
 from tests.conftest import staff_client
+from tests.punchcards.helpers import make_product
 
 
 def _collect_factories() -> dict:
@@ -152,8 +153,6 @@ def test_actions_cannot_reach_another_merchants_rows(client, tenant_a, tenant_b)
 
 
 def test_a_mass_sends_benefit_lines_offer_and_accept_only_the_merchants_own_cards(client, tenant_a, tenant_b):
-    from tests.punchcards.helpers import make_product
-
     theirs, ours = make_product(tenant_a.merchant, name="A's card"), make_product(tenant_b.merchant, name="B's card")
     staff_client(client, tenant_b.owner)
     url = reverse("admin:coupons_couponissuance_add")
