@@ -34,7 +34,7 @@ from loyalty.errors import DomainError
 from loyalty.messaging import queue_messages
 from loyalty.models import OutboxMessage
 from loyalty.segments import Clause, validate_clauses
-from merchants.models import Member
+from merchants.models import Member, Merchant
 from merchants.models import Segment as SavedSegment
 from merchants.services import members_in_segment, members_matching, normalize_phone
 
@@ -123,7 +123,7 @@ def validate_lines(merchant_id: int, lines: list[CouponIssuanceBenefit]) -> None
 
 
 @transaction.atomic
-def create_issuance(template: CouponTemplate | None = None, *, merchant=None,
+def create_issuance(template: CouponTemplate | None = None, *, merchant: Merchant | None = None,
                     lines: list[CouponIssuanceBenefit] | None = None, segment: str = Segment.ALL, created_by=None,
                     notify_members: bool = True, level=None, joined_from: datetime.date | None = None,
                     joined_until: datetime.date | None = None, inactive_days: int | None = None, tag=None,
@@ -235,7 +235,8 @@ def _run_batch(issuance_id: int, batch_size: int) -> bool:
     """Give the next range of members the send; return True when the job has nothing more to do.
 
     A send with a coupon stops when its coupon can no longer be given (not active, out of stock, validity
-    ended), lines or not: the members it reached got the whole send.
+    ended), lines or not; every member a batch processes gets the lines, also one the coupon skipped (at its
+    limit, or past the stock in the batch where it ran out).
     """
     issuance = CouponIssuance.objects.select_for_update().get(pk=issuance_id)
     if issuance.status != CouponIssuance.Status.RUNNING:
