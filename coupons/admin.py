@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -12,11 +13,20 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from coupons import events, services
+from coupons import errors, events, services
 from coupons.forms import CouponTemplateForm
-from coupons.models import Coupon, CouponIssuance, CouponPurchase, CouponRedemption, CouponTemplate
+from coupons.models import (
+    Coupon,
+    CouponIssuance,
+    CouponIssuanceBenefit,
+    CouponPurchase,
+    CouponRedemption,
+    CouponTemplate,
+)
 from coupons.render import qr_svg
+from loyalty import benefits
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
+from loyalty.benefit_admin import BenefitLineInline
 from loyalty.errors import DomainError
 from loyalty.money import money_text, parse_amount
 from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, sees_figures, staff_merchant
@@ -304,9 +314,10 @@ class IssuanceForm(forms.ModelForm):
         template, merchant = cleaned.get("template"), cleaned.get("merchant")
         if template is not None and merchant is not None and template.merchant_id != merchant.pk:
             self.add_error("template", _("That template belongs to another merchant."))
-        elif template is not None:
+        elif template is not None or merchant is not None:
             try:
-                services.validate_segment(template, segment=cleaned.get("segment"), level=cleaned.get("level"),
+                services.validate_segment(template or merchant, segment=cleaned.get("segment"),
+                                          level=cleaned.get("level"),
                                           joined_from=cleaned.get("joined_from"),
                                           joined_until=cleaned.get("joined_until"),
                                           inactive_days=cleaned.get("inactive_days"), tag=cleaned.get("tag"),
@@ -316,15 +327,66 @@ class IssuanceForm(forms.ModelForm):
         return cleaned
 
 
+class IssuanceBenefitFormSet(BaseInlineFormSet):
+    """The lines of a new send; with no coupon template either, the send would give nothing and is refused."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.pk is not None or self.instance.template_id is not None:
+            return
+        if not any(form.cleaned_data.get("kind") and not form.cleaned_data.get("DELETE")
+                   for form in self.forms if form.is_valid() and form.has_changed()):
+            raise ValidationError(services.empty_send_message(), code=errors.ISSUANCE_EMPTY)
+
+
+class CouponIssuanceBenefitInline(BenefitLineInline):
+    """What the send gives each member besides its coupon: the reward rules' inline, any registered kind.
+    Fixed once the send is planned, like the rest of it."""
+
+    model = CouponIssuanceBenefit
+    formset = IssuanceBenefitFormSet
+    verbose_name_plural = _("benefits it gives each member")
+
+    # No blank line offered: the kind select has no empty choice, so an untouched line would post "points"
+    # and refuse a coupon-only send; "add another" brings one.
+    extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        if obj is not None:  # shown, never edited: the plain form of the description alone
+            return super(BenefitLineInline, self).get_formset(request, obj, **kwargs)
+        return super().get_formset(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["description"] if obj is not None else super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["description"] if obj is not None else []
+
+    @admin.display(description=_("what it gives"))
+    def description(self, line):
+        return str(line)
+
+    def has_add_permission(self, request, obj=None):
+        return obj is None and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None and super().has_delete_permission(request, obj)
+
+
 @admin.register(CouponIssuance)
 class CouponIssuanceAdmin(MerchantScopedAdmin):
     form = IssuanceForm
-    list_display = ["template", "segment", "saved_segment", "status", "progress", "rate", "eta", "created_at",
-                    "merchant"]
+    inlines = [CouponIssuanceBenefitInline]
+    list_display = ["template", "benefits_summary", "segment", "saved_segment", "status", "progress", "rate", "eta",
+                    "created_at", "merchant"]
     list_filter = ["status", "segment", "merchant"]
     list_select_related = ["template", "saved_segment"]
     actions = ["export_csv", "cancel", "resume"]
-    progress_fields = ["status", "progress", "total", "processed", "issued", "last_member_id", "rate", "eta",
+    progress_fields = ["status", "progress", "total", "processed", "issued", "benefits_given", "last_member_id",
+                       "rate", "eta",
                        "stopped_reason", "started_at", "updated_at", "finished_at", "created_by"]
 
     def get_fields(self, request, obj=None):
@@ -340,6 +402,13 @@ class CouponIssuanceAdmin(MerchantScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("benefits")
+
+    @admin.display(description=_("benefits it gives"))
+    def benefits_summary(self, obj):
+        return "; ".join(benefits.describe_lines(benefits.with_targets(obj.benefits.all()))) or "—"
 
     @admin.display(description=_("progress"))
     def progress(self, obj):
@@ -364,7 +433,9 @@ class CouponIssuanceAdmin(MerchantScopedAdmin):
     def _figures(obj) -> dict:
         rate, eta = obj.rate_per_second, obj.eta_seconds
         return {"status": obj.status, "status_label": obj.get_status_display(), "total": obj.total,
-                "processed": obj.processed, "issued": obj.issued, "rate": f"{rate:,.0f}" if rate else "—",
+                "processed": obj.processed, "issued": obj.issued if obj.template_id else obj.benefits_given,
+                "coupons_issued": obj.issued, "benefits_given": obj.benefits_given,
+                "rate": f"{rate:,.0f}" if rate else "—",
                 "eta": f"{eta:,.0f} s" if eta is not None else "—", "stopped_reason": obj.stopped_reason}
 
     def get_urls(self):
@@ -382,16 +453,28 @@ class CouponIssuanceAdmin(MerchantScopedAdmin):
         js = ["coupons/issuance_progress.js"]
 
     def save_model(self, request, obj, form, change):
+        """Nothing here: a new send is planned with its lines in `save_related`, by the one service."""
+
+    def save_related(self, request, form, formsets, change):
         if change:
             return
         data = form.cleaned_data
+        lines = [line_form.save(commit=False) for formset in formsets
+                 if formset.model is CouponIssuanceBenefit for line_form in formset.forms
+                 if line_form.has_changed() and not line_form.cleaned_data.get("DELETE")
+                 and line_form.cleaned_data.get("kind")]
         created = services.create_issuance(
-            data["template"], segment=data["segment"], created_by=request.user,
+            data.get("template"), merchant=staff_merchant(request.user) or data.get("merchant"), lines=lines,
+            segment=data["segment"], created_by=request.user,
             notify_members=data["notify_members"], level=data.get("level"), joined_from=data.get("joined_from"),
             joined_until=data.get("joined_until"), inactive_days=data.get("inactive_days"), tag=data.get("tag"),
             phones=data.get("phones"), saved_segment=data.get("saved_segment") if data["segment"] == "saved" else None)
-        obj.pk, obj.merchant_id, obj.created_at = created.pk, created.merchant_id, created.created_at
-        obj._state.adding = False
+        for formset in formsets:  # what the admin's history message reads of a saved formset
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = (
+                lines if formset.model is CouponIssuanceBenefit else []), [], []
+        form.instance.pk, form.instance.merchant_id = created.pk, created.merchant_id
+        form.instance.created_at = created.created_at
+        form.instance._state.adding = False
 
     @admin.action(description=_("Cancel the selected mass sends"), permissions=["change"])
     def cancel(self, request, queryset):

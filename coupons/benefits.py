@@ -47,7 +47,8 @@ class CouponBenefit(Benefit):
              reference: str, store=None, note: str = "") -> Given:
         """Issue the coupons one by one; one that cannot be given (out of stock, paused, over the member's limit)
         ends the line, and the rest of the giving goes on without it."""
-        source = Coupon.Source.JOIN_GIFT if occasion == Occasion.JOIN else Coupon.Source.REWARD
+        source = {Occasion.JOIN: Coupon.Source.JOIN_GIFT, Occasion.MASS_SEND: Coupon.Source.MASS_SEND}.get(
+            occasion, Coupon.Source.REWARD)
         issued: list[Coupon] = []
         for _n in range(line.quantity if target is not None else 0):
             try:

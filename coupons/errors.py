@@ -31,6 +31,7 @@ FISSION_ALREADY_HELPED = "coupon_fission_already_helped"
 NOT_ON_POINTS_SHELF = "coupon_not_for_points"
 ISSUANCE_NOT_RUNNABLE = "coupon_issuance_not_runnable"
 SEGMENT_INVALID = "coupon_segment_invalid"
+ISSUANCE_EMPTY = "coupon_issuance_empty"
 TEMPLATE_NOT_FOR_SALE = "coupon_not_for_sale"
 TEMPLATE_FOR_SALE = "coupon_for_sale"
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coupons import codes
+from loyalty.benefits import BenefitLine
 from loyalty.money import CENT, MoneyField
 from loyalty.pricing import coupon_kind_choices, coupon_kinds
 
@@ -188,10 +189,11 @@ class CouponTemplate(models.Model):
 
 
 class CouponIssuance(models.Model):
-    """A mass send (投放) of one template to a segment of members, run in batches by a Celery job.
+    """A mass send (投放) of a coupon template and/or benefit lines to a segment, run in batches by a Celery job.
 
     `last_member_id` is the checkpoint: every member with a smaller id in the segment is done, so a
-    killed worker resumes exactly where it stopped.
+    killed worker resumes exactly where it stopped. `has_benefits` is set once, when the send is planned
+    with lines, so a batch of a coupon-only send never asks for lines.
     """
 
     class Segment(models.TextChoices):
@@ -213,7 +215,8 @@ class CouponIssuance(models.Model):
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="coupon_issuances",
                                  verbose_name=_("merchant"))
     template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="issuances",
-                                 verbose_name=_("coupon template"))
+                                 verbose_name=_("coupon template"), null=True, blank=True,
+                                 help_text=_("Optional when the send gives other benefits below."))
     segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices, default=Segment.ALL)
     saved_segment = models.ForeignKey("merchants.Segment", on_delete=models.PROTECT, null=True, blank=True,
                                       related_name="+", verbose_name=_("saved segment"),
@@ -232,6 +235,8 @@ class CouponIssuance(models.Model):
     total = models.PositiveIntegerField(_("members in the segment"), default=0)
     processed = models.PositiveIntegerField(_("members processed"), default=0)
     issued = models.PositiveIntegerField(_("coupons issued"), default=0)
+    has_benefits = models.BooleanField(_("gives benefit lines"), default=False, editable=False)
+    benefits_given = models.PositiveIntegerField(_("members given the benefits"), default=0)
     last_member_id = models.BigIntegerField(_("checkpoint (last member id done)"), default=0)
     stopped_reason = models.CharField(_("stopped because"), max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -248,7 +253,8 @@ class CouponIssuance(models.Model):
 
     def __str__(self):
         audience = self.saved_segment if self.saved_segment_id else self.get_segment_display()
-        return f"{self.template} → {audience}"
+        what = self.template if self.template_id else _("benefits")
+        return f"{what} → {audience}"
 
     @property
     def rate_per_second(self) -> float | None:
@@ -263,6 +269,42 @@ class CouponIssuance(models.Model):
         if rate is None or self.status != self.Status.RUNNING:
             return None
         return max(self.total - self.processed, 0) / rate
+
+
+class CouponIssuanceBenefit(BenefitLine):
+    """One line of what a mass send gives each member besides its coupon (a punch card, points ...)."""
+
+    owner_field = "issuance"
+    issuance = models.ForeignKey(CouponIssuance, on_delete=models.CASCADE, related_name="benefits",
+                                 verbose_name=_("mass send"))
+
+    class Meta(BenefitLine.Meta):
+        verbose_name = _("benefit of the mass send")
+        verbose_name_plural = _("benefits of the mass send")
+
+
+class MassSendDelivery(models.Model):
+    """That one member was given a mass send's benefit lines, and what each gave (`loyalty.benefits.Given`).
+
+    Unique per send and member: however often a batch is re-run or resumed, the lines are given once.
+    """
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    issuance = models.ForeignKey(CouponIssuance, on_delete=models.PROTECT, related_name="deliveries",
+                                 verbose_name=_("mass send"))
+    member = models.ForeignKey("merchants.Member", on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("member"))
+    given = models.JSONField(_("what was given"), default=list)
+    created_at = models.DateTimeField(_("given at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("benefits given by a mass send")
+        verbose_name_plural = _("benefits given by mass sends")
+        constraints = [models.UniqueConstraint(fields=["issuance", "member"], name="mass_send_benefits_once")]
+
+    def __str__(self):
+        return f"{self.issuance_id} → {self.member_id}"
 
 
 class Coupon(models.Model):

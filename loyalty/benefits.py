@@ -47,6 +47,7 @@ class Occasion(models.TextChoices):
     REWARD = "reward", gettext_lazy("reward after payment")
     RECHARGE = "recharge", gettext_lazy("recharge offer")
     JOIN = "join", gettext_lazy("join gift")
+    MASS_SEND = "mass_send", gettext_lazy("mass send")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,9 +10,12 @@ from django.contrib import admin
 from django.urls import reverse
 
 import tests
+from cards.punchcards.models import PunchCard
+from coupons.models import CouponIssuance
 from merchants.models import MemberTag
 from merchants.roles import PLATFORM_APPS
 from tests.conftest import staff_client
+from tests.punchcards.helpers import make_product
 
 
 def _collect_factories() -> dict:
@@ -147,3 +150,18 @@ def test_actions_cannot_reach_another_merchants_rows(client, tenant_a, tenant_b)
         "action": "revoke", "_selected_action": [tenant_a.terminal.pk]})
     tenant_a.terminal.refresh_from_db()
     assert tenant_a.terminal.is_active
+
+
+def test_a_mass_sends_benefit_lines_offer_and_accept_only_the_merchants_own_cards(client, tenant_a, tenant_b):
+    theirs, ours = make_product(tenant_a.merchant, name="A's card"), make_product(tenant_b.merchant, name="B's card")
+    staff_client(client, tenant_b.owner)
+    url = reverse("admin:coupons_couponissuance_add")
+    line = client.get(url).context["inline_admin_formsets"][0].formset.empty_form
+    assert list(line.fields["punch_card_product"].queryset) == [ours]
+    response = client.post(url, {
+        "merchant": tenant_b.merchant.pk, "segment": "all", "benefits-TOTAL_FORMS": "1",
+        "benefits-INITIAL_FORMS": "0", "benefits-0-kind": "punch_card", "benefits-0-quantity": "1",
+        "benefits-0-amount": "0", "benefits-0-position": "0", "benefits-0-punch_card_product": str(theirs.pk)})
+    assert response.status_code == 200
+    assert "punch_card_product" in response.context["inline_admin_formsets"][0].formset.forms[0].errors
+    assert not CouponIssuance.objects.exists() and not PunchCard.objects.exists()

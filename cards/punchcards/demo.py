@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from cards.punchcards import services
 from cards.punchcards.models import PunchCard, PunchCardProduct, Validity
+from coupons import services as coupons
+from coupons.models import CouponIssuance, CouponIssuanceBenefit
 from loyalty.demo import DemoData
 
 # name, services, uses, price, validity, days, co-users
@@ -37,6 +39,17 @@ def seed_holder(member) -> None:
         services.record_use(card, store=store)
 
 
+def send_welcome_cards(merchant) -> CouponIssuance | None:
+    """A completed mass send (投放) of the merchant's first punch card to every member, run here and now."""
+    product = PunchCardProduct.objects.filter(merchant=merchant).order_by("pk").first()
+    if product is None or CouponIssuanceBenefit.objects.filter(merchant=merchant, kind="punch_card",
+                                                               target_id=product.pk).exists():
+        return None
+    line = CouponIssuanceBenefit(kind="punch_card", quantity=1, target_id=product.pk)
+    issuance = coupons.create_issuance(merchant=merchant, lines=[line], notify_members=False, start=False)
+    return coupons.run_issuance(issuance.pk)
+
+
 class PunchCardsDemo(DemoData):
     code = "punchcards"
     order = 55
@@ -48,3 +61,7 @@ class PunchCardsDemo(DemoData):
     @classmethod
     def seed_member(cls, member) -> None:
         seed_holder(member)
+
+    @classmethod
+    def seed_members_done(cls, merchant) -> None:
+        send_welcome_cards(merchant)

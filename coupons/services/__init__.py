@@ -3,6 +3,7 @@
 from coupons.services.issuance import (  # noqa: F401
     cancel_issuance,
     create_issuance,
+    empty_send_message,
     parse_phone_list,
     resume_issuance,
     run_issuance,

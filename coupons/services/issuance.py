@@ -1,11 +1,12 @@
-"""Mass sends (投放): one template to a segment of members, in set-based batches with a checkpoint.
+"""Mass sends (投放): a coupon template and/or benefit lines to a segment, in set-based batches with a checkpoint.
 
 Each batch is one transaction over a range of member ids: lock the job and the template, read the
 batch's member ids, draw their codes from `secrets`, insert the coupons with one COPY (Postgres) or
-one bulk insert (other databases), move the counters and the checkpoint,
-write the members' messages. A killed worker loses at most its open transaction; the next run starts
-after the checkpoint, and the unique constraint (template, mass send, member) makes issuing anybody
-twice impossible.
+one bulk insert (other databases), give each member the send's benefit lines through the benefits
+registry (the code path of reward rules and join gifts), move the counters and the checkpoint, write
+the members' messages. A killed worker loses at most its open transaction; the next run starts after
+the checkpoint, and the unique constraints (template, mass send, member) on coupons and (mass send,
+member) on deliveries make giving anybody anything twice impossible.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import datetime
 import io
 import secrets
 import time
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -23,14 +25,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from coupons import codes, errors
-from coupons.models import Coupon, CouponIssuance, CouponTemplate
+from coupons.models import Coupon, CouponIssuance, CouponIssuanceBenefit, CouponTemplate, MassSendDelivery
 from coupons.services.lifecycle import templates_for_update
 from coupons.services.rules import validity_for
+from loyalty import benefits
+from loyalty.benefits import LineWithTarget, Occasion
 from loyalty.errors import DomainError
 from loyalty.messaging import queue_messages
 from loyalty.models import OutboxMessage
 from loyalty.segments import Clause, validate_clauses
-from merchants.models import Member
+from merchants.models import Member, Merchant
 from merchants.models import Segment as SavedSegment
 from merchants.services import members_in_segment, members_matching, normalize_phone
 
@@ -82,12 +86,15 @@ def quick_clauses(segment: str, *, level_id: int | None = None, joined_from: dat
     return [clause] if clause else []
 
 
-def validate_segment(template: CouponTemplate, *, segment: str, level=None,
+def validate_segment(owner, *, segment: str, level=None,
                      joined_from: datetime.date | None = None, joined_until: datetime.date | None = None,
                      inactive_days: int | None = None, tag=None, phones: list[str] | None = None,
                      saved_segment: SavedSegment | None = None) -> None:
-    """Refuse a segment that is incomplete or names another merchant's level, tag or saved segment."""
-    merchant_id = template.merchant_id
+    """Refuse a segment that is incomplete or names another merchant's level, tag or saved segment.
+
+    `owner` is the send's merchant, or anything of it (its coupon template).
+    """
+    merchant_id = getattr(owner, "merchant_id", None) or owner.pk
     if segment not in Segment.values:
         raise DomainError(errors.SEGMENT_INVALID, _("Choose a segment."), field="segment")
     if segment == Segment.SAVED:
@@ -103,22 +110,50 @@ def validate_segment(template: CouponTemplate, *, segment: str, level=None,
         raise DomainError(errors.SEGMENT_INVALID, refused.message, field="segment") from refused
 
 
-def create_issuance(template: CouponTemplate, *, segment: str = Segment.ALL, created_by=None,
+def empty_send_message() -> str:
+    return _("Choose a coupon template or add at least one benefit to give.")
+
+
+def validate_lines(merchant_id: int, lines: list[CouponIssuanceBenefit]) -> None:
+    """Refuse a line of an unknown kind, or one this merchant may not give (another merchant's card)."""
+    for line in lines:
+        benefits.kind_of(line.kind)
+    for line, target in benefits.with_targets(lines):
+        line.benefit.validate(merchant_id=merchant_id, quantity=line.quantity, amount=line.amount, target=target)
+
+
+@transaction.atomic
+def create_issuance(template: CouponTemplate | None = None, *, merchant: Merchant | None = None,
+                    lines: list[CouponIssuanceBenefit] | None = None, segment: str = Segment.ALL, created_by=None,
                     notify_members: bool = True, level=None, joined_from: datetime.date | None = None,
                     joined_until: datetime.date | None = None, inactive_days: int | None = None, tag=None,
                     phones: list[str] | None = None, saved_segment: SavedSegment | None = None,
                     start: bool = True) -> CouponIssuance:
-    """Plan a mass send and start its job once the caller's transaction commits."""
+    """Plan a mass send of `template`, of benefit `lines` (unsaved `CouponIssuanceBenefit`s), or of both,
+    and start its job once the caller's transaction commits. A send of neither is refused."""
+    lines = list(lines or [])
+    merchant_id = template.merchant_id if template is not None else getattr(merchant, "pk", None)
+    if template is None and not lines or merchant_id is None:
+        raise DomainError(errors.ISSUANCE_EMPTY, empty_send_message(), field="template")
+    if merchant is not None and merchant.pk != merchant_id:
+        raise DomainError(errors.COUPON_WRONG_MERCHANT, _("That template belongs to another merchant."),
+                          field="template")
     if saved_segment is not None and segment == Segment.ALL:
         segment = Segment.SAVED
     if segment != Segment.SAVED:
         saved_segment = None
-    validate_segment(template, segment=segment, level=level, joined_from=joined_from, joined_until=joined_until,
-                     inactive_days=inactive_days, tag=tag, phones=phones, saved_segment=saved_segment)
+    validate_segment(template or merchant, segment=segment, level=level, joined_from=joined_from,
+                     joined_until=joined_until, inactive_days=inactive_days, tag=tag, phones=phones,
+                     saved_segment=saved_segment)
+    validate_lines(merchant_id, lines)
     issuance = CouponIssuance.objects.create(
-        merchant_id=template.merchant_id, template=template, segment=segment, saved_segment=saved_segment,
+        merchant_id=merchant_id, template=template, segment=segment, saved_segment=saved_segment,
         level=level, joined_from=joined_from, joined_until=joined_until, inactive_days=inactive_days, tag=tag,
-        phones=list(phones or []), notify_members=notify_members, created_by=created_by)
+        phones=list(phones or []), notify_members=notify_members, created_by=created_by, has_benefits=bool(lines))
+    for position, line in enumerate(lines):
+        line.pk, line.merchant_id, line.issuance = None, merchant_id, issuance
+        line.position = line.position or position
+    CouponIssuanceBenefit.objects.bulk_create(lines)
     if start:
         _start_later(issuance)
     return issuance
@@ -197,38 +232,83 @@ def _finish(issuance: CouponIssuance, reason: str = "") -> None:
 
 @transaction.atomic
 def _run_batch(issuance_id: int, batch_size: int) -> bool:
-    """Issue to the next range of members; return True when the job has nothing more to do."""
+    """Give the next range of members the send; return True when the job has nothing more to do.
+
+    A send with a coupon stops when its coupon can no longer be given (not active, out of stock, validity
+    ended), lines or not; every member a batch processes gets the lines, also one the coupon skipped (at its
+    limit, or past the stock in the batch where it ran out).
+    """
     issuance = CouponIssuance.objects.select_for_update().get(pk=issuance_id)
     if issuance.status != CouponIssuance.Status.RUNNING:
         return True
-    [template] = templates_for_update(issuance.template)
+    template = templates_for_update(issuance.template)[0] if issuance.template_id else None
     ids = _member_ids(segment_members(issuance).filter(pk__gt=issuance.last_member_id).order_by("pk")
                       .values_list("pk")[:batch_size])
     if not ids:
         _finish(issuance)
         return True
-    if template.status != CouponTemplate.Status.ACTIVE:
-        _finish(issuance, _("the coupon template is not active"))
-        return True
-    remaining = template.remaining
-    if remaining == 0:
-        _finish(issuance, _("the stock ran out"))
-        return True
+    given, valid_until = [], None
+    if template is not None:
+        if template.status != CouponTemplate.Status.ACTIVE:
+            _finish(issuance, _("the coupon template is not active"))
+            return True
+        remaining = template.remaining
+        if remaining == 0:
+            _finish(issuance, _("the stock ran out"))
+            return True
+        valid_from, valid_until = validity_for(template, issuance.started_at or timezone.now())
+        if valid_until <= timezone.now():
+            _finish(issuance, _("the coupon's validity has ended"))
+            return True
+        given = _insert_batch(issuance, template, ids, remaining, valid_from, valid_until)
     high = ids[-1]
-    valid_from, valid_until = validity_for(template, issuance.started_at or timezone.now())
-    if valid_until <= timezone.now():
-        _finish(issuance, _("the coupon's validity has ended"))
-        return True
-    given = _insert_batch(issuance, template, ids, remaining, valid_from, valid_until)
     issued = len(given)
+    lines = _lines(issuance) if issuance.has_benefits else []
+    delivered = _give_lines(issuance, lines, ids) if lines else []
     now = timezone.now()
     if issued:
         CouponTemplate.objects.filter(pk=template.pk).update(issued_count=F("issued_count") + issued)
-    CouponIssuance.objects.filter(pk=issuance.pk).update(
-        processed=F("processed") + len(ids), issued=F("issued") + issued, last_member_id=high, updated_at=now)
-    if given and issuance.notify_members:
-        _queue_arrival_messages(issuance, template, given, valid_until)
+    counters = {"processed": F("processed") + len(ids), "issued": F("issued") + issued, "last_member_id": high,
+                "updated_at": now}
+    if delivered:
+        counters["benefits_given"] = F("benefits_given") + len(delivered)
+    CouponIssuance.objects.filter(pk=issuance.pk).update(**counters)
+    if issuance.notify_members and not lines and given:
+        _queue_arrival_messages(issuance, arrival_message(issuance, template, valid_until), given)
+    elif issuance.notify_members and delivered:
+        with_coupon = set(given)
+        both = [member_id for member_id in delivered if member_id in with_coupon]
+        only_lines = [member_id for member_id in delivered if member_id not in with_coupon]
+        if both:
+            _queue_arrival_messages(issuance, arrival_message(issuance, template, valid_until, lines), both)
+        if only_lines:
+            _queue_arrival_messages(issuance, arrival_message(issuance, None, None, lines), only_lines)
     return False
+
+
+def _lines(issuance: CouponIssuance) -> list[LineWithTarget]:
+    return benefits.with_targets(issuance.benefits.order_by("position", "pk"))
+
+
+def _give_lines(issuance: CouponIssuance, lines: list[LineWithTarget], member_ids: list[int]) -> list[int]:
+    """Give every member of the batch not yet given them the send's lines, and record that they were (a unique
+    row per send and member, in the batch's transaction); return the members who got something now.
+
+    The lines go through `loyalty.benefits.give_lines`, as a reward rule's or the join gift's do; coupons
+    know no card, and a kind that cannot give one member (a holding limit) gives nothing and the send goes on.
+    """
+    done = set(MassSendDelivery.objects.filter(issuance=issuance, member_id__in=member_ids)
+               .values_list("member_id", flat=True))
+    members = Member.objects.filter(pk__in=[pk for pk in member_ids if pk not in done]).order_by("pk")
+    deliveries = []
+    for member in members:
+        given = benefits.give_lines(lines, member, occasion=Occasion.MASS_SEND,
+                                    reference=f"send:{issuance.pk}:{member.pk}")
+        deliveries.append(MassSendDelivery(merchant_id=issuance.merchant_id, issuance=issuance, member=member,
+                                           given=benefits.as_records(given)))
+    MassSendDelivery.objects.bulk_create(deliveries)
+    return [delivery.member_id for delivery in deliveries
+            if any(record["quantity"] or Decimal(record["amount"]) for record in delivery.given)]
 
 
 def _member_ids(query) -> list[int]:
@@ -309,17 +389,26 @@ def _insert_generic(rows: dict, member_ids: list[int], drawn: list[str], tokens:
     ], batch_size=2000)
 
 
-def arrival_message(issuance: CouponIssuance, template: CouponTemplate, valid_until: datetime.datetime) -> str:
+def arrival_message(issuance: CouponIssuance, template: CouponTemplate | None,
+                    valid_until: datetime.datetime | None, lines: list[LineWithTarget] = ()) -> str:
+    """The text a member gets: the coupon, and what each benefit line gave in its kind's own words."""
     # Texts go out in the platform's language (members have no language of their own yet).
     with translation.override(settings.LANGUAGE_CODE):
-        return _("[%(signature)s] A coupon for you: %(name)s, valid until %(date)s. See it on your member page.") % {
-            "signature": issuance.merchant.signature, "name": template.name,
-            "date": timezone.localtime(valid_until).strftime("%Y-%m-%d")}
+        signature = issuance.merchant.signature
+        if not lines:
+            return _("[%(signature)s] A coupon for you: %(name)s, valid until %(date)s. See it on your member "
+                     "page.") % {"signature": signature, "name": template.name,
+                                 "date": timezone.localtime(valid_until).strftime("%Y-%m-%d")}
+        given = benefits.describe_lines(lines)
+        if template is not None:
+            given.insert(0, _("%(name)s (valid until %(date)s)") % {
+                "name": template.name, "date": timezone.localtime(valid_until).strftime("%Y-%m-%d")})
+        return _("[%(signature)s] For you: %(given)s. See it on your member page.") % {
+            "signature": signature, "given": _(", ").join(given)}
 
 
-def _queue_arrival_messages(issuance, template, member_ids: list[int], valid_until) -> None:
-    """One SMS per member who got a coupon in this batch: written set-based, delivered in batches of tasks."""
-    body = arrival_message(issuance, template, valid_until)
+def _queue_arrival_messages(issuance, body: str, member_ids: list[int]) -> None:
+    """One SMS per member given something in this batch: written set-based, delivered in batches of tasks."""
     now = timezone.now()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

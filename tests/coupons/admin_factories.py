@@ -17,7 +17,11 @@ def _redemption(t):
 
 
 def _issuance(t):
-    return CouponIssuance.objects.create(merchant=t.merchant, template=make_template(t.merchant, name="A send"))
+    """A send of a coupon and a benefit line, so its inline is behind the same walls."""
+    issuance = CouponIssuance.objects.create(merchant=t.merchant, template=make_template(t.merchant, name="A send"),
+                                             has_benefits=True)
+    issuance.benefits.create(merchant=t.merchant, kind="points", quantity=5)
+    return issuance
 
 
 def _purchase(t):

@@ -13,6 +13,9 @@ from tests.coupons.helpers import make_members, make_template
 
 REDEEM = reverse("admin:coupons_coupon_redeem")
 
+# A send's benefit lines inline, posted empty: these sends give a coupon only.
+NO_LINES = {"benefits-TOTAL_FORMS": "0", "benefits-INITIAL_FORMS": "0"}
+
 
 def test_a_cashier_redeems_at_the_counter(client, tenant_a):
     coupon = services.claim_coupon(make_template(tenant_a.merchant), tenant_a.member)
@@ -113,7 +116,7 @@ def test_a_mass_send_from_an_uploaded_csv(client, tenant_a, django_capture_on_co
     staff_client(client, tenant_a.manager)
     upload = SimpleUploadedFile("phones.csv", f"phone\n{members[0].phone}\n{members[2].phone}\n".encode())
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("admin:coupons_couponissuance_add"), {
+        response = client.post(reverse("admin:coupons_couponissuance_add"), {**NO_LINES,
             "merchant": tenant_a.merchant.pk, "template": template.pk, "segment": "phones",
             "notify_members": "on", "phones_file": upload})
     assert response.status_code == 302
@@ -132,7 +135,7 @@ def test_a_mass_send_to_a_saved_segment_from_the_admin(client, tenant_a, django_
     form = client.get(reverse("admin:coupons_couponissuance_add")).content.decode()
     assert f'<option value="{segment.pk}">two</option>' in form
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("admin:coupons_couponissuance_add"), {
+        response = client.post(reverse("admin:coupons_couponissuance_add"), {**NO_LINES,
             "merchant": tenant_a.merchant.pk, "template": template.pk, "segment": "saved",
             "saved_segment": segment.pk})
     assert response.status_code == 302
@@ -144,7 +147,7 @@ def test_a_mass_send_to_another_merchants_saved_segment_is_refused_in_the_admin(
     theirs = create_segment(tenant_b.merchant, name="B's", clauses=[])
     template = make_template(tenant_a.merchant)
     staff_client(client, tenant_a.manager)
-    response = client.post(reverse("admin:coupons_couponissuance_add"), {
+    response = client.post(reverse("admin:coupons_couponissuance_add"), {**NO_LINES,
         "merchant": tenant_a.merchant.pk, "template": template.pk, "segment": "saved", "saved_segment": theirs.pk})
     assert response.status_code == 200 and "saved_segment" in response.context["adminform"].form.errors
     assert not CouponIssuance.objects.exists()
@@ -153,7 +156,7 @@ def test_a_mass_send_to_another_merchants_saved_segment_is_refused_in_the_admin(
 def test_a_mass_send_of_another_merchants_template_is_refused(client, tenant_a, tenant_b):
     template = make_template(tenant_a.merchant)
     staff_client(client, tenant_b.manager)
-    response = client.post(reverse("admin:coupons_couponissuance_add"), {
+    response = client.post(reverse("admin:coupons_couponissuance_add"), {**NO_LINES,
         "merchant": tenant_a.merchant.pk, "template": template.pk, "segment": "all"})
     assert response.status_code == 200 and "template" in response.context["adminform"].form.errors
     assert not CouponIssuance.objects.exists()

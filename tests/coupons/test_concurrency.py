@@ -12,10 +12,12 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from cards.punchcards.models import PunchCard
 from coupons import services
-from coupons.models import Coupon, CouponIssuance, CouponRedemption
+from coupons.models import Coupon, CouponIssuance, CouponIssuanceBenefit, CouponRedemption
 from tests.conftest import race, requires_postgres
 from tests.coupons.helpers import make_members, make_template
+from tests.punchcards.helpers import make_product
 
 pytestmark = [requires_postgres(), pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -91,4 +93,17 @@ def test_a_send_whose_worker_is_killed_resumes_exactly(tenant_a):
     done = services.run_issuance(issuance.pk, batch_size=7)
     assert (done.status, done.issued, done.processed) == ("completed", 61, 61)
     holders = list(Coupon.objects.filter(issuance=issuance).values_list("member_id", flat=True))
+    assert sorted(holders) == sorted(m.pk for m in members)
+
+
+def test_two_workers_on_one_punch_card_send_give_each_member_one_card(tenant_a):
+    members = make_members(tenant_a.merchant, 30) + [tenant_a.member]
+    product = make_product(tenant_a.merchant)
+    issuance = services.create_issuance(merchant=tenant_a.merchant, notify_members=False, start=False, lines=[
+        CouponIssuanceBenefit(kind="punch_card", quantity=1, target_id=product.pk)])
+    race([lambda: services.run_issuance(issuance.pk, batch_size=4),
+          lambda: services.run_issuance(issuance.pk, batch_size=4)])
+    issuance.refresh_from_db()
+    assert (issuance.status, issuance.processed, issuance.benefits_given) == ("completed", 31, 31)
+    holders = list(PunchCard.objects.filter(product=product).values_list("member_id", flat=True))
     assert sorted(holders) == sorted(m.pk for m in members)
