@@ -152,6 +152,11 @@ def test_the_expiry_sweep_writes_off_the_balance_once(tenant_a):
     assert services.gift_card_figures(tenant_a.merchant.pk)["expired"] == D("100.00")
 
 
+def mistyped(code: str) -> str:
+    """The code with its check character changed (to another one: "0" when it was "0" made a flaky test)."""
+    return code[:-1] + ("1" if code[-1] == "0" else "0")
+
+
 def test_every_bad_code_gets_the_same_refusal(tenant_a, tenant_b):
     [active] = buy(tenant_a.member)
     [named] = buy(tenant_a.member, needs_phone=True)
@@ -160,7 +165,7 @@ def test_every_bad_code_gets_the_same_refusal(tenant_a, tenant_b):
     [voided] = buy(tenant_a.member)
     services.void_card(voided)
     [foreign] = buy(tenant_b.member)
-    bad = [codes.new_code(), "nonsense", "", named.code, used.code, voided.code, foreign.code, active.code[:-1] + "0"]
+    bad = [codes.new_code(), "nonsense", "", named.code, used.code, voided.code, foreign.code, mistyped(active.code)]
     refusals = {(e.code, str(e.message), e.status_code) for e in
                 (_refused(lambda c=c: services.usable_card(tenant_a.merchant, c)) for c in bad)}
     assert len(refusals) == 1 and next(iter(refusals))[0] == errors.GIFT_CARD_UNUSABLE
