@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from cards.punchcards import events, services
@@ -19,8 +18,9 @@ from cards.punchcards.models import (
 )
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
+from loyalty.card_admin import CardProductFiguresAdmin
 from loyalty.errors import DomainError
-from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, sees_figures, staff_merchant
+from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, staff_merchant
 from loyalty.usable_cards import MAX_USES_AT_ONCE, card_kinds, find_card, member_cards
 from merchants.models import Member, Store
 
@@ -39,7 +39,8 @@ class ProductBenefitInline(BenefitLineInline):
 
 
 @admin.register(PunchCardProduct)
-class PunchCardProductAdmin(ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantScopedAdmin):
+class PunchCardProductAdmin(CardProductFiguresAdmin, ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantScopedAdmin):
+    product_figures = staticmethod(services.product_figures)
     change_event = staticmethod(events.punch_card_product_changed)
     list_display = ["name", "uses", "price", "validity", "on_sale", "sold", "revenue", "uses_made",
                     "active_holders", "liability", "merchant"]
@@ -54,52 +55,6 @@ class PunchCardProductAdmin(ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantS
         (_("Where and by whom"), {"fields": ["stores", "per_member_limit", "co_user_limit", "per_co_user_uses"]}),
         (_("Figures"), {"fields": ["figures"]}),
     ]
-
-    FIGURE_COLUMNS = ("sold", "revenue", "uses_made", "active_holders", "liability")
-
-    def get_list_display(self, request):
-        shown = super().get_list_display(request)
-        return shown if sees_figures(request.user) else [name for name in shown if name not in self.FIGURE_COLUMNS]
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        return fieldsets if sees_figures(request.user) else [f for f in fieldsets if "figures" not in f[1]["fields"]]
-
-    def _figures(self, obj):
-        # Kept on the row, not on this admin: one admin instance serves every request, so figures kept here
-        # would be another request's (or a stale) answer.
-        if not hasattr(obj, "_figures"):
-            obj._figures = services.product_figures(obj)
-        return obj._figures
-
-    @admin.display(description=_("sold"))
-    def sold(self, obj):
-        return self._figures(obj).sold
-
-    @admin.display(description=_("revenue"))
-    def revenue(self, obj):
-        return self._figures(obj).revenue
-
-    @admin.display(description=_("uses"))
-    def uses_made(self, obj):
-        return self._figures(obj).uses
-
-    @admin.display(description=_("active holders"))
-    def active_holders(self, obj):
-        return self._figures(obj).active_holders
-
-    @admin.display(description=_("remaining liability"))
-    def liability(self, obj):
-        return self._figures(obj).liability
-
-    @admin.display(description=_("figures"))
-    def figures(self, obj):
-        if not obj.pk:
-            return "—"
-        f = self._figures(obj)
-        rows = [(_("sold"), f.sold), (_("revenue"), f.revenue), (_("uses"), f.uses),
-                (_("active holders"), f.active_holders), (_("remaining liability"), f.liability)]
-        return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
 
 
 class SellForm(forms.Form):

@@ -5,7 +5,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from cards.timecards import events, services
@@ -20,8 +20,9 @@ from cards.timecards.models import (
 )
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
+from loyalty.card_admin import CardProductFiguresAdmin
 from loyalty.errors import DomainError
-from loyalty.tenancy import MerchantScopedAdmin, MerchantScopedInline, ReadOnlyAdminMixin, scope_queryset, sees_figures
+from loyalty.tenancy import MerchantScopedAdmin, MerchantScopedInline, ReadOnlyAdminMixin, scope_queryset
 from merchants.models import Member, Store
 
 
@@ -45,7 +46,8 @@ class ProductBenefitInline(BenefitLineInline):
 
 
 @admin.register(TimeCardProduct)
-class TimeCardProductAdmin(ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantScopedAdmin):
+class TimeCardProductAdmin(CardProductFiguresAdmin, ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantScopedAdmin):
+    product_figures = staticmethod(services.product_figures)
     change_event = staticmethod(events.time_card_product_changed)
     list_display = ["name", "on_sale", "sold", "revenue", "uses_made", "active_holders", "liability", "merchant"]
     list_filter = ["on_sale", "merchant"]
@@ -64,51 +66,6 @@ class TimeCardProductAdmin(ChangeEventsAdmin, BenefitOwnerAdminMixin, MerchantSc
                 tier.delete()
             return None
         return super().save_formset(request, form, formset, change)
-
-    FIGURE_COLUMNS = ("sold", "revenue", "uses_made", "active_holders", "liability")
-
-    def get_list_display(self, request):
-        shown = super().get_list_display(request)
-        return shown if sees_figures(request.user) else [name for name in shown if name not in self.FIGURE_COLUMNS]
-
-    def get_fields(self, request, obj=None):
-        fields = super().get_fields(request, obj)
-        return fields if sees_figures(request.user) else [name for name in fields if name != "figures"]
-
-    def _figures(self, obj):
-        # Kept on the row, not on this admin: one admin instance serves every request.
-        if not hasattr(obj, "_figures"):
-            obj._figures = services.product_figures(obj)
-        return obj._figures
-
-    @admin.display(description=_("sold"))
-    def sold(self, obj):
-        return self._figures(obj).sold
-
-    @admin.display(description=_("revenue"))
-    def revenue(self, obj):
-        return self._figures(obj).revenue
-
-    @admin.display(description=_("uses"))
-    def uses_made(self, obj):
-        return self._figures(obj).uses
-
-    @admin.display(description=_("active holders"))
-    def active_holders(self, obj):
-        return self._figures(obj).active_holders
-
-    @admin.display(description=_("remaining liability"))
-    def liability(self, obj):
-        return self._figures(obj).liability
-
-    @admin.display(description=_("figures"))
-    def figures(self, obj):
-        if not obj.pk:
-            return "—"
-        f = self._figures(obj)
-        rows = [(_("sold"), f.sold), (_("revenue"), f.revenue), (_("uses"), f.uses),
-                (_("active holders"), f.active_holders), (_("remaining liability"), f.liability)]
-        return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
 
 
 class SellForm(forms.Form):
