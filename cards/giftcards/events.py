@@ -18,12 +18,15 @@ GIFT_CARD_RECEIVED = EventKind("gift_card.received", _("gift card received from 
 GIFT_CARD_EXPIRED = EventKind("gift_card.expired", _("gift card expired"))
 GIFT_CARD_VOIDED = EventKind("gift_card.voided", _("gift card voided"))
 GIFT_CARD_MOVED = EventKind("gift_card.moved", _("gift card moved into stored value"))
+GIFT_CARD_SPENT = EventKind("gift_card.spent", _("gift card spent"))
+GIFT_CARD_REFUNDED = EventKind("gift_card.refunded", _("payment refund given back to a gift card"))
 GIFT_CARD_SETTINGS_CHANGED = EventKind("gift_card_settings.changed", _("gift card settings changed"))
 FACE_VALUE_CHANGED = EventKind("gift_face_value.changed", _("gift card face value changed"))
 THEME_CHANGED = EventKind("gift_theme.changed", _("gift card theme changed"))
 
 KINDS = [GIFT_CARD_BOUGHT, GIFT_CARD_ACTIVATED, GIFT_CARD_SENDING, GIFT_CARD_TAKEN_BACK, GIFT_CARD_SENT,
-         GIFT_CARD_RECEIVED, GIFT_CARD_EXPIRED, GIFT_CARD_VOIDED, GIFT_CARD_MOVED, GIFT_CARD_SETTINGS_CHANGED,
+         GIFT_CARD_RECEIVED, GIFT_CARD_SPENT, GIFT_CARD_REFUNDED, GIFT_CARD_EXPIRED, GIFT_CARD_VOIDED, GIFT_CARD_MOVED,
+         GIFT_CARD_SETTINGS_CHANGED,
          FACE_VALUE_CHANGED, THEME_CHANGED]
 
 
@@ -75,6 +78,25 @@ def gift_card_voided(card: GiftCard, *, before: str, staff: AbstractBaseUser | N
 
 def gift_card_moved(card: GiftCard, *, before: str, amount: str) -> Event:
     return record_event(GIFT_CARD_MOVED, card, member=card.holder, data=_status(before, card) | {"amount": amount})
+
+
+def gift_card_spent(card: GiftCard, *, before: str, amount, payment: str, store_id: int | None,
+                    terminal) -> Event:
+    """A payment drew `amount` from the locked card; `balance` is what it holds after."""
+    return record_event(GIFT_CARD_SPENT, card, terminal=terminal, member_id=card.holder_id, data=_status(
+        before, card) | {"amount": f"{amount:.2f}", "balance": f"{card.balance:.2f}", "payment": payment,
+                         "store": store_id})
+
+
+def gift_card_refunded(card: GiftCard, *, before: str, amount, payment: str, reference: str, staff,
+                       terminal) -> Event:
+    """A payment's refund gave `amount` back to the card now holding that value. A card that expired or was
+    voided since loses it again at once (`kept` false, the balance unchanged)."""
+    return record_event(GIFT_CARD_REFUNDED, card, staff=staff, terminal=terminal, member_id=card.holder_id,
+                        data=_status(before, card) | {
+                            "amount": f"{amount:.2f}", "balance": f"{card.balance:.2f}", "payment": payment,
+                            "refund": reference, "kept": card.status not in (GiftCard.Status.EXPIRED,
+                                                                             GiftCard.Status.VOID)})
 
 
 def gift_card_settings_changed(settings: GiftCardSettings, *, staff: AbstractBaseUser | None,

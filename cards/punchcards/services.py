@@ -97,7 +97,7 @@ def _dates(product: PunchCardProduct, today: datetime.date) -> tuple[datetime.da
     return None, None
 
 
-def _activate(card: PunchCard, *, store=None, staff=None, terminal=None) -> None:
+def _activate(card: PunchCard, *, new: bool, store=None, staff=None, terminal=None) -> None:
     """A card becomes usable: its uses go on the ledger and the gifts of a bought card are given."""
     product = card.product
     card.status = PunchCard.Status.ACTIVE
@@ -119,6 +119,7 @@ def _activate(card: PunchCard, *, store=None, staff=None, terminal=None) -> None
                                     store=store)
         card.given = benefits.as_records(given)
         card.save(update_fields=["given"])
+    events.card_sold(card, new=new)
 
 
 def sell_card(product: PunchCardProduct, member: Member, *, store, staff=None, terminal=None) -> PunchCard:
@@ -132,7 +133,7 @@ def sell_card(product: PunchCardProduct, member: Member, *, store, staff=None, t
         check_can_buy(product, member, online=False)
         card = PunchCard.objects.create(merchant_id=product.merchant_id, product=product, member=member, store=store,
                                         source=PunchCard.Source.CASH_SALE, price_paid=product.price, staff=staff)
-        _activate(card, store=store, staff=staff, terminal=terminal)
+        _activate(card, new=True, store=store, staff=staff, terminal=terminal)
         return card
 
 
@@ -160,7 +161,7 @@ def fulfil_purchase(payment: GatewayPayment) -> None:
         return
     card.reference = payment.out_trade_no
     card.save(update_fields=["reference"])
-    _activate(card)
+    _activate(card, new=False)
 
 
 def fail_purchase(payment: GatewayPayment) -> None:
@@ -179,7 +180,7 @@ def give_card(product: PunchCardProduct, member: Member, *, reference: str, stor
             return None
         card = PunchCard.objects.create(merchant_id=product.merchant_id, product=product, member=member, store=store,
                                         source=PunchCard.Source.BENEFIT, reference=reference)
-        _activate(card, store=store)
+        _activate(card, new=True, store=store)
         return card
 
 
@@ -300,6 +301,7 @@ def record_use(card: PunchCard, *, store, count: int = 1, staff=None, terminal=N
             post_entries(card, PunchCardEntry, [Move("uses_left", -count, {
                 "card": card, "reason": PunchCardEntry.Reason.USE, "reference": f"use:{use.pk}", "use": use,
                 "store": store, "staff": staff, "terminal": terminal})], money=False)
+        events.card_used(card, use=use, co_user=co_user)
         return use
 
 

@@ -16,8 +16,10 @@ SETTINGS_CHANGED = EventKind("time_card_settings.changed", _("time card settings
 CARD_VOIDED = EventKind("time_card.voided", _("time card voided"))
 CARD_REFUNDED = EventKind("time_card.refunded", _("time card refunded"))
 USE_UNDONE = EventKind("time_card.use_undone", _("time card use undone"))
+CARD_SOLD = EventKind("time_card.sold", _("time card sold or given"))
+CARD_USED = EventKind("time_card.used", _("time card used"))
 
-KINDS = [PRODUCT_CHANGED, SETTINGS_CHANGED, CARD_VOIDED, CARD_REFUNDED, USE_UNDONE]
+KINDS = [PRODUCT_CHANGED, SETTINGS_CHANGED, CARD_SOLD, CARD_USED, CARD_VOIDED, CARD_REFUNDED, USE_UNDONE]
 
 
 def time_card_product_changed(product: TimeCardProduct, *, staff: AbstractBaseUser | None,
@@ -29,6 +31,22 @@ def time_card_product_changed(product: TimeCardProduct, *, staff: AbstractBaseUs
 def time_card_settings_changed(settings: TimeCardSettings, *, staff: AbstractBaseUser | None,
                                changes: Changes) -> Event:
     return record_event(SETTINGS_CHANGED, settings, staff=staff, data=changes.as_data())
+
+
+def card_sold(card: TimeCard, *, new: bool) -> Event:
+    """The card became the member's (a counter sale, an online purchase paid, a benefit): once, on activation.
+    Its period is empty (None) while it waits for its first use. `new`: created in this transaction."""
+    return record_event(CARD_SOLD, card, staff=card.staff, member_id=card.member_id, new_subject=new, data={
+        "source": card.source, "product": card.product_id, "tier": card.tier_id, "price": f"{card.price_paid:.2f}",
+        "store": card.store_id, "days": card.days, "starts_on": card.starts_on, "ends_on": card.ends_on,
+        "reference": card.reference})
+
+
+def card_used(card: TimeCard, *, use: TimeCardUse) -> Event:
+    """One visit recorded on the card valid today (a time card has no uses to count down: its period ends)."""
+    return record_event(CARD_USED, card, staff=use.staff, terminal=use.terminal, member_id=card.member_id, data={
+        "use": use.pk, "count": 1, "store": use.store_id, "day": use.used_on,
+        "starts_on": card.starts_on, "ends_on": card.ends_on, "identity_confirmed": use.identity_confirmed})
 
 
 def card_voided(card: TimeCard, *, staff: AbstractBaseUser | None, reason: str) -> Event:

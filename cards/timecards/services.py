@@ -113,7 +113,7 @@ def _activation_due(chain: list[TimeCard], today: datetime.date) -> None:
             _start_waiting(chain, deadline)
 
 
-def _activate(card: TimeCard, *, store=None) -> None:
+def _activate(card: TimeCard, *, new: bool, store=None) -> None:
     today = merchant_today(card.merchant)
     chain = chain_for_update(card.member_id, card.product_id)
     _activation_due(chain, today)
@@ -126,6 +126,7 @@ def _activate(card: TimeCard, *, store=None) -> None:
         card.given = benefits.as_records(benefits.give_lines(lines, card.member, occasion=Occasion.REWARD,
                                                              reference=f"time:{card.pk}", store=store))
         card.save(update_fields=["given"])
+    events.card_sold(card, new=new)
 
 
 # --- getting a card -------------------------------------------------------------------------------------
@@ -152,7 +153,7 @@ def sell_card(tier: TimeCardTier, member: Member, *, store, staff=None, terminal
     check_can_buy(tier, member, online=False)
     with transaction.atomic():
         card = _new_card(tier, member, source=TimeCard.Source.CASH_SALE, price=tier.price, store=store, staff=staff)
-        _activate(card, store=store)
+        _activate(card, new=True, store=store)
         return card
 
 
@@ -175,7 +176,7 @@ def fulfil_purchase(payment: GatewayPayment) -> None:
         return
     card.reference = payment.out_trade_no
     card.save(update_fields=["reference"])
-    _activate(card)
+    _activate(card, new=False)
 
 
 def fail_purchase(payment: GatewayPayment) -> None:
@@ -189,7 +190,7 @@ def give_card(tier: TimeCardTier, member: Member, *, reference: str, store=None)
         return existing
     with transaction.atomic():
         card = _new_card(tier, member, source=TimeCard.Source.BENEFIT, price=ZERO, store=store, reference=reference)
-        _activate(card, store=store)
+        _activate(card, new=True, store=store)
         return card
 
 
@@ -245,9 +246,11 @@ def record_use(card: TimeCard, *, store, staff=None, terminal=None, identity_con
                 raise DomainError(errors.IDENTITY_NOT_CONFIRMED,
                                   _("Compare the person with the card's photo and confirm they match."),
                                   field="identity_confirmed", status_code=409)
-        return TimeCardUse.objects.create(
+        use = TimeCardUse.objects.create(
             merchant_id=card.merchant_id, card=current, product_id=card.product_id, member_id=card.member_id,
             store=store, used_on=today, staff=staff, terminal=terminal, identity_confirmed=identity_confirmed)
+        events.card_used(current, use=use)
+        return use
 
 
 def daily_limit_message(limit: int) -> str:

@@ -249,11 +249,14 @@ def draw_cards(shares: Sequence[tuple[GiftCard, Decimal]], *, reference: str, st
             continue
         fields = ["last_used_at"]
         card.last_used_at = now
+        before = card.status
         if share == card.balance:
             states.move(card, S.USED_UP)
             fields.append("status")
         post(card, [_entry(card, -share, R.PAYMENT, reference=reference, store=store, terminal=terminal)],
              fields=fields)
+        events.gift_card_spent(card, before=before, amount=share, payment=reference,
+                               store_id=getattr(store, "pk", None), terminal=terminal)
         uses.append(GiftCardUse(merchant_id=card.merchant_id, card=card, reference=reference, store=store,
                                 amount=share))
     GiftCardUse.objects.bulk_create(uses)
@@ -292,12 +295,15 @@ def give_back_to_cards(payment_reference: str, merchant_id: int, amount: Decimal
         who = {"reference": reference, "store": store, "staff": staff, "terminal": terminal}
         moves = [_entry(card, share, R.PAYMENT_REFUND, **who)]
         fields = []
+        before = card.status
         if card.status in (S.USED_UP, S.MOVED):
             states.move(card, S.ACTIVE)  # the value is back on the card: the holder spends or moves it again
             fields.append("status")
         elif card.status in (S.EXPIRED, S.VOID):
             moves.append(_entry(card, -share, R.VOIDED if card.status == S.VOID else R.EXPIRED, **who))
         post(card, moves, fields=fields)
+        events.gift_card_refunded(card, before=before, amount=share, payment=payment_reference, reference=reference,
+                                  staff=staff, terminal=terminal)
 
 
 # --- expiry and voiding -----------------------------------------------------------------------------------
