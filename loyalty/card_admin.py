@@ -1,25 +1,33 @@
-"""The figures of a card product in the admin (sold, revenue, uses, active holders, remaining liability), shared by
+"""What the card apps' admins share: a product's figures, and voiding or refunding cards.
+
+The figures of a card product in the admin (sold, revenue, uses, active holders, remaining liability), shared by
 every card app: its list columns and its "figures" table, shown only to staff who see figures (`sees_figures`).
 
 A product admin mixes `CardProductFiguresAdmin` in and names the service that computes one product's figures
 (`product_figures`, returning an object with `sold`, `revenue`, `uses`, `active_holders` and `liability`).
+A card admin mixes `CardActionsAdmin` in, names its app's `services` (with `void_card` and `refund_card`) and
+the permission both actions need.
 """
 
 from __future__ import annotations
 
-from django.contrib import admin
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.errors import DomainError
 from loyalty.tenancy import sees_figures
 
 
 class CardProductFiguresAdmin:
     FIGURE_COLUMNS = ("sold", "revenue", "uses_made", "active_holders", "liability")
-
-    @staticmethod
-    def product_figures(product):
-        raise NotImplementedError
+    # Set by the app's admin: staticmethod(services.product_figures).
+    product_figures: Callable[[Any], Any]
 
     def get_list_display(self, request):
         shown = super().get_list_display(request)
@@ -71,3 +79,34 @@ class CardProductFiguresAdmin:
         rows = [(_("sold"), f.sold), (_("revenue"), f.revenue), (_("uses"), f.uses),
                 (_("active holders"), f.active_holders), (_("remaining liability"), f.liability)]
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
+
+
+class CardActionsAdmin:
+    card_services: ModuleType  # the app's services: void_card(card, staff=, reason=), refund_card(card, staff=)
+    refund_permission: str  # "app.codename" both actions need
+
+    @admin.action(description=_("Void the selected cards"))
+    def void(self, request, queryset):
+        if not request.user.has_perm(self.refund_permission):
+            raise PermissionDenied
+        done = 0
+        for card in queryset:
+            try:
+                self.card_services.void_card(card, staff=request.user, reason=str(_("voided in the admin")))
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"{card}: {error.message}", messages.WARNING)
+        self.message_user(request, _("%(count)d card(s) voided.") % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Refund the selected cards (unused part)"))
+    def refund(self, request, queryset):
+        if not request.user.has_perm(self.refund_permission):
+            raise PermissionDenied
+        for card in queryset:
+            try:
+                amount = self.card_services.refund_card(card, staff=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{card}: {error.message}", messages.WARNING)
+            else:
+                self.message_user(request, _("%(card)s refunded: pay back %(amount)s.") % {
+                    "card": card, "amount": amount}, messages.SUCCESS)

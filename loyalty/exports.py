@@ -16,6 +16,7 @@ so a million-row export still runs a fixed number of statements.
 
 from __future__ import annotations
 
+import abc
 import csv
 import datetime
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -79,7 +80,7 @@ def time_header(label: str) -> str:
     return f"{label} ({timezone.get_current_timezone_name()})"
 
 
-class ExportColumns:
+class ExportColumns(abc.ABC):
     """More columns for exports of one model, given by an app that knows them (see the module docstring)."""
 
     code: ClassVar[str]
@@ -90,8 +91,9 @@ class ExportColumns:
         """What the columns read, added to the exported queryset in the same statement."""
         return queryset
 
+    @abc.abstractmethod
     def columns(self, merchant: models.Model | None) -> list[Column]:
-        raise NotImplementedError
+        """The columns, in order, for this merchant's export (None: the operator's, every merchant)."""
 
 
 export_columns: Registry[ExportColumns] = Registry("export columns")

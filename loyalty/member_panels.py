@@ -8,6 +8,7 @@ None when it has nothing for this member. Panels read only; every change stays o
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -27,15 +28,16 @@ class Panel:
     links: list[tuple[str, str]] = field(default_factory=list)
 
 
-class MemberPanel:
+class MemberPanel(abc.ABC):
     """One part of the member 360 page. `permission` (an app.codename) hides it from staff who lack it."""
 
     code: ClassVar[str]
     order: ClassVar[int] = 100
     permission: ClassVar[str] = ""
 
+    @abc.abstractmethod
     def panel(self, member: models.Model, request: HttpRequest) -> Panel | None:
-        raise NotImplementedError
+        """The panel for this member, or None to show nothing."""
 
 
 member_panels: Registry[MemberPanel] = Registry("member panels")

@@ -7,6 +7,7 @@ posters: each store's self-pay page (checkout), joining (merchants), every claim
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -22,13 +23,14 @@ class Poster:
     path: str  # the address it points to, made absolute by the page
 
 
-class PosterSource:
+class PosterSource(abc.ABC):
     code: ClassVar[str]
     label: ClassVar[str]
     order: ClassVar[int] = 100
 
+    @abc.abstractmethod
     def posters(self, merchant: models.Model) -> list[Poster]:
-        raise NotImplementedError
+        """The posters this source prints for the merchant."""
 
 
 poster_sources: Registry[PosterSource] = Registry("poster sources")

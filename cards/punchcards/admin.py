@@ -18,7 +18,7 @@ from cards.punchcards.models import (
 )
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
-from loyalty.card_admin import CardProductFiguresAdmin
+from loyalty.card_admin import CardActionsAdmin, CardProductFiguresAdmin
 from loyalty.errors import DomainError
 from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, staff_merchant
 from loyalty.usable_cards import MAX_USES_AT_ONCE, card_kinds, find_card, member_cards
@@ -89,7 +89,9 @@ class CoUserInline(admin.TabularInline):
 
 
 @admin.register(PunchCard)
-class PunchCardAdmin(EventHistoryAdmin, MerchantScopedAdmin):
+class PunchCardAdmin(CardActionsAdmin, EventHistoryAdmin, MerchantScopedAdmin):
+    card_services = services
+    refund_permission = "punchcards.refund_punchcard"
     list_display = ["pk", "product", "member", "status", "source", "uses_left", "uses_total", "price_paid",
                     "valid_from", "valid_until", "store", "created_at", "merchant"]
     list_filter = ["status", "source", "product", "store", "merchant"]
@@ -202,32 +204,6 @@ class PunchCardAdmin(EventHistoryAdmin, MerchantScopedAdmin):
         self.message_user(request, _("Use recorded: %(card)s, %(left)s.") % {
             "card": recorded.card.name, "left": recorded.card.remaining}, messages.SUCCESS)
         return True
-
-    @admin.action(description=_("Void the selected cards"))
-    def void(self, request, queryset):
-        if not request.user.has_perm("punchcards.refund_punchcard"):
-            raise PermissionDenied
-        done = 0
-        for card in queryset:
-            try:
-                services.void_card(card, staff=request.user, reason=str(_("voided in the admin")))
-                done += 1
-            except DomainError as error:
-                self.message_user(request, f"{card}: {error.message}", messages.WARNING)
-        self.message_user(request, _("%(count)d card(s) voided.") % {"count": done}, messages.SUCCESS)
-
-    @admin.action(description=_("Refund the selected cards (unused part)"))
-    def refund(self, request, queryset):
-        if not request.user.has_perm("punchcards.refund_punchcard"):
-            raise PermissionDenied
-        for card in queryset:
-            try:
-                amount = services.refund_card(card, staff=request.user)
-            except DomainError as error:
-                self.message_user(request, f"{card}: {error.message}", messages.WARNING)
-            else:
-                self.message_user(request, _("%(card)s refunded: pay back %(amount)s.") % {
-                    "card": card, "amount": amount}, messages.SUCCESS)
 
 
 USE_COLUMNS = ["used_at", "card", "product", "member", "used_by", "count", "store", "staff", "terminal",

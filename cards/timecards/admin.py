@@ -20,7 +20,7 @@ from cards.timecards.models import (
 )
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline, BenefitOwnerAdminMixin
-from loyalty.card_admin import CardProductFiguresAdmin
+from loyalty.card_admin import CardActionsAdmin, CardProductFiguresAdmin
 from loyalty.errors import DomainError
 from loyalty.tenancy import MerchantScopedAdmin, MerchantScopedInline, ReadOnlyAdminMixin, scope_queryset
 from merchants.models import Member, Store
@@ -80,7 +80,9 @@ class SellForm(forms.Form):
 
 
 @admin.register(TimeCard)
-class TimeCardAdmin(EventHistoryAdmin, MerchantScopedAdmin):
+class TimeCardAdmin(CardActionsAdmin, EventHistoryAdmin, MerchantScopedAdmin):
+    card_services = services
+    refund_permission = "timecards.refund_timecard"
     list_display = ["pk", "product", "tier", "member", "status", "source", "days", "starts_on", "ends_on",
                     "price_paid", "store", "created_at", "merchant"]
     list_filter = ["status", "source", "product", "store", "merchant"]
@@ -127,32 +129,6 @@ class TimeCardAdmin(EventHistoryAdmin, MerchantScopedAdmin):
         context = {**self.admin_site.each_context(request), "form": form, "title": _("Sell a time card"),
                    "opts": self.model._meta}
         return TemplateResponse(request, "timecards/admin/sell.html", context)
-
-    @admin.action(description=_("Void the selected cards"))
-    def void(self, request, queryset):
-        if not request.user.has_perm("timecards.refund_timecard"):
-            raise PermissionDenied
-        done = 0
-        for card in queryset:
-            try:
-                services.void_card(card, staff=request.user, reason=str(_("voided in the admin")))
-                done += 1
-            except DomainError as error:
-                self.message_user(request, f"{card}: {error.message}", messages.WARNING)
-        self.message_user(request, _("%(count)d card(s) voided.") % {"count": done}, messages.SUCCESS)
-
-    @admin.action(description=_("Refund the selected cards (unused part)"))
-    def refund(self, request, queryset):
-        if not request.user.has_perm("timecards.refund_timecard"):
-            raise PermissionDenied
-        for card in queryset:
-            try:
-                amount = services.refund_card(card, staff=request.user)
-            except DomainError as error:
-                self.message_user(request, f"{card}: {error.message}", messages.WARNING)
-            else:
-                self.message_user(request, _("%(card)s refunded: pay back %(amount)s.") % {
-                    "card": card, "amount": amount}, messages.SUCCESS)
 
 
 USE_COLUMNS = ["used_at", "used_on", "card", "product", "member", "store", "identity_confirmed", "staff",
