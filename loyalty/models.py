@@ -39,10 +39,19 @@ class IdempotencyRecord(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """Every message the platform sends (SMS today), kept so staff can see what went out and when."""
+    """Every message the platform sends, on any channel, kept so staff can see what went out and when.
+
+    `recipient` is what the channel addresses: a phone for SMS, an openid for WeChat, a user id for
+    Alipay, the member's id for the in-page inbox. A message with `not_before` in the future waits
+    (quiet hours); `member` links it to the member page's inbox and to campaign effect.
+    """
 
     class Channel(models.TextChoices):
         SMS = "sms", _("SMS")
+        WECHAT_TEMPLATE = "wechat_template", _("WeChat template message")
+        WECHAT_SUBSCRIPTION = "wechat_subscription", _("WeChat subscription message")
+        ALIPAY = "alipay", _("Alipay message")
+        INBOX = "inbox", _("member inbox")
 
     class Kind(models.TextChoices):
         LOGIN_CODE = "login_code", _("login code")
@@ -56,10 +65,16 @@ class OutboxMessage(models.Model):
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="outbox_messages",
                                  verbose_name=_("merchant"))
-    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.SMS)
+    channel = models.CharField(_("channel"), max_length=24, choices=Channel.choices, default=Channel.SMS)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.NOTICE)
-    recipient = models.CharField(_("recipient"), max_length=32)
+    member = models.ForeignKey("merchants.Member", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="outbox_messages", verbose_name=_("member"))
+    recipient = models.CharField(_("recipient"), max_length=64)
+    title = models.CharField(_("title"), max_length=120, blank=True)
     body = models.TextField(_("body"))
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    not_before = models.DateTimeField(_("not before"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     provider_reference = models.CharField(_("provider reference"), max_length=128, blank=True)
@@ -71,7 +86,9 @@ class OutboxMessage(models.Model):
         verbose_name = _("outbox message")
         verbose_name_plural = _("outbox messages")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["merchant", "recipient", "-created_at"])]
+        indexes = [models.Index(fields=["merchant", "recipient", "-created_at"]),
+                   models.Index(fields=["member", "channel", "-created_at"]),
+                   models.Index(fields=["status", "not_before"])]
 
     def __str__(self):
         return f"{self.get_channel_display()} → {self.recipient}"

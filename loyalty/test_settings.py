@@ -11,3 +11,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # An endpoint answering an error code its contract does not declare fails the test that provoked it.
 API_CONTRACT_STRICT = True
+# A replica alias that mirrors the test database, so tests can prove report reads are routed to it.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
