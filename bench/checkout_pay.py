@@ -101,15 +101,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def drive(args) -> list[tuple[int, float]]:
+def drive(args) -> tuple[list[tuple[int, float]], list[str]]:
     """One driver process: pay for its own members as fast as the server answers, on one keep-alive connection.
 
     `side` says whose payment: the project's API (`/api/v1/checkout/payments`, a terminal key) or the least
-    Django payment (bench/reference, `/pay`); the same bills, members and pacing for both."""
+    Django payment (bench/reference, `/pay`); the same bills, members and pacing for both. Returns the
+    latencies and the coupon codes it used (a later window must not offer them again)."""
     side, port, key, members, seconds, seed_value = args
     rng = random.Random(seed_value)
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    results = []
+    results, used = [], []
     deadline = time.monotonic() + seconds
     n = 0
     while time.monotonic() < deadline:
@@ -125,6 +126,7 @@ def drive(args) -> list[tuple[int, float]]:
             path, body, headers = "/pay", {"amount": amount, "phone": member["phone"]}, {}
         if member["coupons"]:
             body["coupon_code"] = member["coupons"].pop()
+            used.append(body["coupon_code"])
         started = time.perf_counter()
         connection.request("POST", path, body=json.dumps(body), headers={
             **headers, "Content-Type": "application/json", "Idempotency-Key": secrets.token_hex(8)})
@@ -132,7 +134,7 @@ def drive(args) -> list[tuple[int, float]]:
         response.read()
         results.append((response.status, time.perf_counter() - started))
     connection.close()
-    return results
+    return results, used
 
 
 def cpu_seconds(pids) -> dict[int, float]:
@@ -292,7 +294,10 @@ def measure(label: str, side: str, server, port: int, key: str, members: list[di
         outcomes = pool.map(drive, [(side, port, key, share, args.seconds, i) for i, share in enumerate(shares)])
         elapsed = time.monotonic() - began
         app_cpu, db_cpu = (cpu_since(before, now) for before, now in zip(cpu_before, cpu_now(), strict=True))
-    results = [item for outcome in outcomes for item in outcome]
+    results = [item for outcome, _used in outcomes for item in outcome]
+    used = {code for _outcome, codes in outcomes for code in codes}
+    for member in members:  # the drivers' copies popped them; the next window must not offer them again
+        member["coupons"] = [code for code in member["coupons"] if code not in used]
     refused: dict[int, int] = {}
     for status, _latency in results:
         if status != 201:

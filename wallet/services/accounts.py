@@ -231,9 +231,11 @@ def refund_wallet_debit(debit: WalletDebit, amount, *, reference: str = "", stor
                 for pocket, share in shares.items()):
             raise ValueError(f"refund shares {shares} do not fit {amount} of wallet payment {debit.pk}")
         recharge_pks = {item[0] for pocket in (Pocket.PRINCIPAL, Pocket.BONUS) for item in debit.sources[pocket]}
-        recharges = Recharge.objects.only("pk", "principal_left", "bonus_left").in_bulk(recharge_pks)
-        lots = CashbackLot.objects.select_for_update().only("pk", "remaining", "expired").in_bulk(
-            [item[0] for item in debit.sources[Pocket.CASHBACK]]) if shares[Pocket.CASHBACK] else {}
+        # One read each, however many lots the debit drew on (in_bulk would batch the ids on SQLite).
+        recharges = {row.pk: row for row in Recharge.objects.only("pk", "principal_left", "bonus_left").filter(
+            pk__in=recharge_pks)} if recharge_pks else {}
+        lots = {lot.pk: lot for lot in CashbackLot.objects.select_for_update().only("pk", "remaining", "expired")
+                .filter(pk__in=[item[0] for item in debit.sources[Pocket.CASHBACK]])} if shares[Pocket.CASHBACK] else {}
         # What goes back to the recharges is one UPDATE, and to the cashback lots another, however many.
         recharge_moves: dict = {}
         lot_moves: dict = {}
