@@ -104,7 +104,7 @@ class PaymentListView(ContractView):
     @contract(request=BillInputSerializer, responses={201: PaymentAnswer}, operation_id="checkout_pay",
               errors=PAY_ERRORS, more_errors=registered_errors, idempotent=True,
               examples=[BILL_EXAMPLE])
-    @idempotent
+    @idempotent(one_transaction=True)
     def post(self, request):
         terminal = request.auth
         bill = bill_from_request(terminal, request.data)

@@ -72,7 +72,7 @@ def self_pay(request, merchant, member, store_id):
             bill = _parsed(_bill(request, merchant, member, store))
             if bill.coupon_code == "best":
                 bill.coupon_code = ""
-                services.best_quote(bill, services.usable_coupons(member, store))
+                services.best_quote(bill)
             payment = services.start_self_pay(bill)
         except DomainError as error:
             messages.error(request, str(error.message))
@@ -111,7 +111,7 @@ def live_quote(request, merchant, member, store_id):
         bill = _parsed(_bill(request, merchant, member, store))
         if bill.coupon_code == "best":
             bill.coupon_code = ""
-            quoted, code = services.best_quote(bill, services.usable_coupons(member, store))
+            quoted, code = services.best_quote(bill)
         else:
             quoted, code = services.quote(bill), bill.coupon_code
     except DomainError as error:

@@ -7,6 +7,8 @@ only through the services here:
   one INSERT however many balances move;
 - `draw_lots` / `give_back`: take an amount from value lots first-expiring-first (the caller orders them),
   and return a refund to the lots it came from, newest first, never more than each gave;
+- `lots_covering` / `move_lots`: read only the lots a draw can reach (a running sum in the database), and
+  write what a draw (or an earning, an expiry) changed in any number of lots in one UPDATE;
 - `take_back`: take back what was given, what is already spent being the recorded shortfall;
 - `lock_rows`: lock accounts in pk order, the one lock order every change takes;
 - `audit_balances`: one auditor proving every balance equals the sum of its entries (and of its lots).
@@ -24,8 +26,8 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import models
-from django.db.models import F, Q, QuerySet, Sum
+from django.db import connection, models
+from django.db.models import Expression, F, Q, QuerySet, Sum, Window
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -178,12 +180,61 @@ def draw_lots(lots: Iterable[models.Model], amount: Amount, *, field: str = "rem
     return drawn, amount
 
 
+def lots_covering(lots: QuerySet, amount: Amount, *, order: Sequence[Any], value: str | Expression = "remaining",
+                  also: Q | None = None) -> list[models.Model]:
+    """The lots of `lots`, in `order`, that a draw of `amount` reaches: those whose running sum of `value`
+    (a field, or an expression: what a lot may give) before them is still short of it, and any matching
+    `also`; in one read whatever the member holds.
+
+    A member with 5,000 lots paying 3.00 reads the handful that pay it, not the 5,000: the running sum is a
+    window in the database (`SUM(...) OVER (ORDER BY ...)`), filtered around (Django wraps it in a subquery).
+    """
+    given = F(value) if isinstance(value, str) else value
+    before = Window(Sum(given), order_by=list(order)) - given
+    reach = Q(_lot_sum_before__lt=amount) if amount > 0 else Q(pk__in=[])
+    if also is not None:
+        reach |= also
+    return list(lots.annotate(_lot_sum_before=before).filter(reach).order_by(*order))
+
+
+def move_lots(model: type[models.Model], moves: dict[Any, dict[str, Amount]], *, money: bool = True) -> int:
+    """Add each lot's deltas (negative: taken) to its fields in one UPDATE for any number of lots.
+
+    `moves` is {lot pk: {field: delta}}; a lot without a field's delta keeps that field. One statement on every
+    database: `UPDATE ... FROM (VALUES (pk, delta, ...), ...)`, relative to what the row holds (the caller holds
+    the account's lock, so the lots do not move under it). Money is rounded to the cent in the statement
+    (SQLite adds decimals in floating point).
+    """
+    if not moves:
+        return 0
+    fields = sorted({name for deltas in moves.values() for name in deltas})
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    columns = {name: connection.ops.quote_name(model._meta.get_field(name).column) for name in fields}
+    assignments = []
+    for position, name in enumerate(fields, start=2):
+        value = f"{table}.{columns[name]} + v.column{position}"
+        assignments.append(f"{columns[name]} = {f'ROUND({value}, 2)' if money else value}")
+    zero = ZERO if money else 0
+    rows, params = [], []
+    for lot_pk, deltas in moves.items():
+        rows.append("(" + ", ".join(["%s"] * (len(fields) + 1)) + ")")
+        params += [lot_pk, *(deltas.get(name, zero) for name in fields)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {', '.join(assignments)} FROM (VALUES {', '.join(rows)}) AS v "
+                       f"WHERE {table}.{pk} = v.column1", params)
+        return cursor.rowcount
+
+
 def give_back(drawn: list[list], amount: Amount, *, lots_by_pk: dict, field: str = "remaining",
-              on_return: Callable[[models.Model], list[str]] | None = None) -> None:
+              on_return: Callable[[models.Model], list[str]] | None = None,
+              moves: dict[Any, dict[str, Amount]] | None = None) -> None:
     """Return `amount` to the lots a draw took from, newest first, never more than each gave.
 
     `drawn` is the draw as remembered: [[lot pk, taken, returned so far]] (strings in JSON), updated in place.
-    `on_return` may change more of a lot it returns to and says which fields it changed.
+    `on_return` may change more of a lot it returns to and says which fields it changed. With `moves`, what
+    each lot gets back is added there for the caller to write with `move_lots` (one UPDATE); only a lot that
+    `on_return` changed more of is saved on its own.
     """
     for item in reversed(drawn):
         if amount <= 0:
@@ -195,7 +246,11 @@ def give_back(drawn: list[list], amount: Amount, *, lots_by_pk: dict, field: str
         lot = lots_by_pk[pk]
         setattr(lot, field, getattr(lot, field) + back)
         update = [field, *(on_return(lot) if on_return else [])]
-        lot.save(update_fields=update)
+        if moves is not None and len(update) == 1:
+            row = moves.setdefault(pk, {})
+            row[field] = row.get(field, 0) + back
+        else:
+            lot.save(update_fields=update)
         item[2] = str(returned + back)
         amount -= back
 

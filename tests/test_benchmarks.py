@@ -1,8 +1,18 @@
 """The benchmarks run (at a small size); their figures come from running them in full (README)."""
 
+import os
+import re
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.db import connection
 
 from merchants.models import Merchant
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_member_pages_benchmark_measures_every_member_page_and_leaves_nothing_behind(db):
@@ -23,3 +33,24 @@ def test_webhooks_benchmark_delivers_everything_to_the_healthy_endpoints(db):
     ratios = run(events=12, timeout=0.3, modes=("one worker",), out=out)
     assert set(ratios) == {"one worker"}, out.getvalue()
     assert "[12, 12]" in out.getvalue() and "the dead one: 5 attempts" in out.getvalue()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_payment_benchmark_runs_the_project_beside_the_least_django_payment_and_a_heavy_member():
+    """bench/checkout_pay.py at a tiny size: both sides under gunicorn, the ratio, CPU of each, the heavy run."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the payment benchmark runs gunicorn against Postgres")
+    settings = connection.settings_dict
+    url = (f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST'] or '127.0.0.1'}:"
+           f"{settings['PORT'] or 5432}/{settings['NAME']}")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "checkout_pay.py"), "--seconds", "1", "--members", "4", "--coupons", "2",
+         "--workers", "1", "--clients", "1", "--skip-migrate", "--skip-db-limit", "--heavy", "--heavy-members", "1",
+         "--heavy-lots", "40", "--heavy-coupons", "10"],
+        env={**os.environ, "DATABASE_URL": url}, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert re.search(r"project_per_s \d+\s+reference_per_s \d+\s+ratio [0-9.]+", out), out
+    assert "reference: 13" in out and "CPU per payment: project app" in out and "heavy members" in out, out
+    assert "payments recorded" in out and ": True" in out, out

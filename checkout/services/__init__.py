@@ -13,6 +13,7 @@ from checkout.services.rewards import (  # noqa: F401
 from checkout.services.selfpay import (  # noqa: F401
     SELF_PAY_PURPOSE,
     best_quote,
+    coupons_to_try,
     fail_self_pay,
     fulfil_self_pay,
     start_self_pay,

@@ -165,6 +165,14 @@ def take_random_budget(settings: CheckoutSettings, day: datetime.date, amount: D
                             "again."), field="bill_id", status_code=409)
 
 
+def check_coupon(bill: Bill, coupon) -> None:
+    """Refuse a coupon of another member, or one that cannot be used at the bill's store now."""
+    if bill.member is not None and coupon.member_id != bill.member.pk:
+        raise DomainError(errors.COUPON_OTHER_MEMBER, _("This coupon belongs to another member."),
+                          field="coupon_code", status_code=409)
+    check_usable(coupon, store=bill.store, at=bill.at)
+
+
 def load(bill: Bill, *, accounts: dict | None = None, coupon=None, inputs: dict | None = None) -> Loaded:
     """Read what the pipeline needs. A payment passes the member's accounts, the tenders' inputs and the
     coupon it has locked.
@@ -186,12 +194,9 @@ def load(bill: Bill, *, accounts: dict | None = None, coupon=None, inputs: dict 
     if level is not None:
         card.level = level
     if coupon is None and bill.coupon_code:
-        coupon = find_coupon_by_code(merchant, bill.coupon_code)
+        coupon = find_coupon_by_code(merchant, bill.coupon_code, store=bill.store)
     if coupon is not None:
-        if member is not None and coupon.member_id != member.pk:
-            raise DomainError(errors.COUPON_OTHER_MEMBER, _("This coupon belongs to another member."),
-                              field="coupon_code", status_code=409)
-        check_usable(coupon, store=bill.store, at=bill.at)
+        check_coupon(bill, coupon)
     if inputs is None:
         inputs = load_tender_inputs(bill.tender_inputs, store=bill.store, member=member, terminal=bill.terminal,
                                     at=bill.at, for_update=False) if bill.tender_inputs else {}

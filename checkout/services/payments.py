@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -15,13 +16,15 @@ from cards.membership.services.pricing import experience_for_payment, points_for
 from checkout import errors, events
 from checkout.models import AdjustmentKind, Payment, PaymentAdjustment, PaymentTender
 from checkout.pipeline import Priced, price
-from checkout.services.bills import Bill, Loaded, load, take_random_budget
+from checkout.services.bills import Bill, Loaded, check_coupon, load, take_random_budget
 from checkout.services.config import merchant_config
 from checkout.services.rewards import give_rewards, rules_for_payment
 from checkout.tenders import OUTSIDE
 from coupons.services import find_coupon_by_code
 from loyalty import payments
 from loyalty.errors import DomainError
+from loyalty.events import recorded_together
+from loyalty.idempotency import in_request_transaction
 from loyalty.ledgers import lock_member_accounts
 from loyalty.money import ZERO, quantize
 from loyalty.pricing import pricing_steps
@@ -134,6 +137,41 @@ def quote(bill: Bill, *, external_amount: Decimal | None = None) -> Quote:
     return quoted
 
 
+def quote_best_coupon(bill: Bill, coupons) -> tuple[Quote, str]:
+    """The quote with the coupon of `coupons` that leaves the member the least to pay (none if none helps; the
+    first of equals), and its code. Changes nothing.
+
+    One pass: the bill's rows are read once (`load`), then for each coupon only the coupon step's facts change
+    and the pure pipeline and tender plan run again; what the winner earns is estimated once. So the statements
+    do not grow with the member's coupons (the caller reads them: `selfpay.coupons_to_try`).
+    """
+    _check_store(bill)
+    bill.coupon_code = ""
+    loaded = load(bill)
+    best_priced = _price(bill, loaded)
+    best = (best_priced, _tenders(bill, loaded, best_priced.amount_due, None), loaded.pricing, None)
+    step = pricing_steps.get(AdjustmentKind.COUPON)
+    without = {code: facts for code, facts in loaded.pricing.facts.items() if code != step.code}
+    for coupon in coupons:
+        try:
+            check_coupon(bill, coupon)
+            loaded.coupon = coupon
+            facts = step.facts(loaded)
+            pricing = dataclasses.replace(loaded.pricing, facts={**without, **({step.code: facts} if facts else {})})
+            priced = price(pricing) if bill.discounts else best_priced
+            if priced.amount_due >= best[0].amount_due:
+                continue
+            best = (priced, _tenders(bill, loaded, priced.amount_due, None), pricing, coupon)
+        except DomainError:
+            continue
+    priced, planned, loaded.pricing, loaded.coupon = best
+    bill.coupon_code = loaded.coupon.code if loaded.coupon is not None else ""
+    quoted = _estimate(bill, loaded, priced, planned)
+    if loaded.inputs:
+        quoted.details = tender_details(_tender_context(bill, loaded, None), planned)
+    return quoted, bill.coupon_code
+
+
 def _lock(bill: Bill) -> dict:
     """Lock, in the one fixed order, every row the payment will change: the member's accounts (wallet, card:
     loyalty.ledgers.lock_member_accounts), the coupon (and, as the payment's last write, the day's random
@@ -151,7 +189,8 @@ def _lock(bill: Bill) -> dict:
         locked["inputs"] = load_tender_inputs(bill.tender_inputs, store=bill.store, member=bill.member,
                                               terminal=bill.terminal, at=bill.at, for_update=True)
     if bill.coupon_code:
-        locked["coupon"] = find_coupon_by_code(bill.store.merchant, bill.coupon_code, for_update=True)
+        locked["coupon"] = find_coupon_by_code(bill.store.merchant, bill.coupon_code, for_update=True,
+                                               store=bill.store)
     return locked
 
 
@@ -217,8 +256,11 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
     payment completes (earning and rewards) when the gateway confirms it.
     """
     _check_store(bill)
+    # No savepoint of its own inside an idempotent request's transaction, which any error rolls back whole; one
+    # where a trade number's uniqueness may fail and be answered here.
+    savepoint = bool(trade_no) or not in_request_transaction()
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint), recorded_together():  # the payment's events: one INSERT
             locked = _lock(bill)
             loaded = load(bill, accounts=locked["accounts"], coupon=locked["coupon"], inputs=locked["inputs"])
             priced = _price(bill, loaded)

@@ -11,16 +11,18 @@ from django.utils.translation import gettext as _
 from coupons import codes, errors, events, states
 from coupons.models import Coupon, CouponRedemption
 from coupons.services.lifecycle import coupon_for_update, reversal_window
-from coupons.services.rules import FIELD, coupon_discount
+from coupons.services.rules import FIELD, coupon_discount, store_allowed
 from loyalty.errors import DomainError
 from loyalty.money import quantize
 
 
-def find_coupon_by_code(merchant, code: str, *, for_update: bool = False) -> Coupon:
+def find_coupon_by_code(merchant, code: str, *, for_update: bool = False, store=None) -> Coupon:
     """The merchant's coupon with this code. A typo fails the check symbol and is told apart from an unknown code.
 
     `for_update` locks the coupon row (only it) in the caller's transaction, in the same query; the caller
-    (checkout's `pay`) knows the member already, so the member is not read with it.
+    (checkout's `pay`) knows the member already, so the member is not read with it. With `store`, whether the
+    template lets the coupon be used there comes in the same query (`rules.check_usable` reads it instead of
+    the template's stores).
     """
     normalized = codes.normalize(code)
     if not codes.is_well_formed(normalized):
@@ -30,7 +32,11 @@ def find_coupon_by_code(merchant, code: str, *, for_update: bool = False) -> Cou
         coupons = Coupon.objects.select_for_update(of=("self",)).select_related("template")
     else:
         coupons = Coupon.objects.select_related("template", "member")
-    coupon = coupons.filter(merchant_id=merchant.pk, code=normalized).order_by().first()
+    coupons = coupons.filter(merchant_id=merchant.pk, code=normalized)
+    if store is not None:
+        coupons = coupons.annotate(**store_allowed(store))
+    coupon = coupons.order_by()[:1]
+    coupon = coupon[0] if coupon else None
     if coupon is None:
         raise DomainError(errors.COUPON_NOT_FOUND, _("There is no coupon with this code."), field=FIELD,
                           status_code=404)

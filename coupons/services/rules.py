@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.db.models import BooleanField, Case, Exists, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,16 @@ def validity_for(template: CouponTemplate, issued_at: datetime.datetime) -> tupl
     end = datetime.datetime.combine(first_day + datetime.timedelta(days=template.valid_days or 1),
                                     datetime.time.min, tzinfo=tz)
     return max(start, issued_at), end
+
+
+def store_allowed(store) -> dict:
+    """Annotations for a coupon queryset saying, in the same query, whether the coupon's template lets it be
+    used at `store` (no stores named, or this one among them): `check_usable` reads it rather than the stores."""
+    stores = CouponTemplate.stores.through.objects.filter(coupontemplate_id=OuterRef("template_id"))
+    allowed = Case(When(~Exists(stores), then=Value(True)), When(Exists(stores.filter(store_id=store.pk)),
+                                                                  then=Value(True)),
+                   default=Value(False), output_field=BooleanField())
+    return {"store_checked": Value(store.pk), "store_allowed": allowed}
 
 
 def effective_state(coupon: Coupon, at: datetime.datetime | None = None) -> str:
@@ -79,8 +90,12 @@ def check_usable(coupon: Coupon, *, store, at: datetime.datetime | None = None) 
     if at < coupon.valid_from:
         raise DomainError(errors.COUPON_NOT_YET_VALID, _("This coupon is valid from %(date)s.") % {
             "date": timezone.localtime(coupon.valid_from).strftime("%Y-%m-%d %H:%M")}, field=FIELD)
-    store_ids = template_store_ids(template)
-    if store_ids and store.pk not in store_ids:
+    if getattr(coupon, "store_checked", None) == store.pk:
+        allowed = coupon.store_allowed
+    else:
+        store_ids = template_store_ids(template)
+        allowed = not store_ids or store.pk in store_ids
+    if not allowed:
         raise DomainError(errors.COUPON_WRONG_STORE, _("This coupon cannot be used at this store."), field=FIELD)
     local = timezone.localtime(at)
     if template.weekdays and local.isoweekday() not in template.weekdays:

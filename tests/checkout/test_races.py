@@ -1,8 +1,10 @@
 """Races on Postgres: payments racing for the last of a balance or the same coupon; one wins, ledgers match."""
 
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 
 from checkout import services
 from checkout.models import Payment
@@ -118,3 +120,38 @@ def test_the_day_s_first_payments_racing_to_open_its_budget_all_get_their_reduct
     results, codes = _race_random_reductions(tenant_a, budget="100.00", payments=4)
     assert len(results) == 4 and not codes
     assert RandomReductionDay.objects.get().spent == D("4.00")
+
+
+def test_concurrent_retries_of_one_payment_pay_once_and_the_others_are_told_it_is_running(tenant_a):
+    """One commit a payment: the idempotency claim is in the payment's transaction, so its row is invisible to a
+    retry until the payment commits; the claim's advisory lock tells the retries at once (409), and nothing is
+    paid twice."""
+    program_with_levels(tenant_a.merchant)
+    fund_wallet(tenant_a.member, "100.00")
+    body = {"amount": "30.00", "member": {"phone": tenant_a.member.phone}, "use_wallet": True, "bill_id": "retry"}
+    statuses = []
+
+    def call():
+        try:
+            statuses.append(tenant_a.api().post("/api/v1/checkout/payments", body, format="json",
+                                                HTTP_IDEMPOTENCY_KEY="one-key").status_code)
+        finally:
+            connections.close_all()
+
+    barrier = threading.Barrier(6)
+
+    def run():
+        barrier.wait()
+        call()
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Payment.objects.count() == 1
+    assert 201 in statuses and set(statuses) <= {201, 409}, statuses
+    again = tenant_a.api().post("/api/v1/checkout/payments", body, format="json", HTTP_IDEMPOTENCY_KEY="one-key")
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert balances(tenant_a.member)[0] == D("70.00")
+    assert_ledgers_clean(tenant_a.merchant)

@@ -220,8 +220,9 @@ def test_a_spend_on_a_locked_card_expires_old_points_first_and_writes_every_entr
     services.grant_points(member, 200, reason="gift")
     with transaction.atomic():
         [card] = services.cards_for_update(member)
-        # Buckets read once; January's expired, February's and March's drawn; the card; one INSERT.
-        with django_assert_num_queries(6):
+        # Buckets read once; January's expired, February's and March's drawn, all in one UPDATE; the card; one
+        # INSERT.
+        with django_assert_num_queries(4):
             services.spend_points(member, 60, reason="coupon_exchange", locked=card)
     with pytest.raises(DomainError), transaction.atomic():
         [card] = services.cards_for_update(member)
@@ -240,9 +241,9 @@ def test_earning_on_a_locked_card_upgrades_at_once_and_a_used_reference_fails_th
     levels = services.levels_of(program)
     with transaction.atomic():
         [card] = services.cards_for_update(member)
-        # The earning, the bucket read and filled, two ledger INSERTs and one UPDATE of the card; the card's
-        # last event number and its level_changed event (this payment reaches Gold).
-        with django_assert_num_queries(8):
+        # The earning, the bucket read and filled, two ledger INSERTs and one UPDATE of the card; its level_changed
+        # event (this payment reaches Gold), the card's event number counted inside its INSERT.
+        with django_assert_num_queries(7):
             earned = services.earn_for_payment(member, paid_amount=D("120.00"), reference="PAY-L", locked=card,
                                                program=program, levels=levels)
     card = services.card_for(member)
@@ -268,9 +269,9 @@ def test_a_payment_that_spends_and_earns_on_a_locked_card_writes_the_card_and_th
     levels = services.levels_of(program)
     with transaction.atomic():
         [card] = services.cards_for_update(member)
-        # Buckets read; January's expired; March's drawn; the earning; March's filled; the entries; experience;
-        # the card; the card's last event number and its level_changed event (120 reaches Gold).
-        with django_assert_num_queries(10):
+        # Buckets read; the earning; January's expired, March's drawn and filled in one UPDATE; the entries;
+        # experience; the card; its level_changed event (120 reaches Gold), numbered inside its INSERT.
+        with django_assert_num_queries(7):
             spent, earned = services.spend_and_earn_for_payment(
                 card, points_used=50, spend_reason="points_deduction", paid_amount=D("120.00"), reference="PAY-S",
                 program=program, levels=levels)

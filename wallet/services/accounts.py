@@ -5,12 +5,21 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.errors import DomainError
-from loyalty.ledgers import MemberAccount, Move, draw_lots, give_back, lock_rows, post_entries
+from loyalty.ledgers import (
+    MemberAccount,
+    Move,
+    draw_lots,
+    give_back,
+    lock_rows,
+    lots_covering,
+    move_lots,
+    post_entries,
+)
 from loyalty.money import ZERO, parse_amount, quantize
 from loyalty.tenders import split_refund
 from merchants.models import Member
@@ -115,15 +124,15 @@ def _expire_due_lots(wallet: Wallet, now) -> None:
         lot.save(update_fields=["remaining", "expired"])
 
 
-def _draw(rows, field: str, amount: Decimal, changed: dict) -> list[list]:
+def _draw(rows, field: str, amount: Decimal, moves: dict) -> list[list]:
     """Take `amount` from `field` of rows in order; return [[pk, taken, returned]] for the refund to follow.
 
-    The rows taken from are noted in `changed` (row -> fields) and saved once by the caller, so a recharge
-    giving principal and bonus is one UPDATE.
+    What each row gave is noted in `moves` ({pk: {field: -taken}}) and written by the caller with
+    `move_lots`: one UPDATE for all the recharges (principal and bonus alike), one for all the cashback lots.
     """
     drawn, _short = draw_lots(rows, amount, field=field)
-    for row, _taken in drawn:
-        changed.setdefault(row, []).append(field)
+    for row, taken in drawn:
+        moves.setdefault(row.pk, {})[field] = -taken
     return [[row.pk, str(taken), "0.00"] for row, taken in drawn]
 
 
@@ -157,21 +166,25 @@ def debit_wallet(member: Member, amount, *, reference: str, use_cashback: bool =
             # An empty cashback pocket has no expired cashback left to take back.
             _expire_due_lots(wallet, now)
         plan = plan_wallet_draw(wallet, amount, order=order, use_cashback=use_cashback)
-        recharges = []
+        recharges, lots = [], []
         if plan[Pocket.PRINCIPAL] > 0 or plan[Pocket.BONUS] > 0:
             recharges = list(Recharge.objects.filter(wallet=wallet).filter(
-                Q(principal_left__gt=0) | Q(bonus_left__gt=0)).order_by("pk"))
-        live = CashbackLot.objects.filter(wallet=wallet, expired=False, remaining__gt=0).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        lots = CashbackLot.first_expiring_first(live)
-        changed: dict = {}
+                Q(principal_left__gt=0) | Q(bonus_left__gt=0)).only("pk", "principal_left", "bonus_left")
+                .order_by("pk"))
+        if plan[Pocket.CASHBACK] > 0:
+            # Only the lots this payment reaches, soonest expiry first: however many the member holds.
+            live = CashbackLot.objects.filter(wallet=wallet, expired=False, remaining__gt=0).filter(
+                Q(expires_at__isnull=True) | Q(expires_at__gt=now)).only("pk", "remaining")
+            lots = lots_covering(live, plan[Pocket.CASHBACK], order=[F("expires_at").asc(nulls_last=True), "pk"])
+        recharge_moves: dict = {}
+        lot_moves: dict = {}
         sources = {
-            Pocket.PRINCIPAL: _draw(recharges, "principal_left", plan[Pocket.PRINCIPAL], changed),
-            Pocket.BONUS: _draw(recharges, "bonus_left", plan[Pocket.BONUS], changed),
-            Pocket.CASHBACK: _draw(lots, "remaining", plan[Pocket.CASHBACK], changed),
+            Pocket.PRINCIPAL: _draw(recharges, "principal_left", plan[Pocket.PRINCIPAL], recharge_moves),
+            Pocket.BONUS: _draw(recharges, "bonus_left", plan[Pocket.BONUS], recharge_moves),
+            Pocket.CASHBACK: _draw(lots, "remaining", plan[Pocket.CASHBACK], lot_moves),
         }
-        for row, fields in changed.items():
-            row.save(update_fields=fields)
+        move_lots(Recharge, recharge_moves)
+        move_lots(CashbackLot, lot_moves)
         debit = WalletDebit.objects.create(
             merchant_id=wallet.merchant_id, wallet=wallet, reference=reference, amount=amount,
             principal=plan[Pocket.PRINCIPAL], bonus=plan[Pocket.BONUS], cashback=plan[Pocket.CASHBACK],
@@ -218,12 +231,22 @@ def refund_wallet_debit(debit: WalletDebit, amount, *, reference: str = "", stor
                 for pocket, share in shares.items()):
             raise ValueError(f"refund shares {shares} do not fit {amount} of wallet payment {debit.pk}")
         recharge_pks = {item[0] for pocket in (Pocket.PRINCIPAL, Pocket.BONUS) for item in debit.sources[pocket]}
-        recharges = Recharge.objects.in_bulk(recharge_pks)
-        lots = CashbackLot.objects.select_for_update().in_bulk([item[0] for item in debit.sources[Pocket.CASHBACK]])
+        # One read each, however many lots the debit drew on (in_bulk would batch the ids on SQLite).
+        recharges = {row.pk: row for row in Recharge.objects.only("pk", "principal_left", "bonus_left").filter(
+            pk__in=recharge_pks)} if recharge_pks else {}
+        lots = {lot.pk: lot for lot in CashbackLot.objects.select_for_update().only("pk", "remaining", "expired")
+                .filter(pk__in=[item[0] for item in debit.sources[Pocket.CASHBACK]])} if shares[Pocket.CASHBACK] else {}
+        # What goes back to the recharges is one UPDATE, and to the cashback lots another, however many.
+        recharge_moves: dict = {}
+        lot_moves: dict = {}
         give_back(debit.sources[Pocket.PRINCIPAL], shares[Pocket.PRINCIPAL], lots_by_pk=recharges,
-                  field="principal_left")
-        give_back(debit.sources[Pocket.BONUS], shares[Pocket.BONUS], lots_by_pk=recharges, field="bonus_left")
-        give_back(debit.sources[Pocket.CASHBACK], shares[Pocket.CASHBACK], lots_by_pk=lots, on_return=_reopen_expired)
+                  field="principal_left", moves=recharge_moves)
+        give_back(debit.sources[Pocket.BONUS], shares[Pocket.BONUS], lots_by_pk=recharges, field="bonus_left",
+                  moves=recharge_moves)
+        give_back(debit.sources[Pocket.CASHBACK], shares[Pocket.CASHBACK], lots_by_pk=lots, on_return=_reopen_expired,
+                  moves=lot_moves)
+        move_lots(Recharge, recharge_moves)
+        move_lots(CashbackLot, lot_moves)
         for pocket in POCKETS:
             setattr(debit, f"refunded_{pocket}", getattr(debit, f"refunded_{pocket}") + shares[pocket])
         debit.save(update_fields=["refunded_principal", "refunded_bonus", "refunded_cashback", "sources"])

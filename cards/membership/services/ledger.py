@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,7 +39,7 @@ from cards.membership.services.levels import (
 )
 from cards.membership.services.pricing import MAX_POINTS, experience_for_payment, points_for_payment
 from loyalty.errors import DomainError
-from loyalty.ledgers import MemberAccount, Move, draw_lots, lock_rows, post_entries, take_back
+from loyalty.ledgers import MemberAccount, Move, draw_lots, lock_rows, lots_covering, move_lots, post_entries, take_back
 from loyalty.money import ZERO, parse_amount
 from merchants.models import Member
 
@@ -58,6 +58,7 @@ class _HeldWrites:
     buckets: list[PointsBucket]
     entries: list[PointsEntry] = dataclasses.field(default_factory=list)
     card_fields: list[str] = dataclasses.field(default_factory=list)
+    bucket_moves: dict[int, dict[str, int]] = dataclasses.field(default_factory=dict)  # one UPDATE: move_lots
 
 
 @dataclass(frozen=True)
@@ -145,10 +146,13 @@ def _record(card: MembershipCard, delta: int, reason: str, *, bucket: PointsBuck
 
 
 def _fill_bucket(card: MembershipCard, program: MembershipProgram | None, points: int, *,
-                 now: datetime.datetime, known: list[PointsBucket] | None = None) -> PointsBucket:
+                 now: datetime.datetime, known: list[PointsBucket] | None = None,
+                 moves: dict[int, dict[str, int]] | None = None) -> PointsBucket:
     """Put points in the bucket of their expiry day (one bucket per expiry day), opening it if need be.
 
     `known` are buckets of the card already read in this transaction: the day's bucket is looked for there first.
+    With `moves` (a payment's other bucket changes), an existing bucket's filling is added there, to be written
+    with them in one UPDATE.
     """
     expires_on = points_expiry_date(program, timezone.localdate(now))
     bucket = next((bucket for bucket in known or () if bucket.expires_on == expires_on), None)
@@ -157,8 +161,17 @@ def _fill_bucket(card: MembershipCard, program: MembershipProgram | None, points
     if bucket is None:
         return PointsBucket.objects.create(merchant_id=card.merchant_id, card=card, expires_on=expires_on,
                                            earned=points, remaining=points, created_at=now)
+    if moves is not None:
+        _add_moves(moves, bucket.pk, earned=points, remaining=points)
+        return bucket
     PointsBucket.objects.filter(pk=bucket.pk).update(earned=F("earned") + points, remaining=F("remaining") + points)
     return bucket
+
+
+def _add_moves(moves: dict[int, dict[str, int]], pk: int, **deltas: int) -> None:
+    row = moves.setdefault(pk, {})
+    for name, delta in deltas.items():
+        row[name] = row.get(name, 0) + delta
 
 
 def _credit(card: MembershipCard, program: MembershipProgram | None, points: int, reason: str, *,
@@ -173,20 +186,26 @@ def _live_buckets(card: MembershipCard, today: datetime.date):
             .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today)))
 
 
+FIRST_EXPIRING_FIRST = (F("expires_on").asc(nulls_last=True), "pk")
+
+
 def _draw(card: MembershipCard, points: int, today: datetime.date, *, newest_first: bool = False) -> None:
-    """Take `points` from a locked card's live buckets, first-expiring first (or last, to undo an earning)."""
-    order = ([F("expires_on").desc(nulls_first=True), "-pk"] if newest_first
-             else [F("expires_on").asc(nulls_last=True), "pk"])
-    drawn, points = draw_lots(_live_buckets(card, today).order_by(*order), points)
-    _save_draw(drawn)
+    """Take `points` from a locked card's live buckets, first-expiring first (or last, to undo an earning):
+    one read of the buckets it reaches, one UPDATE of them all."""
+    order = [F("expires_on").desc(nulls_first=True), "-pk"] if newest_first else list(FIRST_EXPIRING_FIRST)
+    drawn, points = draw_lots(lots_covering(_live_buckets(card, today).only("pk", "remaining", "expires_on"),
+                                            points, order=order), points)
     if points:
         raise DomainError(errors.POINTS_INSUFFICIENT, _("Not enough points."), field="points", status_code=409)
+    moves: dict[int, dict[str, int]] = {}
+    _save_draw(drawn, moves)
+    move_lots(PointsBucket, moves, money=False)
 
 
-def _save_draw(drawn: list[tuple[PointsBucket, int]]) -> None:
-    """Write what a draw took from each bucket, as a relative UPDATE (the bucket row is not locked)."""
+def _save_draw(drawn: list[tuple[PointsBucket, int]], moves: dict[int, dict[str, int]]) -> None:
+    """Note what a draw took from each bucket, relative to the row (the caller writes `moves` in one UPDATE)."""
     for bucket, take in drawn:
-        PointsBucket.objects.filter(pk=bucket.pk).update(remaining=F("remaining") - take)
+        _add_moves(moves, bucket.pk, remaining=-take)
 
 
 def expire_due_buckets(card: MembershipCard, now: datetime.datetime) -> int:
@@ -216,8 +235,18 @@ def grant_points(member: Member, points: int, *, reason: str, reference: str = "
                        note=note, staff=staff, terminal=terminal, store=store)
 
 
-def _live_buckets_by_expiry(card: MembershipCard) -> list[PointsBucket]:
-    return list(PointsBucket.first_expiring_first(PointsBucket.objects.filter(card=card, remaining__gt=0)))
+def _buckets_to_spend(card: MembershipCard, points: int, today: datetime.date, *,
+                      earn_day: datetime.date | None | bool = False) -> list[PointsBucket]:
+    """The card's buckets a spend of `points` needs, first-expiring first, in one read however many it holds:
+    those past their day (the spend expires them first), the live ones the spend reaches and, for a payment
+    that also earns, the bucket of the earning's expiry day (`earn_day`: None for points that never expire)."""
+    due = Q(expires_on__lt=today)
+    also = due
+    if earn_day is not False:
+        also |= Q(expires_on__isnull=True) if earn_day is None else Q(expires_on=earn_day)
+    spendable = Case(When(due, then=Value(0)), default=F("remaining"), output_field=IntegerField())
+    return lots_covering(PointsBucket.objects.filter(card=card, remaining__gt=0), points,
+                         order=list(FIRST_EXPIRING_FIRST), value=spendable, also=also)
 
 
 def _spend(card: MembershipCard, points: int, reason: str, *, now: datetime.datetime, reference: str = "",
@@ -229,7 +258,7 @@ def _spend(card: MembershipCard, points: int, reason: str, *, now: datetime.date
     nothing, not even the caller's card. With `held`, the card and the entries are left to the caller.
     """
     today = timezone.localdate(now)
-    buckets = held.buckets if held is not None else _live_buckets_by_expiry(card)
+    buckets = held.buckets if held is not None else _buckets_to_spend(card, points, today)
     due = [bucket for bucket in buckets if bucket.expires_on is not None and bucket.expires_on < today]
     available = card.points - sum(bucket.remaining for bucket in due)
     if available < points:
@@ -241,13 +270,14 @@ def _spend(card: MembershipCard, points: int, reason: str, *, now: datetime.date
         raise DomainError(errors.POINTS_INSUFFICIENT, _("Not enough points."), field="points", status_code=409)
     entries = []
     balance = card.points
+    moves = held.bucket_moves if held is not None else {}
     for bucket in due:
-        PointsBucket.objects.filter(pk=bucket.pk).update(remaining=0, expired=F("expired") + bucket.remaining)
+        _add_moves(moves, bucket.pk, remaining=-bucket.remaining, expired=bucket.remaining)
         balance -= bucket.remaining
         entries.append(PointsEntry(merchant_id=card.merchant_id, card=card, delta=-bucket.remaining,
                                    balance_after=balance, reason=PointsReason.EXPIRED, note=str(bucket.expires_on),
                                    reference=f"bucket:{bucket.pk}", bucket=bucket, created_at=now))
-    _save_draw(drawn)
+    _save_draw(drawn, moves)
     balance -= points
     spent = PointsEntry(merchant_id=card.merchant_id, card=card, delta=-points, balance_after=balance,
                         reason=reason, note=note[:200], reference=reference[:64], created_at=now, **who)
@@ -256,6 +286,7 @@ def _spend(card: MembershipCard, points: int, reason: str, *, now: datetime.date
         held.card_fields.append("points")
         held.entries += [*entries, spent]
         return spent
+    move_lots(PointsBucket, moves, money=False)
     card.save(update_fields=["points"])
     PointsEntry.objects.bulk_create([*entries, spent])
     return spent
@@ -330,11 +361,14 @@ def _earn(card: MembershipCard, program: MembershipProgram | None, levels: list[
     changed = list(held.card_fields) if held is not None else []
     entries = held.entries if held is not None else []
     if points:
-        bucket = _fill_bucket(card, program, points, now=now, known=held.buckets if held is not None else None)
+        bucket = _fill_bucket(card, program, points, now=now, known=held.buckets if held is not None else None,
+                              moves=held.bucket_moves if held is not None else None)
         card.points += points
         changed.append("points")
         entries.append(PointsEntry(merchant_id=card.merchant_id, card=card, delta=points, balance_after=card.points,
                                    reason=PointsReason.PAYMENT, bucket=bucket, **who))
+    if held is not None:
+        move_lots(PointsBucket, held.bucket_moves, money=False)  # the spend's draws and the earning, together
     if entries:
         PointsEntry.objects.bulk_create(entries)
     if experience or paid:
@@ -394,7 +428,8 @@ def spend_and_earn_for_payment(card: MembershipCard, *, points_used: int, spend_
     paid = parse_amount(paid_amount, field="paid_amount", allow_zero=True)
     now = timezone.now()
     with transaction.atomic(savepoint=False):  # the caller's transaction; all or nothing even without one
-        held = _HeldWrites(_live_buckets_by_expiry(card))
+        earn_day = points_expiry_date(program, timezone.localdate(now))
+        held = _HeldWrites(_buckets_to_spend(card, points_used, timezone.localdate(now), earn_day=earn_day))
         spent = _spend(card, points_used, spend_reason, now=now, reference=reference, held=held, store=store,
                        terminal=terminal)
         earned = _earn(card, program, levels, paid, reference=reference, now=now, held=held, store=store,

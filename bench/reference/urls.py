@@ -1,0 +1,5 @@
+from django.urls import path
+
+from bench.reference.views import pay
+
+urlpatterns = [path("pay", pay)]
