@@ -108,7 +108,8 @@ def _ago(at: datetime.datetime, days: int) -> datetime.datetime:
 
 def class_condition(code: str, at: datetime.datetime) -> Q:
     """`classify` as a condition on the per-member aggregates `last`, `visits` and `spend` (see `paying_members`)."""
-    recent, active, risk = _ago(at, RECENT_DAYS), _ago(at, ACTIVE_DAYS), _ago(at, RISK_DAYS)
+    # "≤ 30 days ago" counts whole days back from `at` (as `classify` is given them): later than 31 days before.
+    recent, active, risk = _ago(at, RECENT_DAYS + 1), _ago(at, ACTIVE_DAYS + 1), _ago(at, RISK_DAYS + 1)
     champion = Q(last__gt=recent, visits__gte=CHAMPION_VISITS, spend__gte=CHAMPION_SPEND)
     loyal = Q(last__gt=active, visits__gte=LOYAL_VISITS) & ~champion
     conditions = {
