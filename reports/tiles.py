@@ -32,7 +32,7 @@ def _total(rows: list[dict], name: str, size: int, *, zero):
 
 class PaymentsTile(DashboardTile):
     code = "payments"
-    label = gettext_lazy("Payments and takings")
+    label = gettext_lazy("Payments")
     order = 10
 
     def measure(self, scope: DashboardScope) -> list[TileFigure]:
