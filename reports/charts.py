@@ -34,14 +34,18 @@ def _label(x) -> str:
     return x.strftime("%m-%d") if isinstance(x, datetime.date) else str(x)
 
 
-def svg_chart(series: Sequence[ChartSeries], *, title: str = "", element_id: str = "report-chart") -> SafeString:
-    """The series as one SVG: a line per series over days, grouped bars otherwise. Empty series draw nothing."""
+def svg_chart(series: Sequence[ChartSeries], *, title: str = "", element_id: str = "report-chart",
+              days: tuple[datetime.date, datetime.date] | None = None) -> SafeString:
+    """The series as one SVG: a line per series over days (every day of `days`, a missing one as zero), grouped
+    bars otherwise. Empty series draw nothing."""
     series = [s for s in series if s.points]
     if not series:
         return mark_safe("")
     xs = list(dict.fromkeys(x for s in series for x, _ in s.points))
     over_days = all(isinstance(x, datetime.date) for x in xs)
     if over_days:
+        if days is not None:
+            xs = [days[0] + datetime.timedelta(days=n) for n in range((days[1] - days[0]).days + 1)]
         xs.sort()
     peak = max([_number(v) for s in series for _, v in s.points] + [1.0])
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -59,7 +63,7 @@ def svg_chart(series: Sequence[ChartSeries], *, title: str = "", element_id: str
         gap = plot_w / max(len(xs) - 1, 1)
         position = {x: LEFT + i * gap for i, x in enumerate(xs)}
         for i, x in enumerate(xs):
-            if i % every == 0 or i == len(xs) - 1:
+            if i % every == 0 and len(xs) - 1 - i >= every // 2 or i == len(xs) - 1:
                 parts.append(f'<text x="{position[x]:.1f}" y="{HEIGHT - BOTTOM + 16}" font-size="11" '
                              f'text-anchor="middle" fill="#666">{escape(_label(x))}</text>')
         for n, s in enumerate(series):
@@ -68,6 +72,9 @@ def svg_chart(series: Sequence[ChartSeries], *, title: str = "", element_id: str
                               for x in xs)
             parts.append(f'<polyline class="series" fill="none" stroke="{COLOURS[n % len(COLOURS)]}" '
                          f'stroke-width="2" points="{coords}"><title>{escape(s.label)}</title></polyline>')
+            if len(xs) <= 62:  # a dot per day while they are far enough apart to see (one day: only the dot)
+                parts.extend(f'<circle cx="{point.split(",")[0]}" cy="{point.split(",")[1]}" r="2.5" '
+                             f'fill="{COLOURS[n % len(COLOURS)]}"/>' for point in coords.split())
     else:
         slot = plot_w / len(xs)
         bar = slot * 0.8 / len(series)

@@ -58,18 +58,21 @@ def windows_for(today: datetime.date, zone: datetime.tzinfo) -> tuple[Window, ..
 
 
 @dataclass
-class Period:
-    """One comparison on the page: a figure now, before, and the change in per cent (None: nothing before)."""
+class FigureRow:
+    """One figure of a tile: per period (today, this week, this month) the value now, before, and the change in
+    per cent (None: nothing before to compare with)."""
 
     label: str
-    rows: list[tuple[str, Decimal | int, Decimal | int, Decimal | None, bool]]
+    money: bool
+    cells: list[tuple[Decimal | int, Decimal | int, Decimal | None]]
 
 
 @dataclass
 class TileView:
     code: str
     label: str
-    periods: list[Period]
+    periods: list[str]
+    rows: list[FigureRow]
 
 
 @dataclass
@@ -92,12 +95,11 @@ def _change(now: Decimal | int, before: Decimal | int) -> Decimal | None:
 
 
 def _tile_view(tile, figures: list[TileFigure], windows: tuple[Window, ...], *, money: bool) -> TileView:
-    periods = []
-    for i in range(0, len(windows), 2):
-        rows = [(f.label, f.values[i], f.values[i + 1], _change(f.values[i], f.values[i + 1]), f.money)
-                for f in figures if money or not f.money]
-        periods.append(Period(str(windows[i].label), rows))
-    return TileView(tile.code, str(tile.label), periods)
+    pairs = range(0, len(windows), 2)
+    rows = [FigureRow(f.label, f.money, [(f.values[i], f.values[i + 1], _change(f.values[i], f.values[i + 1]))
+                                          for i in pairs])
+            for f in figures if money or not f.money]
+    return TileView(tile.code, str(tile.label), [str(windows[i].label) for i in pairs], rows)
 
 
 def build_dashboard(*, merchant: Merchant | None, store_ids: tuple[int, ...], money: bool,
@@ -114,7 +116,7 @@ def build_dashboard(*, merchant: Merchant | None, store_ids: tuple[int, ...], mo
         tiles = []
         for tile in dashboard_tiles.all():
             view = _tile_view(tile, tile.measure(scope), windows, money=money)
-            if any(period.rows for period in view.periods):
+            if view.rows:
                 tiles.append(view)
         daily = {row["day"]: row for row in Payment.objects.filter(
             merchant_q, scope.stores_q(), created_at__gte=since, status__in=VISIT_STATUSES)

@@ -107,7 +107,8 @@ def dashboard(request: HttpRequest) -> TemplateResponse:
     board = dashboards.build_dashboard(merchant=merchant, store_ids=store_ids, money=money, trend_days=days)
     context.update(board=board, money=money, merchant=merchant, stores=stores if own is None else (),
                    chosen_store=store_ids[0] if store_ids else None, trend_days_choices=dashboards.TREND_DAYS,
-                   chart=svg_chart(board.trend, title=_("Daily trend"), element_id="dashboard-chart"),
+                   charts=[(series.label, svg_chart([series], title=series.label, element_id=f"trend-{n}"))
+                           for n, series in enumerate(board.trend)],
                    operator=operator and merchant is None)
     return TemplateResponse(request, "reports/dashboard.html", context)
 
@@ -191,7 +192,7 @@ def report_page(request: HttpRequest, code: str) -> HttpResponse:
         query = request.GET.copy()
         query.pop("export", None)
         context.update(result=result, headers=headers, rows=rows, totals=totals, tables=tables, scope=scope,
-                       chart=svg_chart(result.chart, title=str(report.label)),
+                       chart=svg_chart(result.chart, title=str(report.label), days=(scope.start, scope.end)),
                        export_links=[(label, f"?{query.urlencode()}&export={kind}")
                                      for kind, label in exports.EXPORT_FORMATS.items()])
     return TemplateResponse(request, "reports/report.html", context)

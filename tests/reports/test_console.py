@@ -122,7 +122,7 @@ def test_an_owner_filters_the_dashboard_by_store(client, coupon_history, in_engl
     staff_client(client, coupon_history.owner)
     everything = client.get(reverse("admin:index")).content.decode()
     second = client.get(reverse("admin:index") + f"?store={coupon_history.other_store.pk}").content.decode()
-    assert "¥121.00" in everything and "¥121.00" not in second and 'id="dashboard-chart"' in everything
+    assert "¥121.00" in everything and "¥121.00" not in second and 'id="trend-0"' in everything
 
 
 def test_the_operator_sees_the_platform_and_every_merchant(client, coupon_history, operator, in_english):
