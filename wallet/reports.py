@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from loyalty.money import ZERO
 from loyalty.reports import ChartSeries, Report, ReportResult, ReportScope, key_column
 from merchants.models import Store
-from wallet.models import BonusInstalment, Pocket, Recharge, Wallet, WalletEntry
+from wallet.models import BonusInstalment, Pocket, Recharge, Wallet, WalletEntry, WalletSettings
 
 COUNTED = [Recharge.Status.PAID, Recharge.Status.REFUNDED]
 SPEND_REASONS = [WalletEntry.Reason.PAYMENT, WalletEntry.Reason.PAYMENT_REFUND]
@@ -73,6 +73,11 @@ class StoredValueReport(Report):
             day = by_day.setdefault(r["day"], [ZERO, ZERO])
             day[0] += r["recharged"]
             day[1] += r["spent_principal"] + r["spent_bonus"]
+        warnings = []
+        if scope.merchant_id is not None and not WalletSettings.objects.filter(
+                merchant_id=scope.merchant_id, stored_value_enabled=True).exists():
+            warnings.append(_("Stored value is switched off for this merchant (wallet settings): members cannot "
+                              "recharge, so this report stays empty."))
         columns = [key_column(_("day"), "day"), key_column(_("store"), "store"),
                    key_column(_("recharges"), "recharges"), key_column(_("recharged"), "recharged"),
                    key_column(_("bonus given at once"), "bonus_now"),
@@ -81,7 +86,7 @@ class StoredValueReport(Report):
                    key_column(_("spent from principal"), "spent_principal"),
                    key_column(_("spent from bonus"), "spent_bonus")]
         return ReportResult(
-            columns=columns, rows=table, totals=totals,
+            columns=columns, rows=table, totals=totals, warnings=warnings,
             chart=[ChartSeries(_("recharged"), [(d, v[0]) for d, v in sorted(by_day.items())]),
                    ChartSeries(_("stored value spent"), [(d, v[1]) for d, v in sorted(by_day.items())])],
             notes=[_("Outstanding now, for the whole merchant: principal %(principal)s, bonus %(bonus)s; bonus "
