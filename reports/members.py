@@ -263,8 +263,8 @@ class MembersReport(Report):
             notes=[_("Classes are as of the report's last day, from paid payments (a wholly refunded one is no "
                      "visit): recency is the days since the last payment, visits and spend (paid, net of refunds) "
                      "count the 365 days before. The first class whose rule fits wins."),
-                   _("New members in these days: %(new)d. Returning members (paid in these days and more than "
-                     "once in the year): %(returning)d.") % {"new": counts["new"], "returning": returning},
+                   _("New members in these days: %(new)d. Returning members (paid in these days and also "
+                     "before them): %(returning)d.") % {"new": counts["new"], "returning": returning},
                    _("Levels, assets and coupons are as they stand now; stores do not narrow this report.")],
             tables=[
                 ReportTable(_("Levels"), [key_column(_("level"), "level"), key_column(_("members"), "members"),
