@@ -45,7 +45,7 @@ from loyalty.reports import (
     RowAction,
     key_column,
 )
-from loyalty.segments import Param, ParamKind, SegmentFilter, invalid
+from loyalty.segments import Param, ParamKind, SegmentFilter
 from merchants.models import Member, Merchant, Segment
 from merchants.services.segments import create_segment
 from wallet.models import Wallet
@@ -135,20 +135,17 @@ def paying_members(merchant_id: int | None, at: datetime.datetime):
                       spend=Sum(F("amount_due") - F("refunded_amount"), filter=in_year, output_field=MoneyField())))
 
 
+def _class_options(merchant_id: int | None) -> list[tuple[str, str]]:
+    return [(c.code, str(c.label)) for c in _classes()]
+
+
 class RfmClassFilter(SegmentFilter):
     """Members of one RFM class today (the members report's classes, by the same thresholds)."""
 
     code = "rfm_class"
     label = gettext_lazy("RFM class (members report)")
     order = 95
-    params = (Param("rfm_class", gettext_lazy("class"), ParamKind.TEXT,
-                    help_text=gettext_lazy("champions, loyal, new, needs_attention, at_risk or lapsed")),)
-
-    def check(self, params, *, merchant_id):
-        if params.get("rfm_class") not in CLASS_CODES:
-            raise invalid(_("Choose one of the classes: %(classes)s.") % {"classes": ", ".join(CLASS_CODES)},
-                          param="rfm_class")
-        return params
+    params = (Param("rfm_class", gettext_lazy("class"), ParamKind.CHOICE, options=_class_options),)
 
     def condition(self, params, *, merchant_id, at):
         members = paying_members(merchant_id, at).filter(class_condition(params["rfm_class"], at))

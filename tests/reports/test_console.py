@@ -20,8 +20,9 @@ from tests.conftest import staff_client
 from tests.coupons.helpers import make_members, make_template, paid_days_ago
 from tests.reports.helpers import today_scope
 
-# The console reads through the replica alias, which sees only committed rows.
-pytestmark = pytest.mark.django_db(databases=["default", REPLICA_ALIAS], transaction=True)
+# The console reads through the replica alias, which sees only committed rows; the tests read its English words.
+pytestmark = [pytest.mark.django_db(databases=["default", REPLICA_ALIAS], transaction=True),
+              pytest.mark.usefixtures("in_english")]
 D = Decimal
 
 

@@ -10,7 +10,8 @@ from coupons.models import Coupon
 from tests.coupons.helpers import make_members, make_template
 from tests.reports.helpers import row_for, run, today_scope
 
-pytestmark = pytest.mark.django_db
+# The tests read the reports' English words.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 D = Decimal
 
 

@@ -7,15 +7,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from loyalty.errors import DomainError
 from loyalty.segments import Clause
 from merchants.models import Segment
 from merchants.services.segments import members_matching
-from reports.members import classify
+from reports.members import CLASS_CODES, RfmClassFilter, classify
 from tests.conftest import staff_client
 from tests.coupons.helpers import make_members, paid_days_ago
 from tests.reports.helpers import row_for, run, today_scope
 
-pytestmark = pytest.mark.django_db
+# The tests read the reports' English words.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 # The console reads through the replica alias: a committed database, as the replica sees only what is committed.
 console = pytest.mark.django_db(databases=["default", "replica"], transaction=True)
 D = Decimal
@@ -91,3 +93,12 @@ def test_a_cashier_may_not_save_a_segment(client, tenant_a):
     staff_client(client, tenant_a.cashier)
     assert client.post(reverse("reports:save_segment"), {"rfm_class": "lapsed"}).status_code == 403
     assert not Segment.objects.exists()
+
+
+def test_the_segment_filter_offers_the_classes_and_refuses_another(tenant_a):
+    rfm = RfmClassFilter()
+    assert [value for value, _label in rfm.params[0].options(tenant_a.merchant.pk)] == list(CLASS_CODES)
+    assert rfm.validate({"rfm_class": "lapsed"}, merchant_id=tenant_a.merchant.pk) == {"rfm_class": "lapsed"}
+    with pytest.raises(DomainError) as refused:
+        rfm.validate({"rfm_class": "whales"}, merchant_id=tenant_a.merchant.pk)
+    assert refused.value.field == "rfm_class"

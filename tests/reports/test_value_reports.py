@@ -15,7 +15,8 @@ from tests.wallet.helpers import enable_stored_value
 from wallet import services as wallet
 from wallet.models import RechargeOffer
 
-pytestmark = pytest.mark.django_db
+# The tests read the reports' English words.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 D = Decimal
 
 
