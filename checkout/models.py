@@ -179,8 +179,10 @@ class Payment(models.Model):
             models.CheckConstraint(condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount_due")),
                                    name="payment_refund_at_most_paid"),
         ]
+        # Reports and the dashboard read one merchant's payments of a range of days, every store at once.
         indexes = [models.Index(fields=["merchant", "store", "-created_at"]),
-                   models.Index(fields=["member", "-created_at"])]
+                   models.Index(fields=["member", "-created_at"]),
+                   models.Index(fields=["merchant", "created_at"], name="payment_merchant_day")]
 
     def __str__(self):
         return self.number

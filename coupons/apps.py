@@ -19,6 +19,7 @@ class CouponsConfig(AppConfig):
         from coupons.panels import CouponsPanel
         from coupons.posters import ClaimPosters
         from coupons.pricing_steps import CouponStep
+        from coupons.reports import CouponsReport
         from coupons.views import coupons_tile
         from loyalty.benefits import benefits
         from loyalty.demo import demo_data
@@ -28,6 +29,7 @@ class CouponsConfig(AppConfig):
         from loyalty.payments import register_purpose
         from loyalty.posters import poster_sources
         from loyalty.pricing import coupon_kinds, pricing_steps
+        from loyalty.reports import reports
         from merchants.roles import grant
         from merchants.views import HOME_SECTIONS
 
@@ -35,6 +37,7 @@ class CouponsConfig(AppConfig):
         member_panels.register(CouponsPanel())
         poster_sources.register(ClaimPosters())
         demo_data.register(CouponsDemo)
+        reports.register(CouponsReport())
         for kind in events.KINDS:
             event_kinds.register(kind)
         register_purpose(services.COUPON_PURCHASE_PURPOSE, services.fulfil_coupon_purchase,

@@ -49,6 +49,33 @@ class ChartSeries:
     points: Sequence[tuple[Any, Decimal | int]]
 
 
+@dataclass(frozen=True)
+class RowAction:
+    """Something a reader can do with one row (save a class of members as a segment): a POST to `url`."""
+
+    label: str
+    url: str
+    permission: str = ""  # the Django permission the reader needs to see it; empty: everyone who sees the row
+
+
+@dataclass
+class ReportTable:
+    """A further table under the main one (a distribution beside the classes), exported after it."""
+
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+
+
+# A row may carry its actions under this key (a list of RowAction); the console shows them, exports skip them.
+ROW_ACTIONS = "_actions"
+
+
+def key_column(header: str, key: str) -> Column:
+    """A column reading `key` of a row dict (missing: empty), so the totals row can be written with it too."""
+    return Column(header, lambda row: row.get(key))
+
+
 @dataclass
 class ReportResult:
     """A report's answer: the table (rows as dicts read by `columns`), its totals, a chart and notes that
@@ -60,6 +87,7 @@ class ReportResult:
     chart: list[ChartSeries] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # a mismatch or a too-small sample, shown in red
+    tables: list[ReportTable] = field(default_factory=list)
 
 
 class Report(abc.ABC):

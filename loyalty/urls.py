@@ -11,6 +11,7 @@ from coupons import api as coupon_api
 from loyalty import card_api, views
 from merchants import api as merchant_api
 from merchants import views as merchant_views
+from reports import views as report_views
 from wallet import api as wallet_api
 
 admin.site.site_header = admin.site.site_title = _("Loyalty platform")
@@ -41,6 +42,9 @@ api_v1_not_found = [re_path(r"^.*$", views.api_not_found, name="not-found")]
 urlpatterns = [
     path("", merchant_views.landing, name="landing"),
     path("health", views.health, name="health"),
+    # The console's home is the dashboard (reports); its report pages sit beside the admin's own.
+    path("admin/", report_views.admin_views()["dashboard"], name="dashboard"),
+    path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("m/", include("merchants.urls")),

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
+from loyalty import replica
 from loyalty.errors import DomainError
 from merchants import services
 from merchants.models import Member, Merchant, StaffMember, StaffRole, Store, Terminal
@@ -97,6 +98,18 @@ def _uses_database(request) -> str | None:
     if marker or "db" in request.fixturenames:
         return "db"
     return None
+
+
+@pytest.fixture(autouse=True)
+def _replica_only_where_asked(request, monkeypatch):
+    """The test settings configure a `replica` alias (mirroring the test database) so that tests can prove report
+    reads go there; Django refuses any query to an alias a test did not ask for. A test that does not list the
+    replica in `django_db(databases=...)` (one that merely opens the console's dashboard) runs as a deployment
+    without a replica does: report reads stay on the primary."""
+    marker = request.node.get_closest_marker("django_db")
+    databases = marker.kwargs.get("databases") if marker else None
+    if databases != "__all__" and replica.REPLICA_ALIAS not in (databases or ()):
+        monkeypatch.setattr(replica, "replica_configured", lambda: False)
 
 
 @pytest.fixture(autouse=True)

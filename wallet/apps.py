@@ -17,6 +17,7 @@ class WalletConfig(AppConfig):
         from loyalty.payments import register_purpose
         from loyalty.posters import poster_sources
         from loyalty.pricing import pricing_steps
+        from loyalty.reports import reports
         from loyalty.tenders import tenders
         from merchants.roles import grant
         from merchants.serializers import MEMBER_SUMMARY_EXTRAS
@@ -34,6 +35,7 @@ class WalletConfig(AppConfig):
         from wallet.panels import WalletPanel
         from wallet.posters import RedPacketPosters
         from wallet.pricing_steps import BalanceTierStep
+        from wallet.reports import StoredValueReport
         from wallet.serializers import wallet_summary_extra
         from wallet.services.accounts import WalletAccount
         from wallet.tenders import BonusTender, CashbackTender, PrincipalTender
@@ -45,6 +47,7 @@ class WalletConfig(AppConfig):
             tenders.register(tender)
         benefits.register(CashbackBenefit())
         demo_data.register(WalletDemo)
+        reports.register(StoredValueReport())
         export_columns.register(MemberWalletColumns())
         member_panels.register(WalletPanel())
         poster_sources.register(RedPacketPosters())

@@ -10,6 +10,7 @@ class GiftCardsConfig(AppConfig):
     def ready(self):
         from cards.giftcards import errors, events, services
         from cards.giftcards.demo import GiftCardsDemo
+        from cards.giftcards.reports import GiftCardsReport
         from cards.giftcards.tenders import GiftCardTender
         from cards.giftcards.views import gift_cards_tile
         from loyalty.demo import demo_data
@@ -17,6 +18,7 @@ class GiftCardsConfig(AppConfig):
         from loyalty.events import event_kinds
         from loyalty.ledgers import register_auditor
         from loyalty.payments import register_purpose
+        from loyalty.reports import reports
         from loyalty.tenders import tenders
         from merchants.roles import grant
         from merchants.views import HOME_SECTIONS
@@ -27,6 +29,7 @@ class GiftCardsConfig(AppConfig):
         register_purpose(services.GIFT_CARD_PURCHASE_PURPOSE, services.fulfil_gift_card_purchase,
                          services.fail_gift_card_purchase)
         demo_data.register(GiftCardsDemo)
+        reports.register(GiftCardsReport())
         for kind in events.KINDS:
             event_kinds.register(kind)
         # A cashier looks a card up and sees its history, but configures nothing and sees no figures.

@@ -20,6 +20,7 @@ class MembershipConfig(AppConfig):
         from cards.membership.exports import MemberCardColumns
         from cards.membership.panels import MembershipCardPanel
         from cards.membership.pricing_steps import LevelDiscountStep, PointsDeductionStep
+        from cards.membership.reports import MembershipCardsReport
         from cards.membership.serializers import membership_summary_extra
         from cards.membership.services.ledger import CardAccount
         from cards.membership.views import card_tile
@@ -31,6 +32,7 @@ class MembershipConfig(AppConfig):
         from loyalty.ledgers import member_accounts, register_auditor
         from loyalty.member_panels import member_panels
         from loyalty.pricing import pricing_steps
+        from loyalty.reports import reports
         from merchants.roles import grant
         from merchants.serializers import MEMBER_SUMMARY_EXTRAS
         from merchants.views import HOME_SECTIONS, JOIN_DETAIL_POLICIES
@@ -42,6 +44,7 @@ class MembershipConfig(AppConfig):
         benefits.register(ExperienceBenefit())
         benefits.register(PointsBenefit())
         demo_data.register(MembershipDemo)
+        reports.register(MembershipCardsReport())
         export_columns.register(MemberCardColumns())
         member_panels.register(MembershipCardPanel())
         for kind in events.KINDS:

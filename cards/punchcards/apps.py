@@ -12,6 +12,7 @@ class PunchCardsConfig(AppConfig):
         from cards.punchcards.benefits import PunchCardBenefit
         from cards.punchcards.demo import PunchCardsDemo
         from cards.punchcards.kinds import PunchCardKind
+        from cards.punchcards.reports import PunchCardsReport
         from cards.punchcards.views import cards_tile
         from loyalty.benefits import benefits
         from loyalty.demo import demo_data
@@ -19,6 +20,7 @@ class PunchCardsConfig(AppConfig):
         from loyalty.events import event_kinds
         from loyalty.ledgers import register_auditor
         from loyalty.payments import register_purpose
+        from loyalty.reports import reports
         from loyalty.usable_cards import card_kinds
         from merchants.roles import grant
         from merchants.views import HOME_SECTIONS
@@ -28,6 +30,7 @@ class PunchCardsConfig(AppConfig):
         benefits.register(PunchCardBenefit())
         card_kinds.register(PunchCardKind())
         demo_data.register(PunchCardsDemo)
+        reports.register(PunchCardsReport())
         for kind in events.KINDS:
             event_kinds.register(kind)
         register_purpose(services.PURCHASE_PURPOSE, services.fulfil_purchase, services.fail_purchase)

@@ -12,12 +12,14 @@ class TimeCardsConfig(AppConfig):
         from cards.timecards.benefits import TimeCardBenefit
         from cards.timecards.demo import TimeCardsDemo
         from cards.timecards.kinds import TimeCardKind
+        from cards.timecards.reports import TimeCardsReport
         from loyalty.benefits import benefits
         from loyalty.demo import demo_data
         from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
         from loyalty.ledgers import register_auditor
         from loyalty.payments import register_purpose
+        from loyalty.reports import reports
         from loyalty.usable_cards import card_kinds
         from merchants.roles import grant
 
@@ -26,6 +28,7 @@ class TimeCardsConfig(AppConfig):
         benefits.register(TimeCardBenefit())
         card_kinds.register(TimeCardKind())
         demo_data.register(TimeCardsDemo)
+        reports.register(TimeCardsReport())
         for kind in events.KINDS:
             event_kinds.register(kind)
         register_purpose(services.PURCHASE_PURPOSE, services.fulfil_purchase, services.fail_purchase)

@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.views.defaults import server_error
 
+from loyalty.reports import reports
 from loyalty.tenancy import scope_queryset
 from merchants.models import Merchant, StaffMember, StaffRole
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 # What the admin calls its money figures and performance figures, in English.
 FIGURE_WORDS = ["Stored value owed to members", "money taken off bills", "redemption rate", "claim page views",
                 "last 30 days (issued / redeemed)", 'id="liability"', "remaining liability", "revenue",
-                "outstanding"]
+                "outstanding", "takings", "average bill", "stored value spent"]
 
 
 @pytest.fixture
@@ -60,6 +61,18 @@ def test_a_cashier_walks_every_admin_page_and_sees_no_money_or_performance_figur
         assert not shown, f"{url} shows {shown} to a cashier"
         walked += 1
     assert walked >= 20
+
+
+def test_a_cashier_sees_their_stores_dashboard_without_money_and_opens_no_report(client, demo):
+    cashier = _staff(demo, StaffRole.CASHIER)
+    client.force_login(cashier)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert 'id="dashboard"' in page and 'id="tile-payments"' in page
+    shown = [word for word in [*FIGURE_WORDS, "¥"] if word.lower() in page.lower()]
+    assert not shown, f"the dashboard shows {shown} to a cashier"
+    for report in reports.all():
+        assert client.get(reverse("reports:report", args=[report.code])).status_code == 403, report.code
+    assert client.get(reverse("reports:list")).status_code == 403
 
 
 def test_owners_and_managers_see_the_figures_the_cashier_does_not(client, demo):
