@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "cards.giftcards",
     "checkout",
     "webhooks",
+    "finance",
 ]
 
 MIDDLEWARE = [

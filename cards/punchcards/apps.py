@@ -8,7 +8,7 @@ class PunchCardsConfig(AppConfig):
     verbose_name = _("Punch cards")
 
     def ready(self):
-        from cards.punchcards import errors, events, services
+        from cards.punchcards import errors, events, liabilities, services
         from cards.punchcards.benefits import PunchCardBenefit
         from cards.punchcards.demo import PunchCardsDemo
         from cards.punchcards.kinds import PunchCardKind
@@ -18,6 +18,7 @@ class PunchCardsConfig(AppConfig):
         from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
         from loyalty.ledgers import register_auditor
+        from loyalty.liabilities import liability_instruments
         from loyalty.payments import register_purpose
         from loyalty.usable_cards import card_kinds
         from merchants.roles import grant
@@ -25,6 +26,8 @@ class PunchCardsConfig(AppConfig):
 
         register_api_errors(errors.API_ERRORS)
         register_auditor("punchcards", services.audit_punch_cards)
+        for instrument in liabilities.INSTRUMENTS:
+            liability_instruments.register(instrument)
         benefits.register(PunchCardBenefit())
         card_kinds.register(PunchCardKind())
         demo_data.register(PunchCardsDemo)
