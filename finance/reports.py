@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from checkout.models import Channel
-from checkout.tenders import OUTSIDE
 from finance.models import StatementLine
 from finance.services.settlement import SettlementRow, read_settlement
 from finance.services.statements import OUTCOME_LABELS, Outcome, match_statements
@@ -69,11 +68,12 @@ class DailySettlement(Report):
                      for tender in ways],
                    _column(_("covered by members' accounts"), "covered_inside"),
                    _column(_("refunded"), "refunded"),
-                   _column(_("refunded to the outside channel"), f"refund:{OUTSIDE}"),
+                   *[_column(_("refunded to %(tender)s") % {"tender": tender.label}, f"refund:{tender.code}")
+                     for tender in ways],
                    _column(_("the platform pays in"), "platform_pays_in")]
         names = (["payments", "bills", *[f"step:{s.code}" for s in steps], "discounts", "due",
-                  *[f"tender:{t.code}" for t in ways], "covered_inside", "refunded", f"refund:{OUTSIDE}",
-                  "platform_pays_in"])
+                  *[f"tender:{t.code}" for t in ways], "covered_inside", "refunded",
+                  *[f"refund:{t.code}" for t in ways], "platform_pays_in"])
         rows = [self._row(row, names) for row in settled]
         totals: dict[str, Any] = {name: sum((row[name] for row in rows), 0 if name == "payments" else ZERO)
                                   for name in names}
