@@ -8,6 +8,7 @@ the same results generically. A row whose `flag` is true is a mismatch, shown in
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -39,12 +40,15 @@ UNIT_LABELS = {Unit.MONEY: gettext_lazy("money"), Unit.POINTS: gettext_lazy("poi
                Unit.USES: pgettext_lazy("a count of punch card uses", "uses")}
 
 
-def _key(row: dict[str, Any], name: str) -> Any:
-    return row.get(name)
+@dataclass(frozen=True)
+class KeyColumn(Column):
+    """A column reading one key of a row dict; its key also names its total (`ReportResult.totals`)."""
+
+    key: str = ""
 
 
-def _column(header: Any, name: str) -> Column:
-    return Column(str(header), lambda row, name=name: _key(row, name))
+def _column(header: Any, name: str) -> KeyColumn:
+    return KeyColumn(str(header), lambda row, name=name: row.get(name), name)
 
 
 class DailySettlement(Report):
