@@ -49,6 +49,9 @@ def line_chart(series: Sequence[ChartSeries]) -> SafeString:
         else:
             points = " ".join(f"{x_of(x):.1f},{y_of(value):.1f}" for x, value in each.points)
             parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
+            # A dot per day, so a one-day range still shows its figure.
+            parts.extend(f'<circle cx="{x_of(x):.1f}" cy="{y_of(value):.1f}" r="3" fill="{colour}">'
+                         f'<title>{escape(x)}: {value}</title></circle>' for x, value in each.points)
         parts.append(format_html('<text x="{}" y="{}" font-size="11" fill="{}">■ {}</text>', PAD + 4 + index * 170,
                                  14, colour, each.label))
     return mark_safe(  # noqa: S308 (every text part is escaped above; numbers are formatted by us)

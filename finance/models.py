@@ -75,3 +75,49 @@ class StatementLine(models.Model):
 
     def __str__(self):
         return f"{self.trade_no} {self.amount}"
+
+
+class SettledDay(models.Model):
+    """A merchant's day whose settlement is kept in `SettlementFigure` (built by `finance.tasks.settle_days`).
+
+    The settlement reads kept days from there and every other day (today, a day not yet built) from the
+    payments themselves, so a year answers fast and today is always up to date.
+    """
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    day = models.DateField(_("day"))
+    built_at = models.DateTimeField(_("built at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("settled day")
+        verbose_name_plural = _("settled days")
+        constraints = [models.UniqueConstraint(fields=["merchant", "day"], name="settled_day_once")]
+
+    def __str__(self):
+        return f"{self.merchant_id} {self.day}"
+
+
+class SettlementFigure(models.Model):
+    """One figure of one settled day at one store's till for one channel: the payments' count and sums, what a
+    pricing step took off (`step:<code>`), what a tender paid (`tender:<code>`) or got back (`refund:<code>`)."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    day = models.DateField(_("day"))
+    store = models.ForeignKey("merchants.Store", on_delete=models.CASCADE, related_name="+",
+                              verbose_name=_("store"))
+    terminal = models.ForeignKey("merchants.Terminal", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name=_("terminal"))
+    channel = models.CharField(_("outside channel"), max_length=10, blank=True)
+    figure = models.CharField(_("figure"), max_length=48)
+    count = models.PositiveIntegerField(_("count"), default=0)
+    amount = MoneyField(_("amount"), default=0)
+
+    class Meta:
+        verbose_name = _("settlement figure")
+        verbose_name_plural = _("settlement figures")
+        indexes = [models.Index(fields=["merchant", "day"])]
+
+    def __str__(self):
+        return f"{self.day} {self.figure} {self.amount}"

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from checkout.models import Channel
 from finance.models import StatementLine
@@ -183,8 +183,9 @@ class StatementMatching(Report):
         totals: dict[str, Any] = {code: sum(1 for row in matched if row.outcome == code) for code in OUTCOME_LABELS}
         totals["theirs"] = quantize(sum((row.theirs or ZERO for row in matched), ZERO))
         totals["ours"] = quantize(sum((row.ours or ZERO for row in matched), ZERO))
-        warnings = [_("%(count)d lines are not matched.") % {"count": len(matched) - totals[Outcome.MATCHED]}] \
-            if len(matched) > totals[Outcome.MATCHED] else []
+        unmatched = len(matched) - totals[Outcome.MATCHED]
+        warnings = [ngettext("%(count)d line is not matched.", "%(count)d lines are not matched.", unmatched)
+                    % {"count": unmatched}] if unmatched else []
         columns = [_column(_("outcome"), "outcome"), _column(_("outside channel"), "channel"),
                    _column(_("platform trade number"), "trade_no"), _column(_("kind"), "kind"),
                    _column(time_header(_("time")), "time"), _column(_("in the statement"), "theirs"),

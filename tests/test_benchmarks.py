@@ -2,6 +2,8 @@
 
 from io import StringIO
 
+import pytest
+
 from merchants.models import Merchant
 
 
@@ -23,3 +25,17 @@ def test_webhooks_benchmark_delivers_everything_to_the_healthy_endpoints(db):
     ratios = run(events=12, timeout=0.3, modes=("one worker",), out=out)
     assert set(ratios) == {"one worker"}, out.getvalue()
     assert "[12, 12]" in out.getvalue() and "the dead one: 5 attempts" in out.getvalue()
+
+
+@pytest.mark.django_db(databases=["default", "replica"], transaction=True)  # reports read the replica
+def test_reports_year_benchmark_times_every_registered_report():
+    from bench.reports_year import run
+    from loyalty.reports import reports
+
+    out = StringIO()
+    results = run(payments=120, repeat=1, out=out)
+    assert set(results) == set(reports.codes()), out.getvalue()
+    assert all(figures["seconds"] > 0 and figures["reference"] > 0 for figures in results.values())
+    assert "finance.settlement" in out.getvalue() and "reference" in out.getvalue()
+    assert run(payments=120, repeat=1, out=out)  # kept for reruns: the second run reuses the rows
+    assert "reusing 120 payments" in out.getvalue()

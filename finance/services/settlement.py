@@ -11,17 +11,21 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from itertools import chain
 
+from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 
 from checkout.models import Channel, Payment, PaymentAdjustment, PaymentTender, RefundLine
 from checkout.tenders import OUTSIDE
+from finance.models import SettledDay, SettlementFigure
 from loyalty.money import ZERO, quantize
 from loyalty.reports import ReportScope
-from merchants.models import Store, Terminal
+from loyalty.usable_cards import merchant_today, merchant_zone
+from merchants.models import Merchant, Store, Terminal
 
 SETTLED = (Payment.Status.PAID, Payment.Status.PARTLY_REFUNDED, Payment.Status.REFUNDED)
 
@@ -114,8 +118,8 @@ def _scoped(queryset, scope: ReportScope, prefix: str = ""):
     return queryset
 
 
-def read_settlement(scope: ReportScope) -> list[SettlementRow]:
-    """The settlement for `scope`: payments on the day they were made, refunds on the day they were made."""
+def _grouped(scope: ReportScope) -> Grouped:
+    """The payments themselves, grouped: four statements over `scope`'s days."""
     first, after = scope.bounds()
     zone = scope.zone
     paid = Q(status__in=SETTLED, created_at__gte=first, created_at__lt=after)
@@ -137,9 +141,97 @@ def read_settlement(scope: ReportScope) -> list[SettlementRow]:
                        terminal=F("refund__payment__terminal"), channel=F("refund__payment__channel"),
                        kind_code=F("tender__kind"))
                .annotate(amount=Sum("amount")).order_by())
-    rows = settle(Grouped(payments=payments, adjustments=adjustments, tenders=tenders, refunds=refunds))
+    return Grouped(payments=list(payments), adjustments=list(adjustments), tenders=list(tenders),
+                   refunds=list(refunds))
+
+
+PAYMENT_FIGURES = ("bills", "discounts", "due")
+KINDS = (("adjustments", "step"), ("tenders", "tender"), ("refunds", "refund"))
+
+
+def _kept(scope: ReportScope, days: list[datetime.date]) -> Grouped:
+    """The kept figures of settled `days`, back in the shape the payments' grouping has: one statement."""
+    figures = SettlementFigure.objects.filter(merchant_id=scope.merchant_id, day__in=days)
+    if scope.store_ids:
+        figures = figures.filter(store_id__in=scope.store_ids)
+    grouped: dict[str, list[dict]] = {"payments": [], "adjustments": [], "tenders": [], "refunds": []}
+    payments: dict[Key, dict] = {}
+    for row in figures.values("day", "store", "terminal", "channel", "figure", "count", "amount"):
+        at = {"day": row["day"], "store": row["store"], "terminal": row["terminal"], "channel": row["channel"]}
+        kind, _sep, code = row["figure"].partition(":")
+        if code:
+            target = next(name for name, prefix in KINDS if prefix == kind)
+            grouped[target].append({**at, "kind_code": code, "amount": row["amount"]})
+            continue
+        key = (row["day"], row["store"], row["terminal"], row["channel"])
+        found = payments.setdefault(key, {**at, "n": 0, "bills": ZERO, "discounts": ZERO, "due": ZERO})
+        found["n"] = max(found["n"], row["count"])
+        found[row["figure"]] = row["amount"]
+    grouped["payments"] = list(payments.values())
+    return Grouped(**grouped)
+
+
+def _runs(days: list[datetime.date]) -> list[tuple[datetime.date, datetime.date]]:
+    """Consecutive days as (first, last) runs: each run is read from the payments in one go."""
+    runs: list[tuple[datetime.date, datetime.date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + datetime.timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def read_settlement(scope: ReportScope) -> list[SettlementRow]:
+    """The settlement for `scope`: payments on the day they were made, refunds on the day they were made.
+
+    Days kept by `settle_days` come from `SettlementFigure`; the others (today, days not yet kept, and the
+    operator's view over every merchant) from the payments themselves. Both give the same figures.
+    """
+    days = [scope.start + datetime.timedelta(days=n) for n in range((scope.end - scope.start).days + 1)]
+    kept: list[datetime.date] = []
+    if scope.merchant_id is not None:
+        kept = sorted(SettledDay.objects.filter(merchant_id=scope.merchant_id, day__gte=scope.start,
+                                                day__lte=scope.end).values_list("day", flat=True))
+    parts = [_kept(scope, kept)] if kept else []
+    kept_set = set(kept)
+    for first, last in _runs([day for day in days if day not in kept_set]):
+        parts.append(_grouped(replace(scope, start=first, end=last)))
+    rows = settle(Grouped(payments=chain(*(part.payments for part in parts)),
+                          adjustments=chain(*(part.adjustments for part in parts)),
+                          tenders=chain(*(part.tenders for part in parts)),
+                          refunds=chain(*(part.refunds for part in parts))))
     _name(rows)
     return rows
+
+
+def settle_days(merchant: Merchant, *, first: datetime.date, last: datetime.date) -> int:
+    """Keep the settlement of the merchant's days `first`..`last` (none after yesterday); idempotent: a day built
+    again replaces its figures. Returns the number of figures written."""
+    last = min(last, merchant_today(merchant) - datetime.timedelta(days=1))
+    if last < first:
+        return 0
+    scope = ReportScope(merchant_id=merchant.pk, start=first, end=last, zone=merchant_zone(merchant))
+    grouped = _grouped(scope)
+    figures: list[SettlementFigure] = []
+
+    def figure(values: dict, name: str, amount: Decimal, count: int = 0) -> SettlementFigure:
+        return SettlementFigure(merchant_id=merchant.pk, day=values["day"], store_id=values["store"],
+                                terminal_id=values["terminal"], channel=values["channel"], figure=name,
+                                count=count, amount=quantize(amount))
+
+    for values in grouped.payments:
+        figures.extend(figure(values, name, values[name], values["n"]) for name in PAYMENT_FIGURES)
+    for attribute, prefix in KINDS:
+        figures.extend(figure(values, f"{prefix}:{values['kind_code']}", values["amount"])
+                       for values in getattr(grouped, attribute))
+    days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+    with transaction.atomic():
+        SettlementFigure.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()
+        SettlementFigure.objects.bulk_create(figures, batch_size=5000)
+        SettledDay.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()
+        SettledDay.objects.bulk_create([SettledDay(merchant=merchant, day=day) for day in days])
+    return len(figures)
 
 
 def _name(rows: list[SettlementRow]) -> None:

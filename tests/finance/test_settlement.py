@@ -1,14 +1,20 @@
 """The daily settlement against a worked example: per store, till, channel and tender, with the refund."""
 
+import datetime
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from checkout.models import Payment, Refund
+from finance.models import SettledDay, SettlementFigure
 from finance.reports import DailySettlement
+from finance.services.settlement import Grouped, settle, settle_days
+from finance.tasks import DAYS_BACK, settle_recent_days
 from loyalty.replica import REPLICA_ALIAS
-from finance.services.settlement import Grouped, settle
 from tests.finance.helpers import a_day_of_payments, today_scope
 
 D = Decimal
@@ -72,3 +78,29 @@ def test_settlement_sums_are_exact_to_the_cent(payments, tenders, refunds):
     assert sum((row.platform_pays_in for row in rows), D(0)) == outside_in - outside_back
     assert all(row.bills.as_tuple().exponent == -2 for row in rows)
     assert len({(r.day, r.store_id, r.terminal_id, r.channel) for r in rows}) == len(rows)
+
+
+def test_kept_days_give_the_same_settlement_as_the_payments(tenant_a, in_english):
+    day = a_day_of_payments(tenant_a)
+    yesterday = timezone.now() - datetime.timedelta(days=1)
+    Payment.objects.filter(merchant=tenant_a.merchant).update(created_at=yesterday)
+    Refund.objects.filter(payment=day.wechat).update(created_at=yesterday)
+    scope = replace(today_scope(tenant_a.merchant), start=today_scope(tenant_a.merchant).start
+                    - datetime.timedelta(days=1))
+    from_payments = DailySettlement().compute(scope)
+    written = settle_days(tenant_a.merchant, first=scope.start, last=scope.end)
+    assert SettledDay.objects.filter(merchant=tenant_a.merchant).count() == 1  # today is never kept
+    kept = DailySettlement().compute(scope)
+    assert kept.rows == from_payments.rows and kept.totals == from_payments.totals
+    assert kept.totals["platform_pays_in"] == D("125.79")
+    assert settle_days(tenant_a.merchant, first=scope.start, last=scope.end) == written  # idempotent
+    assert SettlementFigure.objects.filter(merchant=tenant_a.merchant).count() == written
+
+
+def test_the_task_keeps_yesterday_for_every_merchant(tenant_a, tenant_b):
+    a_day_of_payments(tenant_a)
+    Payment.objects.filter(merchant=tenant_a.merchant).update(created_at=timezone.now() - datetime.timedelta(days=1))
+    assert settle_recent_days() > 0
+    assert SettledDay.objects.filter(merchant=tenant_a.merchant).count() == DAYS_BACK
+    assert SettledDay.objects.filter(merchant=tenant_b.merchant).count() == DAYS_BACK
+    assert SettlementFigure.objects.filter(merchant=tenant_b.merchant).count() == 0
