@@ -34,6 +34,8 @@ def test_everyone_gets_one_coupon_and_one_message(tenant_a):
     assert (template.issued_count, template.claimed_count) == (10, 0)
     texts = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.MARKETING)
     assert texts.count() == 10 and all(template.name in t.body for t in texts)
+    # Each text names its member, so the member's inbox and a campaign's effect can find it.
+    assert sorted(texts.values_list("member_id", "recipient")) == sorted((m.pk, m.phone) for m in members)
 
 
 def test_a_send_starts_as_a_celery_job_on_commit(tenant_a, django_capture_on_commit_callbacks):
