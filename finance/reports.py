@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 from checkout.models import Channel
 from finance.models import StatementLine
@@ -148,7 +148,8 @@ class LiabilityRollForward(Report):
         return [_column(_("instrument"), "instrument"), _column(_("counted in"), "unit"),
                 _column(_("day"), "day"), _column(_("opening"), "opening"), _column(_("issued"), "issued"),
                 _column(_("redeemed"), "redeemed"), _column(_("expired"), "expired"),
-                _column(_("adjustments"), "adjustments"), _column(_("adjustments by name"), "adjustments_named"),
+                _column(pgettext("a liability's other moves", "adjustments"), "adjustments"),
+                _column(_("adjustments by name"), "adjustments_named"),
                 _column(_("closing"), "closing"), _column(_("actual"), "actual"),
                 _column(_("difference"), "mismatch"), _column(_("closing in money"), "closing_value")]
 

@@ -7,6 +7,7 @@ the roll-forward proves the uses themselves, which are exact, and shows the audi
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cards.punchcards.models import PunchCard, PunchCardEntry
 from loyalty.liabilities import LedgerInstrument, Movement, Unit
@@ -16,7 +17,7 @@ Reason = PunchCardEntry.Reason
 
 class PunchCardUsesLiability(LedgerInstrument):
     code = "punchcards.uses"
-    label = _("punch card uses")
+    label = pgettext_lazy("a liability: the uses members hold", "punch card uses")
     order = 60
     unit = Unit.USES
     valuation = _("Punch card uses are counted in uses; the ledger audit values each paid card's uses left at "
