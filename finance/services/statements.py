@@ -257,7 +257,7 @@ def match_statements(scope: ReportScope) -> list[MatchRow]:
         outcome = Outcome.MATCHED if our_amount == amount else Outcome.AMOUNT_MISMATCH
         rows.append(MatchRow(outcome, merchant_id, channel, trade_no, kind, when, amount, our_amount,
                              payment=payment.number, store=payment.store.name, store_id=payment.store_id))
-    rows.extend(_missing(scope, first, after))
+    rows.extend(_missing(scope))
     if scope.store_ids:
         rows = [row for row in rows if row.store_id in scope.store_ids]
     order = list(OUTCOME_LABELS)
@@ -285,7 +285,7 @@ def _payments(keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], Pay
     return found
 
 
-def _missing(scope: ReportScope, first: datetime.datetime, after: datetime.datetime) -> list[MatchRow]:
+def _missing(scope: ReportScope) -> list[MatchRow]:
     """Our payments by a channel on a day one of its statements covers, which no statement of it lists."""
     statements = Statement.objects.filter(first_day__lte=scope.end, last_day__gte=scope.start)
     if scope.merchant_id is not None:
