@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "checkout",
     "webhooks",
     "reports",
+    "finance",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +248,7 @@ LOGGING = {
 }
 
 CELERY_BEAT_SCHEDULE = {
+    "finance-settle-days": {"task": "finance.tasks.settle_recent_days", "schedule": 3600.0},
     "purge-idempotency-records": {"task": "loyalty.tasks.purge_idempotency_records", "schedule": 3600.0},
     "wallet-pay-due-instalments": {"task": "wallet.tasks.pay_due_instalments", "schedule": 3600.0},
     "wallet-expire-cashback": {"task": "wallet.tasks.expire_cashback", "schedule": 3600.0},

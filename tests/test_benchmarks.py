@@ -54,3 +54,17 @@ def test_payment_benchmark_runs_the_project_beside_the_least_django_payment_and_
     assert re.search(r"project_per_s \d+\s+reference_per_s \d+\s+ratio [0-9.]+", out), out
     assert "reference: 13" in out and "CPU per payment: project app" in out and "heavy members" in out, out
     assert "payments recorded" in out and ": True" in out, out
+
+
+@pytest.mark.django_db(databases=["default", "replica"], transaction=True)  # reports read the replica
+def test_reports_year_benchmark_times_every_registered_report():
+    from bench.reports_year import run
+    from loyalty.reports import reports
+
+    out = StringIO()
+    results = run(payments=120, repeat=1, out=out)
+    assert set(results) == set(reports.codes()), out.getvalue()
+    assert all(figures["seconds"] > 0 and figures["reference"] > 0 for figures in results.values())
+    assert "finance.settlement" in out.getvalue() and "reference" in out.getvalue()
+    assert run(payments=120, repeat=1, out=out)  # kept for reruns: the second run reuses the rows
+    assert "reusing 120 payments" in out.getvalue()

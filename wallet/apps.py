@@ -13,6 +13,7 @@ class WalletConfig(AppConfig):
         from loyalty.events import event_kinds
         from loyalty.exports import export_columns
         from loyalty.ledgers import member_accounts, register_auditor
+        from loyalty.liabilities import liability_instruments
         from loyalty.member_panels import member_panels
         from loyalty.payments import register_purpose
         from loyalty.posters import poster_sources
@@ -25,6 +26,7 @@ class WalletConfig(AppConfig):
         from wallet import errors as api_errors
         from wallet import (
             events,
+            liabilities,
             receivers,  # noqa: F401
             segments,
             services,
@@ -42,6 +44,8 @@ class WalletConfig(AppConfig):
         from wallet.views import wallet_tile
 
         register_auditor("wallet", services.audit_wallets)
+        for instrument in liabilities.INSTRUMENTS:
+            liability_instruments.register(instrument)
         member_accounts.register(WalletAccount())
         for tender in (CashbackTender(), BonusTender(), PrincipalTender()):
             tenders.register(tender)

@@ -8,7 +8,7 @@ class GiftCardsConfig(AppConfig):
     verbose_name = _("Gift cards")
 
     def ready(self):
-        from cards.giftcards import errors, events, services
+        from cards.giftcards import errors, events, liabilities, services
         from cards.giftcards.demo import GiftCardsDemo
         from cards.giftcards.reports import GiftCardsReport
         from cards.giftcards.tenders import GiftCardTender
@@ -17,6 +17,7 @@ class GiftCardsConfig(AppConfig):
         from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
         from loyalty.ledgers import register_auditor
+        from loyalty.liabilities import liability_instruments
         from loyalty.payments import register_purpose
         from loyalty.reports import reports
         from loyalty.tenders import tenders
@@ -25,6 +26,8 @@ class GiftCardsConfig(AppConfig):
 
         register_api_errors(errors.API_ERRORS)
         register_auditor("giftcards", services.audit_gift_cards)
+        for instrument in liabilities.INSTRUMENTS:
+            liability_instruments.register(instrument)
         tenders.register(GiftCardTender())
         register_purpose(services.GIFT_CARD_PURCHASE_PURPOSE, services.fulfil_gift_card_purchase,
                          services.fail_gift_card_purchase)

@@ -11,6 +11,7 @@ class MembershipConfig(AppConfig):
         from cards.membership import errors as api_errors
         from cards.membership import (
             events,
+            liabilities,
             receivers,  # noqa: F401
             segments,
             services,
@@ -30,6 +31,7 @@ class MembershipConfig(AppConfig):
         from loyalty.events import event_kinds
         from loyalty.exports import export_columns
         from loyalty.ledgers import member_accounts, register_auditor
+        from loyalty.liabilities import liability_instruments
         from loyalty.member_panels import member_panels
         from loyalty.pricing import pricing_steps
         from loyalty.reports import reports
@@ -38,6 +40,8 @@ class MembershipConfig(AppConfig):
         from merchants.views import HOME_SECTIONS, JOIN_DETAIL_POLICIES
 
         register_auditor("membership", services.audit_points)
+        for instrument in liabilities.INSTRUMENTS:
+            liability_instruments.register(instrument)
         member_accounts.register(CardAccount())
         pricing_steps.register(LevelDiscountStep())
         pricing_steps.register(PointsDeductionStep())

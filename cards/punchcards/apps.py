@@ -8,7 +8,7 @@ class PunchCardsConfig(AppConfig):
     verbose_name = _("Punch cards")
 
     def ready(self):
-        from cards.punchcards import errors, events, services
+        from cards.punchcards import errors, events, liabilities, services
         from cards.punchcards.benefits import PunchCardBenefit
         from cards.punchcards.demo import PunchCardsDemo
         from cards.punchcards.kinds import PunchCardKind
@@ -19,6 +19,7 @@ class PunchCardsConfig(AppConfig):
         from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
         from loyalty.ledgers import register_auditor
+        from loyalty.liabilities import liability_instruments
         from loyalty.payments import register_purpose
         from loyalty.reports import reports
         from loyalty.usable_cards import card_kinds
@@ -27,6 +28,8 @@ class PunchCardsConfig(AppConfig):
 
         register_api_errors(errors.API_ERRORS)
         register_auditor("punchcards", services.audit_punch_cards)
+        for instrument in liabilities.INSTRUMENTS:
+            liability_instruments.register(instrument)
         benefits.register(PunchCardBenefit())
         card_kinds.register(PunchCardKind())
         demo_data.register(PunchCardsDemo)

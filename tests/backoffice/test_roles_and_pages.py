@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 # What the admin calls its money figures and performance figures, in English.
 FIGURE_WORDS = ["Stored value owed to members", "money taken off bills", "redemption rate", "claim page views",
                 "last 30 days (issued / redeemed)", 'id="liability"', "remaining liability", "revenue",
-                "outstanding", "takings", "average bill", "stored value spent"]
+                "outstanding", "takings", "average bill", "stored value spent",
+                "the platform pays in", "closing in money"]
 
 
 @pytest.fixture
