@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CampaignsConfig(AppConfig):
+    name = "campaigns"
+    verbose_name = _("Campaigns")
+
+    def ready(self):
+        from campaigns import triggers
+        from campaigns.segments import SentInCampaignRun
+        from loyalty.segments import segment_filters
+
+        triggers.register()
+        segment_filters.register(SentInCampaignRun())
