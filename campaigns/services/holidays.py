@@ -16,14 +16,22 @@ from campaigns.models import HolidayDate
 from merchants.models import Merchant
 
 
+# The library names holidays in English; the calendar shows them as merchants and members say them.
+CHINESE_NAMES = {
+    "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节", "National Day": "国庆节", "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+}
+
+
 def public_holidays(year: int) -> list[tuple[datetime.date, str]]:
     """The first day of each public holiday of `year` that the library knows, with its name."""
     days = sorted((day, name) for day, name in chinese_calendar.holidays.items() if day.year == year)
     firsts = []
     for day, name in days:
-        if not firsts or firsts[-1][1] != name or (day - previous).days > 1:
-            firsts.append((day, name))
-        previous = day
+        if not firsts or previous_name != name or (day - previous).days > 1:
+            firsts.append((day, CHINESE_NAMES.get(name, name)))
+        previous, previous_name = day, name
     return firsts
 
 
