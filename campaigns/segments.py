@@ -18,7 +18,8 @@ class SentInCampaignRun(SegmentFilter):
     params = (Param("run", gettext_lazy("campaign run (number)"), ParamKind.INTEGER, min_value=1),)
 
     def check(self, params, *, merchant_id):
-        if merchant_id is not None and not Occurrence.objects.filter(pk=params["run"], merchant_id=merchant_id).exists():
+        runs = Occurrence.objects.filter(pk=params["run"], merchant_id=merchant_id)
+        if merchant_id is not None and not runs.exists():
             raise invalid(_("Choose one of your campaign runs."), param="run")
         return params
 

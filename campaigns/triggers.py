@@ -139,7 +139,8 @@ class Birthday(DailyTrigger):
 
 
 class Holiday(DailyTrigger):
-    code, label, order = "holiday", gettext_lazy("holidays in the merchant's calendar (on the day or N days before)"), 40
+    code, order = "holiday", 40
+    label = gettext_lazy("holidays in the merchant's calendar (on the day or N days before)")
 
     def holiday_for(self, campaign: Campaign, day: datetime.date) -> HolidayDate | None:
         return HolidayDate.objects.filter(merchant_id=campaign.merchant_id, is_active=True,
@@ -196,7 +197,8 @@ class PointsExpiring(DailyTrigger):
 
     def condition(self, campaign, due):
         expires = due.day + datetime.timedelta(days=campaign.days)
-        return Q(Exists(PointsBucket.objects.filter(card__member=OuterRef("pk"), remaining__gt=0, expires_on=expires)))
+        buckets = PointsBucket.objects.filter(card__member=OuterRef("pk"), remaining__gt=0, expires_on=expires)
+        return Q(Exists(buckets))
 
 
 class LevelReached(EventTrigger):
@@ -213,7 +215,8 @@ class LevelReached(EventTrigger):
 class StoredValueBelow(EventTrigger):
     """The stored value moved yesterday and is now below the amount (so each fall is caught once)."""
 
-    code, label, order, needs = "stored_value_below", gettext_lazy("stored value fell below an amount"), 100, ("amount",)
+    code, order, needs = "stored_value_below", 100, ("amount",)
+    label = gettext_lazy("stored value fell below an amount")
 
     def condition(self, campaign, due):
         start, end = self.yesterday(campaign, due)
@@ -225,7 +228,8 @@ class StoredValueBelow(EventTrigger):
 
 
 class CouponExpiring(DailyTrigger):
-    code, label, order, needs = "coupon_expiring", gettext_lazy("a coupon unused N days before it expires"), 110, ("days",)
+    code, order, needs = "coupon_expiring", 110, ("days",)
+    label = gettext_lazy("a coupon unused N days before it expires")
 
     def condition(self, campaign, due):
         start, end = day_range(due.day + datetime.timedelta(days=campaign.days), campaign.merchant.zone)

@@ -3,9 +3,9 @@ from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from campaigns import views as campaign_views
 from cards.giftcards import api as giftcard_api
 from cards.punchcards import api as punchcard_api
-from campaigns import views as campaign_views
 from cards.timecards import api as timecard_api
 from checkout import api as checkout_api
 from coupons import api as coupon_api

@@ -456,3 +456,6 @@ class FrequencyCounter(models.Model):
         verbose_name_plural = _("frequency counters")
         constraints = [models.UniqueConstraint(fields=["member", "channel", "period_start"],
                                                name="frequency_counter_once_per_period")]
+
+    def __str__(self):
+        return f"{self.member_id} {self.channel} {self.period_start}: {self.count}"

@@ -218,7 +218,8 @@ def marketing_opt_out(request, token: str):
     """The page behind the opt-out link of a marketing SMS: it says whose messages stop, and stops them on a click
     (a GET changes nothing, so a link preview cannot opt anybody out)."""
     member_id = token.partition("-")[0]
-    member = Member.objects.filter(pk=int(member_id)).select_related("merchant").first() if member_id.isdigit() else None
+    member = Member.objects.filter(pk=int(member_id)).select_related("merchant").first() \
+        if member_id.isdigit() else None
     if member is None:
         raise Http404
     merchant = member.merchant

@@ -15,7 +15,6 @@ from django.db import transaction
 from campaigns.models import HolidayDate
 from merchants.models import Merchant
 
-
 # The library names holidays in English; the calendar shows them as merchants and members say them.
 CHINESE_NAMES = {
     "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
@@ -27,9 +26,10 @@ CHINESE_NAMES = {
 def public_holidays(year: int) -> list[tuple[datetime.date, str]]:
     """The first day of each public holiday of `year` that the library knows, with its name."""
     days = sorted((day, name) for day, name in chinese_calendar.holidays.items() if day.year == year)
-    firsts = []
+    firsts: list[tuple[datetime.date, str]] = []
+    previous, previous_name = None, ""
     for day, name in days:
-        if not firsts or previous_name != name or (day - previous).days > 1:
+        if previous is None or previous_name != name or (day - previous).days > 1:
             firsts.append((day, CHINESE_NAMES.get(name, name)))
         previous, previous_name = day, name
     return firsts

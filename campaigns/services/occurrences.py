@@ -65,7 +65,8 @@ def eligible_members(occurrence: Occurrence) -> QuerySet:
         members = members_in_segment(campaign.segment, at=occurrence.due_at)
     else:
         members = merchant_members(campaign.merchant_id)
-    members = accepting_marketing(members).filter(triggers.get(campaign.trigger).condition(campaign, due_of(occurrence)))
+    trigger = triggers.get(campaign.trigger)
+    members = accepting_marketing(members).filter(trigger.condition(campaign, due_of(occurrence)))
     if campaign.times_per_member:
         earlier = (Delivery.objects.filter(campaign=campaign, member=OuterRef("pk"), outcome=Outcome.TREATED)
                    .exclude(occurrence=occurrence).order_by().values("member").annotate(n=Count("pk")).values("n"))
@@ -177,7 +178,8 @@ def _plan_batch(occurrence_id: int, batch_size: int) -> None:
     for _member, outcome, _channel, _bucket in outcomes:
         counts[outcome] += 1
     Occurrence.objects.filter(pk=occurrence.pk).update(
-        last_member_id=rows[-1][0], eligible=F("eligible") + len(rows), treated=F("treated") + counts[Outcome.TREATED],
+        last_member_id=rows[-1][0], eligible=F("eligible") + len(rows),
+        treated=F("treated") + counts[Outcome.TREATED],
         held_out=F("held_out") + counts[Outcome.HELD_OUT], capped=F("capped") + counts[Outcome.CAPPED])
 
 
@@ -193,7 +195,8 @@ def _write_deliveries(occurrence: Occurrence, outcomes: list[tuple[int, str, str
                 SELECT %s, %s, %s, m, o, c, b, %s
                 FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::int[]) AS t(m, o, c, b)
                 ON CONFLICT (campaign_id, occurrence_id, member_id) DO NOTHING
-            """, [occurrence.merchant_id, occurrence.campaign_id, occurrence.pk, now, members, kinds, channels, buckets])
+            """, [occurrence.merchant_id, occurrence.campaign_id, occurrence.pk, now, members, kinds, channels,
+                  buckets])
         return
     Delivery.objects.bulk_create(
         [Delivery(merchant_id=occurrence.merchant_id, campaign_id=occurrence.campaign_id, occurrence=occurrence,
@@ -264,9 +267,9 @@ def _message_batch(occurrence_id: int, batch_size: int) -> None:
         else:
             body = messages.render(message.body, name=member["name"], fixed=fixed)
             title = messages.render(message.title, name=member["name"], fixed=fixed)
-        outbox.append(OutboxMessage(merchant_id=campaign.merchant_id, channel=channel, kind=OutboxMessage.Kind.MARKETING,
-                                    member_id=member_id, recipient=_recipient(channel, member), title=title[:120],
-                                    body=body, link=fixed.link, not_before=not_before))
+        outbox.append(OutboxMessage(merchant_id=campaign.merchant_id, channel=channel,
+                                    kind=OutboxMessage.Kind.MARKETING, member_id=member_id,
+                                    recipient=_recipient(channel, member), title=title[:120], body=body, link=fixed.link, not_before=not_before))
     if not_before is None:
         queue_messages(outbox, batch_size=MESSAGE_TASK_BATCH)
     else:

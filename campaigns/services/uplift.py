@@ -204,9 +204,8 @@ class Figures:
 
 
 def campaign_figures(campaign: Campaign) -> Figures:
-    from loyalty.models import OutboxMessage
-
     from campaigns.services.messages import short_link_for, short_url
+    from loyalty.models import OutboxMessage
 
     with report_reads():
         totals = Occurrence.objects.filter(campaign=campaign).aggregate(sent=Coalesce(Sum("treated"), 0),

@@ -119,8 +119,8 @@ def reserve_messages(merchant: Merchant, *, channel: str, member_ids: list[int],
         return ids
     start = period_start(cap.period, timezone.localtime(at, merchant.zone).date())
     table = "merchants_frequencycounter"
-    upsert = (f"ON CONFLICT (member_id, channel, period_start) DO UPDATE SET count = c.count + 1 "
-              f"WHERE c.count < %s RETURNING member_id")
+    upsert = ("ON CONFLICT (member_id, channel, period_start) DO UPDATE SET count = c.count + 1 "
+              "WHERE c.count < %s RETURNING member_id")
     passed: list[int] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

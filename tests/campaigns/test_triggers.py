@@ -9,7 +9,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, HolidayDate
 from campaigns.services.holidays import covered_years, preload_holidays, public_holidays
 from campaigns.services.occurrences import eligible_members
-from campaigns.triggers import Due, birthday_condition, triggers
+from campaigns.triggers import Due, triggers
 from checkout.models import Payment
 from merchants.models import Member
 from tests.campaigns.helpers import make_campaign

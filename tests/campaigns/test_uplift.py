@@ -9,8 +9,14 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Delivery, Outcome
-from campaigns.services.uplift import Cost, MemberResult, campaign_uplift, compare, mean_difference, \
-    proportion_difference
+from campaigns.services.uplift import (
+    Cost,
+    MemberResult,
+    campaign_uplift,
+    compare,
+    mean_difference,
+    proportion_difference,
+)
 from checkout.models import Payment
 from tests.campaigns.helpers import bulk_members, make_campaign
 
