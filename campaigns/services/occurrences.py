@@ -269,7 +269,8 @@ def _message_batch(occurrence_id: int, batch_size: int) -> None:
             title = messages.render(message.title, name=member["name"], fixed=fixed)
         outbox.append(OutboxMessage(merchant_id=campaign.merchant_id, channel=channel,
                                     kind=OutboxMessage.Kind.MARKETING, member_id=member_id,
-                                    recipient=_recipient(channel, member), title=title[:120], body=body, link=fixed.link, not_before=not_before))
+                                    recipient=_recipient(channel, member), title=title[:120], body=body,
+                                    link=fixed.link, not_before=not_before))
     if not_before is None:
         queue_messages(outbox, batch_size=MESSAGE_TASK_BATCH)
     else:
