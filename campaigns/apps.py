@@ -8,8 +8,11 @@ class CampaignsConfig(AppConfig):
 
     def ready(self):
         from campaigns import triggers
+        from campaigns.demo import CampaignsDemo
         from campaigns.segments import SentInCampaignRun
+        from loyalty.demo import demo_data
         from loyalty.segments import segment_filters
 
         triggers.register()
         segment_filters.register(SentInCampaignRun())
+        demo_data.register(CampaignsDemo)

@@ -70,6 +70,10 @@ class Campaign(models.Model):
                                                         validators=[MinValueValidator(1), MaxValueValidator(90)])
     times_per_member = models.PositiveSmallIntegerField(
         _("at most times per member"), null=True, blank=True, help_text=_("Over the campaign's life. Empty: no limit."))
+    sends_segment = models.ForeignKey(
+        "merchants.Segment", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
+        verbose_name=_("segment of its mass sends"),
+        help_text=_("Who each run's mass send gives the benefits to: that run's sent members."))
     landing_title = models.CharField(_("landing page title"), max_length=100, blank=True)
     landing_text = models.TextField(_("landing page text"), blank=True)
     landing_views = models.PositiveIntegerField(_("landing page views"), default=0, editable=False)

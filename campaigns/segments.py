@@ -1,5 +1,8 @@
-"""The campaigns' segment filter: members sent a campaign run (its mass send gives them the benefits, and a
-merchant may follow a run up with another send)."""
+"""The campaigns' segment filter: the members a campaign run is giving its benefits to.
+
+Each campaign has one saved segment with this clause; a run's mass send evaluates it at the send's creation
+time, which names the run whose mass send it is, so one segment serves every run (no segment per run).
+"""
 
 from __future__ import annotations
 
@@ -7,25 +10,25 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from campaigns.models import Delivery, Occurrence, Outcome
+from campaigns.models import Campaign, Delivery, Outcome
 from loyalty.segments import Param, ParamKind, SegmentFilter, invalid
 
 
 class SentInCampaignRun(SegmentFilter):
     code = "campaign_run"
-    label = gettext_lazy("sent a campaign run")
+    label = gettext_lazy("sent by a campaign run (its mass send)")
     order = 200
-    params = (Param("run", gettext_lazy("campaign run (number)"), ParamKind.INTEGER, min_value=1),)
+    params = (Param("campaign", gettext_lazy("campaign (number)"), ParamKind.INTEGER, min_value=1),)
 
     def check(self, params, *, merchant_id):
-        runs = Occurrence.objects.filter(pk=params["run"], merchant_id=merchant_id)
-        if merchant_id is not None and not runs.exists():
-            raise invalid(_("Choose one of your campaign runs."), param="run")
+        campaigns = Campaign.objects.filter(pk=params["campaign"], merchant_id=merchant_id)
+        if merchant_id is not None and not campaigns.exists():
+            raise invalid(_("Choose one of your campaigns."), param="campaign")
         return params
 
     def condition(self, params, *, merchant_id, at):
-        return Q(Exists(Delivery.objects.filter(occurrence_id=params["run"], member=OuterRef("pk"),
-                                                outcome=Outcome.TREATED)))
+        return Q(Exists(Delivery.objects.filter(campaign_id=params["campaign"], member=OuterRef("pk"),
+                                                outcome=Outcome.TREATED, occurrence__issuance__created_at=at)))
 
     def describe(self, params):
-        return _("sent campaign run %(run)d") % params
+        return _("sent by a run of campaign %(campaign)d") % params

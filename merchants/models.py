@@ -226,9 +226,11 @@ class Member(models.Model):
     custom_fields = models.JSONField(_("member attributes"), default=dict, blank=True)
     last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
     # What campaigns choose a channel by (an ordered rule list per campaign reads these).
-    wechat_openid = models.CharField(_("WeChat openid"), max_length=64, blank=True)
-    follows_official_account = models.BooleanField(_("follows the official account"), default=False)
-    alipay_user_id = models.CharField(_("Alipay user id"), max_length=64, blank=True)
+    # Defaults in the database too: bulk loads (imports, benchmarks) insert members with raw SQL.
+    wechat_openid = models.CharField(_("WeChat openid"), max_length=64, blank=True, default="", db_default="")
+    follows_official_account = models.BooleanField(_("follows the official account"), default=False,
+                                                   db_default=False)
+    alipay_user_id = models.CharField(_("Alipay user id"), max_length=64, blank=True, default="", db_default="")
     # Set while the member refuses marketing messages; the history is in MarketingConsentChange.
     marketing_opt_out_at = models.DateTimeField(_("opted out of marketing at"), null=True, blank=True)
 

@@ -212,12 +212,20 @@ def _after_planning(occurrence: Occurrence) -> None:
     if (campaign.coupon_template_id is None and not lines) or not occurrence.treated:
         Occurrence.objects.filter(pk=occurrence.pk).update(status=Occurrence.Status.MESSAGING)
         return
-    segment = create_segment(campaign.merchant, name=_("Campaign %(name)s, run %(key)s: sent") % {
-        "name": campaign.name[:40], "key": occurrence.key}, clauses=[("campaign_run", {"run": occurrence.pk})],
-        description=_("Made by the campaign for its mass send."))
     issuance = create_issuance(campaign.coupon_template, merchant=campaign.merchant, lines=lines,
-                               saved_segment=segment, notify_members=False, start=False)
+                               saved_segment=sends_segment(campaign), notify_members=False, start=False)
     Occurrence.objects.filter(pk=occurrence.pk).update(status=Occurrence.Status.GIVING, issuance=issuance)
+
+
+def sends_segment(campaign: Campaign):
+    """The campaign's one saved segment for its runs' mass sends (made on its first run)."""
+    if campaign.sends_segment_id is None:
+        campaign.sends_segment = create_segment(
+            campaign.merchant, name=(_("Campaign %(name)s: sent") % {"name": campaign.name})[:80],
+            clauses=[("campaign_run", {"campaign": campaign.pk})],
+            description=_("Made by the campaign: the members each run's mass send gives the benefits to."))
+        Campaign.objects.filter(pk=campaign.pk).update(sends_segment=campaign.sends_segment)
+    return campaign.sends_segment
 
 
 def _after_giving(occurrence_id: int, issuance: CouponIssuance) -> None:
