@@ -23,3 +23,13 @@ def test_webhooks_benchmark_delivers_everything_to_the_healthy_endpoints(db):
     ratios = run(events=12, timeout=0.3, modes=("one worker",), out=out)
     assert set(ratios) == {"one worker"}, out.getvalue()
     assert "[12, 12]" in out.getvalue() and "the dead one: 5 attempts" in out.getvalue()
+
+
+def test_campaign_benchmark_runs_beside_a_mass_send_and_prints_the_ratio(db):
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("bench_campaign", members=300, stdout=out)
+    figures = dict(pair.split("=") for pair in out.getvalue().split())
+    assert int(figures["members"]) == 300 and int(figures["treated"]) + int(figures["held_out"]) == 300
+    assert float(figures["ratio"]) > 0

@@ -68,10 +68,6 @@ def short_url(link: ShortLink) -> str:
     return absolute(reverse("short_link", args=[link.code]))
 
 
-def opt_out_url(member_id: int) -> str:
-    return absolute(reverse("marketing_opt_out", args=[opt_out_token(member_id)]))
-
-
 @dataclass(frozen=True)
 class Constants:
     """What a message says that is the same for every member of an occurrence."""
@@ -101,11 +97,37 @@ def render(template: str, *, name: str, fixed: Constants) -> str:
                                         link=fixed.link))
 
 
-def sms_text(message: CampaignMessage, *, name: str, fixed: Constants, member_id: int) -> str:
+NAME_MARK, OPT_OUT_MARK = "\x00name\x00", "\x00opt-out\x00"
+
+
+@dataclass(frozen=True)
+class Texts:
+    """One channel's title and text with everything but the member filled in, made once per batch: a member's
+    copy is then two string replacements (a name with braces in it stays text, never a placeholder)."""
+
+    title: str
+    body: str
+    opt_out_prefix: str
+    opt_out_suffix: str
+    nameless: str
+
+    def for_member(self, member_id: int, name: str) -> tuple[str, str]:
+        who = name or self.nameless
+        body = self.body.replace(NAME_MARK, who)
+        if OPT_OUT_MARK in body:
+            body = body.replace(OPT_OUT_MARK, f"{self.opt_out_prefix}{opt_out_token(member_id)}{self.opt_out_suffix}")
+        return self.title.replace(NAME_MARK, who), body
+
+
+def texts_for(message: CampaignMessage, fixed: Constants) -> Texts:
     """A marketing SMS carries its signature and an opt-out link (the member's own, signed)."""
-    signature = message.campaign.merchant.sms_signature or message.campaign.merchant.name
-    return _("[%(signature)s] %(text)s Opt out: %(link)s") % {
-        "signature": signature, "text": render(message.body, name=name, fixed=fixed), "link": opt_out_url(member_id)}
+    body = render(message.body, name=NAME_MARK, fixed=fixed)
+    if message.channel == Channel.SMS:
+        signature = message.campaign.merchant.sms_signature or message.campaign.merchant.name
+        body = _("[%(signature)s] %(text)s Opt out: %(link)s") % {"signature": signature, "text": body,
+                                                                  "link": OPT_OUT_MARK}
+    prefix, _token, suffix = absolute(reverse("marketing_opt_out", args=["~"])).partition("~")
+    return Texts(render(message.title, name=NAME_MARK, fixed=fixed), body, prefix, suffix, str(_("member")))
 
 
 @dataclass(frozen=True)
@@ -120,13 +142,10 @@ def preview(campaign: Campaign, member: Member) -> list[Preview]:
     """Each channel's message as this member would get it, with the SMS length and parts."""
     fixed = constants(campaign, timezone.now())
     shown = []
-    for message in campaign.messages.order_by("channel"):
-        if message.channel == Channel.SMS:
-            text = sms_text(message, name=member.name, fixed=fixed, member_id=member.pk)
-            shown.append(Preview(message.channel, "", text, sms_length(text)))
-        else:
-            shown.append(Preview(message.channel, render(message.title, name=member.name, fixed=fixed),
-                                 render(message.body, name=member.name, fixed=fixed), None))
+    for message in campaign.messages.select_related("campaign__merchant").order_by("channel"):
+        title, text = texts_for(message, fixed).for_member(member.pk, member.name)
+        shown.append(Preview(message.channel, title, text,
+                             sms_length(text) if message.channel == Channel.SMS else None))
     return shown
 
 

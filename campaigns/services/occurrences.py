@@ -36,9 +36,7 @@ from campaigns.triggers import Due, triggers
 from coupons.models import CouponIssuance, CouponIssuanceBenefit
 from coupons.services.issuance import cancel_issuance, create_issuance, run_issuance
 from loyalty.errors import DomainError
-from loyalty.messaging import queue_messages
 from loyalty.models import OutboxMessage
-from merchants.models import Member
 from merchants.services import create_segment, members_in_segment
 from merchants.services.marketing import accepting_marketing, quiet_hours_end, reserve_messages
 from merchants.services.segments import merchant_members
@@ -237,14 +235,14 @@ def _after_giving(occurrence_id: int, issuance: CouponIssuance) -> None:
     Occurrence.objects.filter(pk=occurrence_id, status=Occurrence.Status.GIVING).update(**fields)
 
 
-def _recipient(channel: str, member: dict) -> str:
+def _recipient(channel: str, member_id: int, phone: str, openid: str, alipay_id: str) -> str:
     if channel == Channel.SMS:
-        return member["phone"]
+        return phone
     if channel in (Channel.WECHAT_TEMPLATE, Channel.WECHAT_SUBSCRIPTION):
-        return member["wechat_openid"]
+        return openid
     if channel == Channel.ALIPAY:
-        return member["alipay_user_id"]
-    return str(member["pk"])
+        return alipay_id
+    return str(member_id)
 
 
 @transaction.atomic
@@ -253,39 +251,59 @@ def _message_batch(occurrence_id: int, batch_size: int) -> None:
     if occurrence.status != Occurrence.Status.MESSAGING:
         return
     campaign = occurrence.campaign
-    texts = {message.channel: message for message in campaign.messages.select_related("campaign__merchant")}
     rows = list(Delivery.objects.filter(occurrence=occurrence, outcome=Outcome.TREATED,
                                         member_id__gt=occurrence.last_message_member_id)
-                .exclude(channel="").order_by("member_id").values_list("member_id", "channel")[:batch_size])
+                .exclude(channel="").order_by("member_id")
+                .values_list("member_id", "channel", "member__name", "member__phone", "member__wechat_openid",
+                             "member__alipay_user_id")[:batch_size])
     now = timezone.now()
-    if not rows or not texts:
+    written = {message.channel: message for message in campaign.messages.select_related("campaign__merchant")}
+    if not rows or not written:
         Occurrence.objects.filter(pk=occurrence.pk).update(status=Occurrence.Status.COMPLETED, finished_at=now)
         return
-    members = {member["pk"]: member for member in Member.objects.filter(pk__in=[pk for pk, _c in rows]).values(
-        "pk", "name", "phone", "wechat_openid", "alipay_user_id")}
     fixed = messages.constants(campaign, occurrence.due_at)
+    texts = {channel: messages.texts_for(message, fixed) for channel, message in written.items()}
     not_before = quiet_hours_end(campaign.merchant, now)
     outbox = []
-    for member_id, channel in rows:
-        message, member = texts.get(channel), members.get(member_id)
-        if message is None or member is None:
+    for member_id, channel, name, phone, openid, alipay_id in rows:
+        if channel not in texts:
             continue
-        if channel == Channel.SMS:
-            body, title = messages.sms_text(message, name=member["name"], fixed=fixed, member_id=member_id), ""
-        else:
-            body = messages.render(message.body, name=member["name"], fixed=fixed)
-            title = messages.render(message.title, name=member["name"], fixed=fixed)
-        outbox.append(OutboxMessage(merchant_id=campaign.merchant_id, channel=channel,
-                                    kind=OutboxMessage.Kind.MARKETING, member_id=member_id,
-                                    recipient=_recipient(channel, member), title=title[:120], body=body,
-                                    link=fixed.link, not_before=not_before))
+        title, body = texts[channel].for_member(member_id, name)
+        outbox.append((member_id, channel, _recipient(channel, member_id, phone, openid, alipay_id), title[:120], body))
+    ids = _write_messages(campaign.merchant_id, outbox, link=fixed.link, not_before=not_before, now=now)
     if not_before is None:
-        queue_messages(outbox, batch_size=MESSAGE_TASK_BATCH)
-    else:
-        # Held for quiet hours: the outbox's dispatcher sends them once not_before has passed.
-        OutboxMessage.objects.bulk_create(outbox, batch_size=MESSAGE_TASK_BATCH)
+        # Held for quiet hours otherwise: the outbox's dispatcher sends them once not_before has passed.
+        from loyalty.tasks import deliver_outbox_messages
+
+        for start in range(0, len(ids), MESSAGE_TASK_BATCH):
+            batch = ids[start:start + MESSAGE_TASK_BATCH]
+            transaction.on_commit(lambda batch=batch: deliver_outbox_messages.delay(batch))
     Occurrence.objects.filter(pk=occurrence.pk).update(last_message_member_id=rows[-1][0],
                                                        messaged=F("messaged") + len(outbox))
+
+
+def _write_messages(merchant_id: int, outbox: list[tuple[int, str, str, str, str]], *, link: str,
+                    not_before: datetime.datetime | None, now: datetime.datetime) -> list[int]:
+    """One statement a batch on Postgres (arrays unnested), a bulk insert elsewhere; returns the new ids."""
+    if not outbox:
+        return []
+    if connection.vendor == "postgresql":
+        members, channels, recipients, titles, bodies = (list(column) for column in zip(*outbox, strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute("""
+                INSERT INTO loyalty_outboxmessage (merchant_id, channel, kind, member_id, recipient, title, body, link,
+                                                   not_before, status, attempts, provider_reference, error, created_at)
+                SELECT %s, c, %s, m, r, t, b, %s, %s, %s, 0, '', '', %s
+                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) AS u(m, c, r, t, b)
+                RETURNING id
+            """, [merchant_id, OutboxMessage.Kind.MARKETING, link, not_before, OutboxMessage.Status.QUEUED, now,
+                  members, channels, recipients, titles, bodies])
+            return [row[0] for row in cursor.fetchall()]
+    created = OutboxMessage.objects.bulk_create(
+        [OutboxMessage(merchant_id=merchant_id, channel=channel, kind=OutboxMessage.Kind.MARKETING, member_id=member_id,
+                       recipient=recipient, title=title, body=body, link=link, not_before=not_before)
+         for member_id, channel, recipient, title, body in outbox], batch_size=MESSAGE_TASK_BATCH)
+    return [message.pk for message in created]
 
 
 @transaction.atomic

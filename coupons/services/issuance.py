@@ -415,9 +415,9 @@ def _queue_arrival_messages(issuance, body: str, member_ids: list[int]) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("""
-                INSERT INTO loyalty_outboxmessage (merchant_id, channel, kind, recipient, body, status, attempts,
-                                                   provider_reference, error, created_at)
-                SELECT %s, %s, %s, m.phone, %s, %s, 0, '', '', %s
+                INSERT INTO loyalty_outboxmessage (merchant_id, channel, kind, member_id, recipient, title, body, link,
+                                                   status, attempts, provider_reference, error, created_at)
+                SELECT %s, %s, %s, m.id, m.phone, '', %s, '', %s, 0, '', '', %s
                 FROM merchants_member m WHERE m.id = ANY(%s) AND m.marketing_opt_out_at IS NULL
                 RETURNING id
             """, [issuance.merchant_id, OutboxMessage.Channel.SMS, OutboxMessage.Kind.MARKETING, body,
