@@ -30,6 +30,6 @@ def test_campaign_benchmark_runs_beside_a_mass_send_and_prints_the_ratio(db):
 
     out = StringIO()
     call_command("bench_campaign", members=300, stdout=out)
-    figures = dict(pair.split("=") for pair in out.getvalue().split())
+    figures = dict(pair.split("=") for pair in out.getvalue().strip().splitlines()[-1].split())
     assert int(figures["members"]) == 300 and int(figures["treated"]) + int(figures["held_out"]) == 300
     assert float(figures["ratio"]) > 0
