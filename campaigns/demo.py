@@ -100,8 +100,8 @@ def _redeem_some(occurrence: Occurrence, at: datetime.datetime, rng: random.Rand
     """A third of the campaign's coupons used at the counter within the attribution window."""
     store = Store.objects.filter(merchant_id=occurrence.merchant_id).order_by("pk").first()
     coupons = Coupon.objects.filter(issuance_id=occurrence.issuance_id, state=Coupon.State.AVAILABLE).order_by("pk")
-    for coupon in coupons:
-        if rng.random() > 0.33:
+    for index, coupon in enumerate(coupons):
+        if index and rng.random() > 0.33:   # the first always, then about a third
             continue
         bill = (coupon.template.minimum_bill or Decimal("0")) + Decimal(rng.randint(5, 60))
         redeem_coupon(coupon, bill_amount=bill, store=store)
