@@ -26,10 +26,12 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef
 from django.db.models.functions import Coalesce
 
 from campaigns.models import Campaign, Delivery, Occurrence, Outcome
+from campaigns.services.messages import short_link_for, short_url
 from cards.membership.models import MembershipProgram
 from checkout.models import Payment
 from checkout.segments import VISIT_STATUSES
 from coupons.models import CouponRedemption, MassSendDelivery
+from loyalty.models import OutboxMessage
 from loyalty.money import ZERO, quantize
 from loyalty.replica import report_reads
 
@@ -204,21 +206,19 @@ class Figures:
 
 
 def campaign_figures(campaign: Campaign) -> Figures:
-    from campaigns.services.messages import short_link_for, short_url
-    from loyalty.models import OutboxMessage
-
-    with report_reads():
-        totals = Occurrence.objects.filter(campaign=campaign).aggregate(sent=Coalesce(Sum("treated"), 0),
-                                                                        held=Coalesce(Sum("held_out"), 0))
-        link = short_url(short_link_for(campaign))
-        delivered = OutboxMessage.objects.filter(merchant_id=campaign.merchant_id, link=link,
-                                                 status=OutboxMessage.Status.SENT).count()
-        issuances = campaign_issuances(campaign)
-        redeemed = CouponRedemption.objects.filter(coupon__issuance_id__in=issuances, reversed_at__isnull=True)
-        revenue = Payment.objects.filter(coupon__issuance_id__in=issuances, status__in=VISIT_STATUSES).aggregate(
-            total=Sum(F("amount_due") - F("refunded_amount")))["total"] or ZERO
-        return Figures(totals["sent"], totals["held"], delivered, campaign.landing_claims, redeemed.count(),
-                       quantize(revenue))
+    """A few counts per campaign for the list, read from the primary like the coupon templates' columns (the
+    report, which reads every delivery's window, goes to the replica)."""
+    totals = Occurrence.objects.filter(campaign=campaign).aggregate(sent=Coalesce(Sum("treated"), 0),
+                                                                    held=Coalesce(Sum("held_out"), 0))
+    link = short_url(short_link_for(campaign))
+    delivered = OutboxMessage.objects.filter(merchant_id=campaign.merchant_id, link=link,
+                                             status=OutboxMessage.Status.SENT).count()
+    issuances = campaign_issuances(campaign)
+    redeemed = CouponRedemption.objects.filter(coupon__issuance_id__in=issuances, reversed_at__isnull=True)
+    revenue = Payment.objects.filter(coupon__issuance_id__in=issuances, status__in=VISIT_STATUSES).aggregate(
+        total=Sum(F("amount_due") - F("refunded_amount")))["total"] or ZERO
+    return Figures(totals["sent"], totals["held"], delivered, campaign.landing_claims, redeemed.count(),
+                   quantize(revenue))
 
 
 @dataclass(frozen=True)
