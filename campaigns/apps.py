@@ -12,7 +12,10 @@ class CampaignsConfig(AppConfig):
         from campaigns.segments import SentInCampaignRun
         from loyalty.demo import demo_data
         from loyalty.segments import segment_filters
+        from merchants.roles import grant
 
         triggers.register()
         segment_filters.register(SentInCampaignRun())
         demo_data.register(CampaignsDemo)
+        # Cashiers may look campaigns up (to answer a customer about an offer), never their figures.
+        grant("cashier", ["campaigns.view_campaign"])
