@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "webhooks",
     "reports",
     "finance",
+    "campaigns",
 ]
 
 MIDDLEWARE = [
@@ -260,4 +261,8 @@ CELERY_BEAT_SCHEDULE = {
     "membership-recompute-levels": {"task": "membership.tasks.recompute_levels", "schedule": 3600.0},
     "membership-warn-level-drops": {"task": "membership.tasks.warn_level_drops", "schedule": 21600.0},
     "webhooks-dispatch": {"task": "webhooks.tasks.dispatch_webhooks", "schedule": 5.0},
+    "campaigns-schedule": {"task": "campaigns.tasks.schedule_campaigns", "schedule": 300.0},
 }
+
+# Where the links in messages (short links, opt-out links) point: the public address of the member pages.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from campaigns import views as campaign_views
 from cards.giftcards import api as giftcard_api
 from cards.punchcards import api as punchcard_api
 from cards.timecards import api as timecard_api
@@ -55,6 +56,9 @@ urlpatterns = [
     path("m/", include("cards.timecards.urls")),
     path("m/", include("cards.giftcards.urls")),
     path("m/", include("checkout.urls")),
+    path("m/", include("campaigns.urls")),
+    path("s/<str:code>", campaign_views.short_link, name="short_link"),
+    path("u/<str:token>/", merchant_views.marketing_opt_out, name="marketing_opt_out"),
     path("payments/", include("loyalty.payment_urls")),
     path("api/v1/", include((api_v1 + api_v1_not_found, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

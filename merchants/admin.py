@@ -21,6 +21,7 @@ from loyalty.posters import poster_sources
 from loyalty.segments import Clause
 from loyalty.tenancy import (
     MerchantScopedAdmin,
+    MerchantScopedInline,
     MerchantScopedStackedInline,
     ReadOnlyAdminMixin,
     is_platform_operator,
@@ -29,8 +30,11 @@ from loyalty.tenancy import (
 from merchants import events, services
 from merchants.forms import ATTRIBUTE_PREFIX, MemberAdminForm, clause_form_for
 from merchants.models import (
+    FrequencyCap,
     JoinGift,
     JoinGiftBenefit,
+    MarketingConsentChange,
+    MarketingSettings,
     Member,
     MemberField,
     MemberTag,
@@ -42,6 +46,7 @@ from merchants.models import (
     Store,
     Terminal,
 )
+from merchants.services.marketing import set_marketing_consent
 
 
 @admin.register(Merchant)
@@ -263,6 +268,24 @@ def _attribute_reader(definition: MemberField):
     return read
 
 
+class MarketingConsentChangeInline(ReadOnlyAdminMixin, MerchantScopedInline):
+    """The record of consent: when, which way and how (link, page, staff)."""
+
+    model = MarketingConsentChange
+    fields = ["created_at", "opted_in", "how", "staff"]
+    extra = 0
+
+
+@admin.register(MarketingSettings)
+class MarketingSettingsAdmin(MerchantScopedAdmin):
+    list_display = ["merchant", "quiet_from", "quiet_until"]
+
+
+@admin.register(FrequencyCap)
+class FrequencyCapAdmin(MerchantScopedAdmin):
+    list_display = ["channel", "limit", "period"]
+
+
 @admin.register(Member)
 class MemberAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     change_event = staticmethod(events.member_changed)
@@ -273,9 +296,27 @@ class MemberAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     date_hierarchy = "joined_at"
     autocomplete_fields = ["referrer"]
     filter_horizontal = ["tags"]
-    readonly_fields = ["last_seen_at"]
+    readonly_fields = ["last_seen_at", "marketing_opt_out_at"]
     csv_fields = ["phone", "name", "gender", "birthday", "status", "joined_at", "source_store"]
     change_form_template = "merchants/admin/member_change_form.html"
+    inlines = [MarketingConsentChangeInline]
+    actions = ["export_csv", "opt_out_of_marketing", "opt_in_to_marketing"]
+
+    def _consent(self, request, queryset, *, accepts: bool) -> None:
+        changed = sum(set_marketing_consent(member, accepts=accepts, how=MarketingConsentChange.How.STAFF,
+                                            staff=request.user) for member in queryset)
+        self.message_user(request, ngettext("%(count)d member changed.", "%(count)d members changed.", changed)
+                          % {"count": changed}, messages.SUCCESS)
+
+    @admin.action(description=_("Opt the selected members out of marketing (at their request)"),
+                  permissions=["change"])
+    def opt_out_of_marketing(self, request, queryset):
+        self._consent(request, queryset, accepts=False)
+
+    @admin.action(description=_("Opt the selected members in to marketing again (at their request)"),
+                  permissions=["change"])
+    def opt_in_to_marketing(self, request, queryset):
+        self._consent(request, queryset, accepts=True)
 
     def get_list_display(self, request):
         return [*super().get_list_display(request), "overview_link"]

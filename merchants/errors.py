@@ -19,6 +19,8 @@ LOGIN_RATE_LIMITED = "login_rate_limited"
 TERMINAL_KEY_INVALID = "terminal_key_invalid"
 TERMINAL_REVOKED = "terminal_revoked"
 STORE_CLOSED = "store_closed"
+CONSENT_HOW_INVALID = "consent_how_invalid"
+OPT_OUT_LINK_INVALID = "opt_out_link_invalid"
 
 # What the API's schema says each code means (loyalty.errors.ErrorCode); registered in MerchantsConfig.ready().
 API_ERRORS = (

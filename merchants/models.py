@@ -7,13 +7,14 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from loyalty.benefits import BenefitLine
+from loyalty.models import OutboxMessage
 from loyalty.segments import segment_filters
 
 
@@ -224,6 +225,14 @@ class Member(models.Model):
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
     custom_fields = models.JSONField(_("member attributes"), default=dict, blank=True)
     last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
+    # What campaigns choose a channel by (an ordered rule list per campaign reads these).
+    # Defaults in the database too: bulk loads (imports, benchmarks) insert members with raw SQL.
+    wechat_openid = models.CharField(_("WeChat openid"), max_length=64, blank=True, default="", db_default="")
+    follows_official_account = models.BooleanField(_("follows the official account"), default=False,
+                                                   db_default=False)
+    alipay_user_id = models.CharField(_("Alipay user id"), max_length=64, blank=True, default="", db_default="")
+    # Set while the member refuses marketing messages; the history is in MarketingConsentChange.
+    marketing_opt_out_at = models.DateTimeField(_("opted out of marketing at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("member")
@@ -359,3 +368,96 @@ class SegmentClause(models.Model):
             return segment_filters.get(self.filter).describe(self.params or {})
         except (KeyError, TypeError, ValueError, LookupError):
             return str(segment_filters.get(self.filter).label)  # parameters not saved yet or no longer valid
+
+
+class MarketingConsentChange(models.Model):
+    """One change of a member's consent to marketing messages: when, which way and how it was given."""
+
+    class How(models.TextChoices):
+        LINK = "link", _("opt-out link in a message")
+        PAGE = "page", _("member page switch")
+        STAFF = "staff", _("staff, in the console")
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("merchant"))
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consent_changes",
+                               verbose_name=_("member"))
+    opted_in = models.BooleanField(_("accepts marketing"))
+    how = models.CharField(_("how"), max_length=8, choices=How.choices)
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("staff"))
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("marketing consent change")
+        verbose_name_plural = _("marketing consent changes")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["member", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.member} {self.how} {self.opted_in}"
+
+
+class MarketingSettings(models.Model):
+    """How much marketing a merchant lets reach a member: quiet hours (in the merchant's zone)."""
+
+    merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="marketing_settings",
+                                    verbose_name=_("merchant"))
+    quiet_from = models.TimeField(_("quiet hours from"), null=True, blank=True,
+                                  help_text=_("e.g. 21:00. Marketing messages due inside wait for the end."))
+    quiet_until = models.TimeField(_("quiet hours until"), null=True, blank=True, help_text=_("e.g. 09:00."))
+
+    class Meta:
+        verbose_name = _("marketing settings")
+        verbose_name_plural = _("marketing settings")
+
+    def __str__(self):
+        return str(self.merchant)
+
+
+class CapPeriod(models.TextChoices):
+    """Calendar periods in the merchant's zone: a day, a week from Monday, a month from its 1st."""
+
+    DAY = "day", _("day")
+    WEEK = "week", _("week (Monday to Sunday)")
+    MONTH = "month", _("calendar month")
+
+
+class FrequencyCap(models.Model):
+    """At most `limit` marketing messages to one member on one channel per calendar period."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="frequency_caps",
+                                 verbose_name=_("merchant"))
+    channel = models.CharField(_("channel"), max_length=24, choices=OutboxMessage.Channel.choices)
+    limit = models.PositiveSmallIntegerField(_("at most"), validators=[MinValueValidator(1)])
+    period = models.CharField(_("per"), max_length=8, choices=CapPeriod.choices, default=CapPeriod.WEEK)
+
+    class Meta:
+        verbose_name = _("frequency cap")
+        verbose_name_plural = _("frequency caps")
+        constraints = [models.UniqueConstraint(fields=["merchant", "channel"], name="frequency_cap_once_per_channel"),
+                       models.CheckConstraint(condition=models.Q(limit__gte=1), name="frequency_cap_limit_positive")]
+
+    def __str__(self):
+        return f"{self.channel}: {self.limit}/{self.period}"
+
+
+class FrequencyCounter(models.Model):
+    """Marketing messages reserved for one member on one channel in one period: the cap's counter row.
+
+    Reserved by one conditional upsert (`count < limit`), so concurrent sends from any campaign never pass the cap.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("merchant"))
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", verbose_name=_("member"))
+    channel = models.CharField(_("channel"), max_length=24, choices=OutboxMessage.Channel.choices)
+    period_start = models.DateField(_("period starts"))
+    count = models.PositiveSmallIntegerField(_("messages"), default=0)
+
+    class Meta:
+        verbose_name = _("frequency counter")
+        verbose_name_plural = _("frequency counters")
+        constraints = [models.UniqueConstraint(fields=["member", "channel", "period_start"],
+                                               name="frequency_counter_once_per_period")]
+
+    def __str__(self):
+        return f"{self.member_id} {self.channel} {self.period_start}: {self.count}"

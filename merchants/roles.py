@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group, Permission
 from merchants.models import StaffRole
 
 PLATFORM_APPS = ["loyalty", "merchants", "membership", "wallet", "coupons", "punchcards", "timecards",
-                 "giftcards", "checkout", "webhooks", "finance"]
+                 "giftcards", "checkout", "webhooks", "finance", "campaigns"]
 
 # Only the platform operator (a superuser) touches these.
 OPERATOR_ONLY = {

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<slug:merchant_slug>/logout/", views.logout, name="logout"),
     path("<slug:merchant_slug>/join/", views.join, name="join"),
     path("<slug:merchant_slug>/code/", views.code, name="code"),
+    path("<slug:merchant_slug>/marketing/", views.marketing, name="marketing"),
 ]

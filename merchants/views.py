@@ -7,7 +7,7 @@ from functools import wraps
 
 import segno
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,8 +20,9 @@ from loyalty.errors import DomainError
 from loyalty.http import client_ip
 from merchants.forms import JoinForm, LoginCodeForm, PhoneForm
 from merchants.member_codes import member_code, seconds_until_next_code
-from merchants.models import Member, Merchant
+from merchants.models import MarketingConsentChange, Member, Merchant
 from merchants.services import join_member, request_login_code, verify_login_code
+from merchants.services.marketing import member_for_opt_out_token, set_marketing_consent
 
 # A verified phone may finish joining within this time.
 VERIFIED_PHONE_TTL = 30 * 60
@@ -210,3 +211,39 @@ def landing(request):
     """The site root: where to go, for people who open the bare address. It names no merchant: which shops use
     the platform is theirs to tell, and members arrive by their shop's QR code or link anyway."""
     return render(request, "landing.html")
+
+
+@never_cache
+def marketing_opt_out(request, token: str):
+    """The page behind the opt-out link of a marketing SMS: it says whose messages stop, and stops them on a click
+    (a GET changes nothing, so a link preview cannot opt anybody out)."""
+    member_id = token.partition("-")[0]
+    member = Member.objects.filter(pk=int(member_id)).select_related("merchant").first() \
+        if member_id.isdigit() else None
+    if member is None:
+        raise Http404
+    merchant = member.merchant
+    try:
+        member = member_for_opt_out_token(merchant, token)
+    except DomainError:
+        raise Http404 from None
+    done = False
+    if request.method == "POST":
+        set_marketing_consent(member, accepts=False, how=MarketingConsentChange.How.LINK)
+        done = True
+    return render(request, "member/opt_out.html", {"merchant": merchant, "member": member, "done": done,
+                                                   "opted_out": member.marketing_opt_out_at is not None})
+
+
+@never_cache
+@member_required
+def marketing(request, merchant, member):
+    """The member's switch for marketing messages (transactional ones, such as login codes, always come)."""
+    if request.method == "POST":
+        accepts = request.POST.get("accepts") == "1"
+        set_marketing_consent(member, accepts=accepts, how=MarketingConsentChange.How.PAGE)
+        messages.success(request, _("You will get our offers again.") if accepts
+                         else _("You will get no more offers from us."))
+        return redirect("member:marketing", merchant.slug)
+    return render(request, "member/marketing.html", {"merchant": merchant, "member": member,
+                                                     "accepts": member.marketing_opt_out_at is None})

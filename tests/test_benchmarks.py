@@ -68,3 +68,13 @@ def test_reports_year_benchmark_times_every_registered_report():
     assert "finance.settlement" in out.getvalue() and "reference" in out.getvalue()
     assert run(payments=120, repeat=1, out=out)  # kept for reruns: the second run reuses the rows
     assert "reusing 120 payments" in out.getvalue()
+
+
+def test_campaign_benchmark_runs_beside_a_mass_send_and_prints_the_ratio(db):
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("bench_campaign", members=300, stdout=out)
+    figures = dict(pair.split("=") for pair in out.getvalue().strip().splitlines()[-1].split())
+    assert int(figures["members"]) == 300 and int(figures["treated"]) + int(figures["held_out"]) == 300
+    assert float(figures["ratio"]) > 0

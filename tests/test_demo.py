@@ -8,6 +8,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
+from campaigns.models import Campaign
 from checkout.models import CheckoutSettings, Payment, Refund, RewardGrant, RewardRule
 from coupons.models import Coupon, CouponIssuance, CouponRedemption, CouponTemplate
 from loyalty.demo import demo_data
@@ -82,7 +83,10 @@ def test_demo_segments_have_members_and_the_mass_sends_to_them_completed():
     for merchant in _merchants():
         for name in ("生日在本月", "30 天未到店"):
             assert members_in_segment(Segment.objects.get(merchant=merchant, name=name)).exists(), name
-        sends = CouponIssuance.objects.filter(merchant=merchant)
+        # The campaigns' runs give through mass sends of their own (tests/test_demo.py below counts them).
+        sends = CouponIssuance.objects.filter(merchant=merchant).exclude(
+            saved_segment__in=Campaign.objects.filter(merchant=merchant, sends_segment__isnull=False)
+            .values("sends_segment"))
         # The birthday and win-back coupons, and the punch card sent to every member.
         assert (sends.exclude(template=None).count(), sends.filter(template=None).count()) == (2, 1)
         assert all(send.status == CouponIssuance.Status.COMPLETED and send.issued + send.benefits_given > 0
@@ -101,3 +105,19 @@ def test_the_demo_seeds_merchants_first_coupons_before_the_wallet_and_checkout_l
     codes = demo_data.codes()
     assert codes.index("merchants") < codes.index("membership") < codes.index("coupons") < codes.index("wallet") \
         < codes.index("checkout")
+
+
+def test_each_demo_merchant_has_birthday_holiday_and_wake_up_campaigns_with_history():
+    from campaigns.models import Delivery, Outcome
+
+    call_command("seed_demo", members=MEMBERS)
+    for merchant in _merchants():
+        campaigns = Campaign.objects.filter(merchant=merchant)
+        assert sorted(campaigns.values_list("trigger", flat=True)) == ["birthday", "holiday", "wake_up"]
+        holiday = campaigns.get(trigger="holiday")
+        assert Delivery.objects.filter(campaign=holiday, outcome=Outcome.TREATED).exists()
+        # Who is held out is the hash's choice: with the test's dozen members, only the counts can be pinned.
+        assert Delivery.objects.filter(campaign=holiday, outcome=Outcome.HELD_OUT).count() == sum(
+            holiday.occurrences.values_list("held_out", flat=True))
+        issuances = holiday.occurrences.values("issuance")
+        assert CouponRedemption.objects.filter(coupon__issuance__in=issuances).exists()

@@ -37,6 +37,7 @@ from loyalty.segments import Clause, validate_clauses
 from merchants.models import Member, Merchant
 from merchants.models import Segment as SavedSegment
 from merchants.services import members_in_segment, members_matching, normalize_phone
+from merchants.services.marketing import accepting_marketing
 
 BATCH_SIZE = 25000
 # Draws of fresh codes for a batch before giving up (one clash is already a one-in-a-trillion event).
@@ -408,15 +409,16 @@ def arrival_message(issuance: CouponIssuance, template: CouponTemplate | None,
 
 
 def _queue_arrival_messages(issuance, body: str, member_ids: list[int]) -> None:
-    """One SMS per member given something in this batch: written set-based, delivered in batches of tasks."""
+    """One SMS per member given something in this batch who accepts marketing (consent: the notice is marketing),
+    written set-based and delivered in batches of tasks."""
     now = timezone.now()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("""
-                INSERT INTO loyalty_outboxmessage (merchant_id, member_id, channel, kind, recipient, title, body,
-                                                   link, status, attempts, provider_reference, error, created_at)
-                SELECT %s, m.id, %s, %s, m.phone, '', %s, '', %s, 0, '', '', %s
-                FROM merchants_member m WHERE m.id = ANY(%s)
+                INSERT INTO loyalty_outboxmessage (merchant_id, channel, kind, member_id, recipient, title, body, link,
+                                                   status, attempts, provider_reference, error, created_at)
+                SELECT %s, %s, %s, m.id, m.phone, '', %s, '', %s, 0, '', '', %s
+                FROM merchants_member m WHERE m.id = ANY(%s) AND m.marketing_opt_out_at IS NULL
                 RETURNING id
             """, [issuance.merchant_id, OutboxMessage.Channel.SMS, OutboxMessage.Kind.MARKETING, body,
                   OutboxMessage.Status.QUEUED, now, member_ids])
@@ -428,7 +430,7 @@ def _queue_arrival_messages(issuance, body: str, member_ids: list[int]) -> None:
             transaction.on_commit(lambda batch=batch: deliver_outbox_messages.delay(batch))
         return
 
-    phones = Member.objects.filter(pk__in=member_ids).values_list("pk", "phone")
+    phones = accepting_marketing(Member.objects.filter(pk__in=member_ids)).values_list("pk", "phone")
     queue_messages((OutboxMessage(merchant_id=issuance.merchant_id, member_id=member_id, recipient=phone, body=body,
                                   kind=OutboxMessage.Kind.MARKETING) for member_id, phone in phones),
                    batch_size=MESSAGE_TASK_BATCH)

@@ -1,0 +1,1 @@
+"""Every state change of the campaigns app, one function per business action."""
