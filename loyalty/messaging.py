@@ -199,8 +199,8 @@ def _deliver(message_ids: list[int]) -> tuple[int, list[int]]:
             now = timezone.now()
             # Only the message's row (of=self): locking the joined merchant too would make every other
             # worker skip all of that merchant's messages while this one sends.
-            message = (OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",)).select_related("merchant")
-                       .filter(pk=message_id, status=OutboxMessage.Status.QUEUED).first())
+            message = (OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+                       .select_related("merchant").filter(pk=message_id, status=OutboxMessage.Status.QUEUED).first())
             if message is None:  # already sent by an earlier run, or being sent by another worker
                 continue
             if message.not_before is not None and message.not_before > now:

@@ -408,14 +408,17 @@ def arrival_message(issuance: CouponIssuance, template: CouponTemplate | None,
 
 
 def _queue_arrival_messages(issuance, body: str, member_ids: list[int]) -> None:
-    """One SMS per member given something in this batch: written set-based, delivered in batches of tasks."""
+    """One SMS per member given something in this batch: written set-based, delivered in batches of tasks.
+
+    Each names its member, so it is also in the member's inbox on the member pages (a copy of what was texted).
+    """
     now = timezone.now()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("""
-                INSERT INTO loyalty_outboxmessage (merchant_id, channel, kind, recipient, body, status, attempts,
-                                                   provider_reference, error, created_at)
-                SELECT %s, %s, %s, m.phone, %s, %s, 0, '', '', %s
+                INSERT INTO loyalty_outboxmessage (merchant_id, member_id, channel, kind, recipient, title, body,
+                                                   link, status, attempts, provider_reference, error, created_at)
+                SELECT %s, m.id, %s, %s, m.phone, '', %s, '', %s, 0, '', '', %s
                 FROM merchants_member m WHERE m.id = ANY(%s)
                 RETURNING id
             """, [issuance.merchant_id, OutboxMessage.Channel.SMS, OutboxMessage.Kind.MARKETING, body,
@@ -428,7 +431,7 @@ def _queue_arrival_messages(issuance, body: str, member_ids: list[int]) -> None:
             transaction.on_commit(lambda batch=batch: deliver_outbox_messages.delay(batch))
         return
 
-    phones = Member.objects.filter(pk__in=member_ids).values_list("phone", flat=True)
-    queue_messages((OutboxMessage(merchant_id=issuance.merchant_id, recipient=phone, body=body,
-                                  kind=OutboxMessage.Kind.MARKETING) for phone in phones),
+    phones = Member.objects.filter(pk__in=member_ids).values_list("pk", "phone")
+    queue_messages((OutboxMessage(merchant_id=issuance.merchant_id, member_id=member_id, recipient=phone, body=body,
+                                  kind=OutboxMessage.Kind.MARKETING) for member_id, phone in phones),
                    batch_size=MESSAGE_TASK_BATCH)
