@@ -9,7 +9,8 @@ from urllib.parse import urlencode, urlsplit
 
 import segno
 from django.contrib import messages
-from django.http import HttpResponseRedirect, JsonResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +24,15 @@ from loyalty.http import client_ip
 from merchants.forms import JoinForm, LoginCodeForm, PhoneForm
 from merchants.member_codes import member_code, seconds_until_next_code
 from merchants.models import Member, Merchant
-from merchants.services import join_member, request_login_code, verify_login_code
+from merchants.services import (
+    inbox_messages,
+    join_member,
+    mark_inbox_read,
+    open_inbox_message,
+    request_login_code,
+    unread_inbox_count,
+    verify_login_code,
+)
 
 # A verified phone may finish joining within this time.
 VERIFIED_PHONE_TTL = 30 * 60
@@ -252,6 +261,50 @@ def code(request, merchant, member):
     """A fresh member code for the page to swap in without reloading."""
     value = member_code(member)
     return JsonResponse({"code": value, "svg": _qr_svg(value), "refresh_in": seconds_until_next_code()})
+
+
+INBOX_PAGE_SIZE = 20
+
+
+def inbox_tile(request, member) -> dict:
+    """The inbox tile on the member home page: how many messages are unread."""
+    return {"title": _("Messages"), "value": unread_inbox_count(member),
+            "url": reverse("member:inbox", args=[member.merchant.slug])}
+
+
+def message_link(merchant: Merchant, link: str) -> str:
+    """The message's link as the page may show it: this merchant's member pages, or a web address (an article,
+    a partner's page); anything else (javascript:, another merchant's pages) is dropped."""
+    if not link:
+        return ""
+    parts = urlsplit(link)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return link
+    return member_path_or_none(merchant, link) or ""
+
+
+@never_cache
+@member_required
+def inbox(request, merchant, member):
+    """站内信: the member's messages, newest first, the unread ones marked."""
+    if request.method == "POST" and request.POST.get("action") == "read-all":
+        mark_inbox_read(member)
+        return redirect("member:inbox", merchant.slug)
+    page = Paginator(inbox_messages(member).only("pk", "channel", "title", "body", "created_at", "read_at"),
+                     INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "member/inbox.html", {"merchant": merchant, "member": member, "page": page,
+                                                 "unread": unread_inbox_count(member)})
+
+
+@never_cache
+@member_required
+def inbox_message(request, merchant, member, pk):
+    """One message, opened: it counts as read from now on. Another member's message is a 404."""
+    message = open_inbox_message(member, pk)
+    if message is None:
+        raise Http404(_("There is no such message."))
+    return render(request, "member/inbox_message.html", {"merchant": merchant, "member": member, "message": message,
+                                                         "link": message_link(merchant, message.link)})
 
 
 @require_POST
