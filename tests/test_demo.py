@@ -101,3 +101,22 @@ def test_the_demo_seeds_merchants_first_coupons_before_the_wallet_and_checkout_l
     codes = demo_data.codes()
     assert codes.index("merchants") < codes.index("membership") < codes.index("coupons") < codes.index("wallet") \
         < codes.index("checkout")
+
+
+def test_each_demo_merchant_has_claim_channels_with_views_claims_and_redemptions_and_members_have_an_inbox():
+    from coupons.models import ClaimChannel
+    from coupons.services import channel_figures
+    from loyalty.models import OutboxMessage
+
+    call_command("seed_demo", members=MEMBERS)
+    for merchant in _merchants():
+        channels = ClaimChannel.objects.filter(merchant=merchant)
+        assert channels.filter(kind=ClaimChannel.Kind.POSTER).exists()
+        assert channels.filter(kind=ClaimChannel.Kind.PARTNER).exists()
+        assert sum(c.views for c in channels) > sum(c.claims for c in channels) > 0
+        assert Coupon.objects.filter(merchant=merchant, channel__isnull=False).count() == sum(c.claims for c in channels)
+        rows = [row for template in {c.template for c in channels} for row in channel_figures(template)]
+        assert all(row["views"] >= 0 and row["claims"] >= 0 for row in rows)
+        inbox = OutboxMessage.objects.filter(merchant=merchant, channel=OutboxMessage.Channel.INBOX)
+        assert inbox.filter(status=OutboxMessage.Status.SENT).count() >= MEMBERS
+        assert inbox.filter(read_at__isnull=True).exists() and inbox.filter(read_at__isnull=False).exists()

@@ -5,7 +5,6 @@ from django.urls import reverse
 from coupons.models import ClaimChannel, Coupon
 from coupons.services import start_gift
 from merchants.models import Member
-from merchants.services import join_member
 from tests.coupons.helpers import make_template
 from tests.merchants.test_login import _send, last_code
 
