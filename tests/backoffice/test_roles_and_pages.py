@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 # What the admin calls its money figures and performance figures, in English.
 FIGURE_WORDS = ["Stored value owed to members", "money taken off bills", "redemption rate", "claim page views",
                 "last 30 days (issued / redeemed)", 'id="liability"', "remaining liability", "revenue",
-                "outstanding"]
+                "outstanding",
+                # The claim channels' figures: their column headers, in the channel list and the template's inline.
+                "column-views", "column-claims"]
 
 
 @pytest.fixture
