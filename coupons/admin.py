@@ -64,6 +64,11 @@ class ChannelFiguresMixin:
         return format_html('<a href="{}">{}</a><div style="width:120px">{}</div>', url, url,
                            mark_safe(qr_svg(url)))  # noqa: S308 - segno's own SVG
 
+    @admin.display(description=_("short link"))
+    def short_link(self, obj):
+        url = reverse("coupons:channel", args=[obj.template.merchant.slug, obj.token])
+        return format_html('<a href="{}">{}</a>', url, url)
+
     @admin.display(description=_("redeemed"), ordering="redeemed_n")
     def redeemed(self, obj):
         return getattr(obj, "redeemed_n", 0)
@@ -240,7 +245,8 @@ class ClaimChannelAdmin(ChannelFiguresMixin, MerchantScopedAdmin):
     """Every claim channel with its figures, to compare and export (CSV, Excel); channels are added and
     renamed on their template's page."""
 
-    list_display = ["name", "template", "kind", "link", "views", "claims", "redeemed", "money_off", "created_at",
+    # The list stays a table to compare channels by: each QR code is on the channel's own page.
+    list_display = ["name", "template", "kind", "short_link", "views", "claims", "redeemed", "money_off",
                     "merchant"]
     list_filter = ["kind", "template", "merchant"]
     search_fields = ["name", "template__name"]

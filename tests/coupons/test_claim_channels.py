@@ -163,7 +163,7 @@ def test_a_cashier_sees_channels_and_links_but_no_figures(client, tenant_a):
     assert inline.opts.get_fields(change.wsgi_request) == ["name", "kind", "link"]
     listing = client.get(reverse("admin:coupons_claimchannel_changelist"))
     assert listing.status_code == 200 and door.name in listing.content.decode()
-    assert listing.context["cl"].list_display == ["name", "template", "kind", "link", "created_at"]
+    assert listing.context["cl"].list_display == ["name", "template", "kind", "short_link"]
 
 
 def test_the_channel_list_exports_its_figures_as_numbers(client, tenant_a, in_english):
