@@ -149,10 +149,6 @@ def get_backend(channel: str) -> ChannelBackend:
     return backend_class()
 
 
-def get_sms_backend() -> SmsBackend:
-    return import_string(settings.SMS_BACKEND)()
-
-
 def queue_message(merchant, recipient: str, body: str, *, kind: str = OutboxMessage.Kind.NOTICE,
                   channel: str = OutboxMessage.Channel.SMS, member=None, title: str = "", link: str = "",
                   not_before=None) -> OutboxMessage:
