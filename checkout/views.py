@@ -19,7 +19,7 @@ from loyalty.errors import DomainError
 from loyalty.money import parse_amount
 from loyalty.tenders import input_tenders, parse_tender_inputs
 from merchants.models import Store
-from merchants.views import current_member, member_page, member_required
+from merchants.views import current_member, login_url, member_page, member_required
 from wallet.services import offers_to_show_after_payment
 
 
@@ -127,7 +127,7 @@ def result(request, merchant, number):
     member = current_member(request, merchant)
     payment = get_object_or_404(Payment.objects.select_related("store", "member"), merchant=merchant, number=number)
     if payment.member_id and member is None:
-        return redirect(f"{reverse('member:login', args=[merchant.slug])}?next={request.get_full_path()}")
+        return redirect(login_url(merchant, request.get_full_path()))
     if payment.member_id and member.pk != payment.member_id:
         # Logged in as somebody else: the login page would send them straight back here, forever.
         raise Http404

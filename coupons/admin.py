@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from coupons import errors, events, services
 from coupons.forms import CouponTemplateForm
 from coupons.models import (
+    ClaimChannel,
     Coupon,
     CouponIssuance,
     CouponIssuanceBenefit,
@@ -24,19 +25,83 @@ from coupons.models import (
     CouponTemplate,
 )
 from coupons.render import qr_svg
-from loyalty import benefits
+from loyalty import benefits, exports
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline
 from loyalty.errors import DomainError
 from loyalty.money import money_text, parse_amount
-from loyalty.tenancy import MerchantScopedAdmin, ReadOnlyAdminMixin, scope_queryset, sees_figures, staff_merchant
+from loyalty.tenancy import (
+    MerchantScopedAdmin,
+    MerchantScopedInline,
+    ReadOnlyAdminMixin,
+    scope_queryset,
+    sees_figures,
+    staff_merchant,
+)
 from merchants.models import Store
+
+
+def _with_channel_figures(queryset):
+    """Each channel's redemptions and money taken off, in the list's own statement."""
+    live = Q(coupons__redemptions__reversed_at__isnull=True)
+    return queryset.annotate(
+        redeemed_n=Count("coupons__redemptions", filter=live),
+        money_off_sum=Coalesce(Sum("coupons__redemptions__discount", filter=live), Value(0),
+                               output_field=DecimalField(max_digits=14, decimal_places=2)))
+
+
+class ChannelFiguresMixin:
+    """The columns a channel shows (its link and QR code; views, claims, redemptions, money off for those who
+    see figures), for the template page's inline and the channel list alike."""
+
+    figure_fields = ("views", "claims", "redeemed", "money_off")
+
+    @admin.display(description=_("short link and QR code"))
+    def link(self, obj):
+        if not obj.pk:
+            return _("Saved with the template: then it has its link.")
+        url = reverse("coupons:channel", args=[obj.template.merchant.slug, obj.token])
+        return format_html('<a href="{}">{}</a><div style="width:120px">{}</div>', url, url,
+                           mark_safe(qr_svg(url)))  # noqa: S308 - segno's own SVG
+
+    @admin.display(description=_("short link"))
+    def short_link(self, obj):
+        url = reverse("coupons:channel", args=[obj.template.merchant.slug, obj.token])
+        return format_html('<a href="{}">{}</a>', url, url)
+
+    @admin.display(description=_("redeemed"), ordering="redeemed_n")
+    def redeemed(self, obj):
+        return getattr(obj, "redeemed_n", 0)
+
+    @admin.display(description=_("money taken off bills"), ordering="money_off_sum")
+    def money_off(self, obj):
+        return money_text(getattr(obj, "money_off_sum", 0) or 0)
+
+
+class ClaimChannelInline(ChannelFiguresMixin, MerchantScopedInline):
+    """渠道 on the template's page: add a channel, print its QR code, read what it brought."""
+
+    model = ClaimChannel
+    extra = 0
+    verbose_name = _("claim channel")
+    verbose_name_plural = _("claim channels (each with its own link, QR code and figures)")
+
+    def get_queryset(self, request):
+        return _with_channel_figures(super().get_queryset(request).select_related("template__merchant"))
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "kind", "link"]
+        return fields + list(self.figure_fields) if sees_figures(request.user) else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["link", *self.figure_fields]
 
 
 @admin.register(CouponTemplate)
 class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     change_event = staticmethod(events.coupon_template_changed)
     form = CouponTemplateForm
+    inlines = [ClaimChannelInline]
     list_display = ["name", "kind", "status", "audience", "stock", "issued_count", "claimed", "redeemed",
                     "redemption_rate", "claim_page_views", "money_off", "merchant"]
     list_filter = ["kind", "status", "audience", "merchant"]
@@ -72,6 +137,17 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     def get_list_display(self, request):
         shown = super().get_list_display(request)
         return shown if sees_figures(request.user) else [n for n in shown if n not in self.performance_columns]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is ClaimChannel:
+            # A channel is the template's merchant's: staff never choose it, and the operator's template decides.
+            for channel in formset.save(commit=False):
+                channel.merchant_id = form.instance.merchant_id
+                channel.save()
+            for channel in formset.deleted_objects:
+                channel.delete()
+            return None
+        return super().save_formset(request, form, formset, change)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -162,6 +238,43 @@ class CouponTemplateAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     @admin.action(description=_("End the selected templates"), permissions=["change"])
     def end(self, request, queryset):
         self._set_status(request, queryset, CouponTemplate.Status.ENDED)
+
+
+@admin.register(ClaimChannel)
+class ClaimChannelAdmin(ChannelFiguresMixin, MerchantScopedAdmin):
+    """Every claim channel with its figures, to compare and export (CSV, Excel); channels are added and
+    renamed on their template's page."""
+
+    # The list stays a table to compare channels by: each QR code is on the channel's own page.
+    list_display = ["name", "template", "kind", "short_link", "views", "claims", "redeemed", "money_off",
+                    "merchant"]
+    list_filter = ["kind", "template", "merchant"]
+    search_fields = ["name", "template__name"]
+    list_select_related = ["template__merchant"]
+    fields = ["template", "name", "kind", "link", "views", "claims", "redeemed", "money_off"]
+    readonly_fields = ["template", "link", "views", "claims", "redeemed", "money_off"]
+    csv_fields = ["name", "template", "kind", "token", "views", "claims", "redeemed", "money_off", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_queryset(self, request):
+        return _with_channel_figures(super().get_queryset(request))
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if sees_figures(request.user) else [n for n in shown if n not in self.figure_fields]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if sees_figures(request.user) else [n for n in fields if n not in self.figure_fields]
+
+    def get_export_columns(self, request):
+        columns = super().get_export_columns(request)
+        money = str(_("money taken off bills"))
+        # The file holds the money as a number a spreadsheet adds up, not as the "¥12.00" the list shows.
+        return [exports.Column(money, lambda obj: obj.money_off_sum) if column.header == money else column
+                for column in columns]
 
 
 class RedeemForm(forms.Form):

@@ -46,7 +46,7 @@ class CouponsConfig(AppConfig):
             coupon_kinds.register(kind)
         pricing_steps.register(CouponStep())
         grant("cashier", ["coupons.view_coupon", "coupons.redeem_coupon", "coupons.view_couponredemption",
-                          "coupons.view_coupontemplate"])
+                          "coupons.view_coupontemplate", "coupons.view_claimchannel"])
         if coupons_tile not in HOME_SECTIONS:
             HOME_SECTIONS.append(coupons_tile)
         register_api_errors(api_errors.API_ERRORS)

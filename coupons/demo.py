@@ -1,5 +1,6 @@
-"""Demo coupons for `manage.py seed_demo` (idempotent): templates of every kind, the join gift, claims,
-points exchanges and counter redemptions over the past weeks, expired coupons and a birthday mass send.
+"""Demo coupons for `manage.py seed_demo` (idempotent): templates of every kind, their claim channels, the join
+gift, claims (through the channels, with their views), points exchanges and counter redemptions over the past
+weeks, expired coupons and a birthday mass send.
 
 History is back-dated through the services' own `at` (a coupon issued weeks ago is valid from then). The
 services stamp a redemption with the time it is made; the demo moves that stamp (and nothing of a ledger)
@@ -18,7 +19,7 @@ from cards.membership.benefits import PointsBenefit
 from cards.membership.services import card_for
 from coupons import services
 from coupons.benefits import CouponBenefit
-from coupons.models import Coupon, CouponIssuance, CouponRedemption, CouponTemplate
+from coupons.models import ClaimChannel, Coupon, CouponIssuance, CouponRedemption, CouponTemplate
 from loyalty.demo import DemoData
 from merchants.demo import BIRTHDAY_SEGMENT
 from merchants.models import JoinGift, Member, Merchant, Segment
@@ -94,6 +95,13 @@ TEMPLATES = {
     },
 }
 JOIN_GIFT_POINTS = {"chacha": 50, "irongym": 20}
+# Where each demo merchant hands out its claimable templates (渠道), and how often a claim came through each.
+CHANNELS = {
+    "chacha": [("门口海报", ClaimChannel.Kind.POSTER, 4), ("会员短信", ClaimChannel.Kind.SMS, 3),
+               ("公众号推文", ClaimChannel.Kind.ARTICLE, 2), ("隔壁铁馆前台", ClaimChannel.Kind.PARTNER, 1)],
+    "irongym": [("前台易拉宝", ClaimChannel.Kind.POSTER, 3), ("公众号推文", ClaimChannel.Kind.ARTICLE, 2),
+                ("茶茶门店合作", ClaimChannel.Kind.PARTNER, 1)],
+}
 
 
 def template_for(merchant: Merchant, role: str) -> CouponTemplate | None:
@@ -111,6 +119,29 @@ def seed_templates(merchant: Merchant) -> None:
         template = CouponTemplate(merchant=merchant, name=name, **fields)
         template.full_clean(exclude=["merchant", "claim_token"])
         template.save()
+
+
+def _claimable(templates) -> list[CouponTemplate]:
+    return [t for t in templates if t.audience in (Audience.ANYONE, Audience.MEMBERS) and not t.points_price]
+
+
+def seed_channels(merchant: Merchant) -> None:
+    """The merchant's channels on every claimable template, made once."""
+    templates = _claimable(CouponTemplate.objects.filter(merchant=merchant, name__in=TEMPLATES.get(merchant.slug, {})))
+    for template in templates:
+        for name, kind, _weight in CHANNELS.get(merchant.slug, []):
+            ClaimChannel.objects.get_or_create(template=template, name=name,
+                                               defaults={"merchant": merchant, "kind": kind})
+
+
+def _pick_channel(rng: random.Random, template: CouponTemplate) -> ClaimChannel | None:
+    """The channel a demo claim came through, by the merchant's weights; one in five came by the plain link."""
+    channels = {c.name: c for c in ClaimChannel.objects.filter(template=template)}
+    weighted = [(channels[name], weight) for name, _kind, weight in CHANNELS.get(template.merchant.slug, [])
+                if name in channels]
+    if not weighted or rng.random() < 0.2:
+        return None
+    return rng.choices([c for c, _w in weighted], weights=[w for _c, w in weighted])[0]
 
 
 def seed_join_gift(merchant: Merchant) -> None:
@@ -154,12 +185,15 @@ def seed_coupon_history(member: Member) -> None:
     now = timezone.now()
     since = max(member.joined_at, now - HISTORY)
     templates = list(CouponTemplate.objects.filter(merchant=member.merchant, name__in=spec).order_by("pk"))
-    claimable = [t for t in templates if t.audience in (Audience.ANYONE, Audience.MEMBERS) and not t.points_price]
+    claimable = _claimable(templates)
     for template in rng.sample(claimable, rng.randint(1, min(3, len(claimable)))):
         at = moment_between(rng, since, now)
-        services.record_claim_page_view(template)
+        channel = _pick_channel(rng, template)
+        # Most who open a link look and leave: a few views for each claim.
+        for _view in range(rng.randint(1, 4)):
+            services.record_claim_page_view(template, channel=channel)
         services.check_audience(template, member, at=at)
-        coupon = services.issue_coupon(template, member, source=Coupon.Source.CLAIM, at=at)
+        coupon = services.issue_coupon(template, member, source=Coupon.Source.CLAIM, at=at, channel=channel)
         if template.scope == Scope.BILL and coupon.valid_until > now and rng.random() < 0.3:
             used_at = moment_between(rng, max(at, coupon.valid_from), now)
             services.redeem_coupon(coupon, bill_amount=_counter_bill(template, rng), store=member.source_store)
@@ -191,6 +225,7 @@ class CouponsDemo(DemoData):
     @classmethod
     def seed_merchant(cls, merchant) -> None:
         seed_templates(merchant)
+        seed_channels(merchant)
         seed_join_gift(merchant)
 
     @classmethod

@@ -34,6 +34,7 @@ SEGMENT_INVALID = "coupon_segment_invalid"
 ISSUANCE_EMPTY = "coupon_issuance_empty"
 TEMPLATE_NOT_FOR_SALE = "coupon_not_for_sale"
 TEMPLATE_FOR_SALE = "coupon_for_sale"
+CHANNEL_NOT_OF_TEMPLATE = "coupon_channel_not_of_template"
 
 # What the API's schema says each code means (loyalty.errors.ErrorCode); registered in CouponsConfig.ready().
 API_ERRORS = (

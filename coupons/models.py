@@ -188,6 +188,47 @@ class CouponTemplate(models.Model):
         return None if self.stock is None else max(self.stock - self.issued_count, 0)
 
 
+def new_channel_token() -> str:
+    """A short, unguessable token for a channel's link (printed on posters, so kept short)."""
+    return secrets.token_urlsafe(6)
+
+
+class ClaimChannel(models.Model):
+    """A channel a coupon template is handed out through (领券渠道): a poster in store, an SMS, an official-account
+    article, a partner shop. Each has its own short link and QR code, and counts its own figures: views and claims
+    on its row (moved with F(), so opens at the same moment never lose one), redemptions and money taken off from
+    the coupons claimed through it (`Coupon.channel`)."""
+
+    class Kind(models.TextChoices):
+        POSTER = "poster", _("poster in store")
+        SMS = "sms", _("SMS")
+        ARTICLE = "article", _("official-account article")
+        PARTNER = "partner", _("partner shop")
+        OTHER = "other", _("other")
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    template = models.ForeignKey(CouponTemplate, on_delete=models.CASCADE, related_name="channels",
+                                 verbose_name=_("coupon template"))
+    name = models.CharField(_("name"), max_length=60, help_text=_("Where the link is shown, e.g. the door poster."))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.POSTER)
+    token = models.CharField(_("link token"), max_length=16, unique=True, editable=False, default=new_channel_token)
+    views = models.PositiveIntegerField(_("views"), default=0, editable=False,
+                                        help_text=_("Times the channel's link was opened."))
+    claims = models.PositiveIntegerField(_("claims"), default=0, editable=False,
+                                         help_text=_("Coupons members took through the channel's link."))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("claim channel")
+        verbose_name_plural = _("claim channels")
+        ordering = ["template", "pk"]
+        constraints = [models.UniqueConstraint(fields=["template", "name"], name="claim_channel_name_unique")]
+
+    def __str__(self):
+        return f"{self.template} · {self.name}"
+
+
 class CouponIssuance(models.Model):
     """A mass send (投放) of a coupon template and/or benefit lines to a segment, run in batches by a Celery job.
 
@@ -363,6 +404,11 @@ class Coupon(models.Model):
     gift_started_at = models.DateTimeField(_("gift sent at"), null=True, blank=True)
     gifted_from = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                     verbose_name=_("gifted from"), db_index=False, db_constraint=False)
+    # Like the other keys: no index and no database check, so a mass send (which never has a channel) pays
+    # nothing for it; a channel's figures are read from its template's redemptions, joined to their coupons.
+    channel = models.ForeignKey(ClaimChannel, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="coupons", verbose_name=_("claim channel"), db_index=False,
+                                db_constraint=False)
 
     class Meta:
         verbose_name = _("coupon")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<slug:merchant_slug>/coupons/c/<str:code>/gift/", views.gift_start, name="gift-start"),
     path("<slug:merchant_slug>/coupons/c/<str:code>/gift/cancel/", views.gift_cancel, name="gift-cancel"),
     path("<slug:merchant_slug>/coupons/claim/<str:token>/", views.claim, name="claim"),
+    path("<slug:merchant_slug>/coupons/ch/<str:token>/", views.channel_claim, name="channel"),
     path("<slug:merchant_slug>/coupons/gift/<str:token>/", views.gift, name="gift"),
     path("<slug:merchant_slug>/coupons/share/<str:token>/", views.share, name="share"),
 ]

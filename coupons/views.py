@@ -15,11 +15,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from coupons import services
-from coupons.models import Coupon, CouponPurchase, CouponTemplate
+from coupons.models import ClaimChannel, Coupon, CouponPurchase, CouponTemplate
 from coupons.render import barcode_svg, qr_svg
 from loyalty import payments
 from loyalty.errors import DomainError
-from merchants.views import current_member, member_page, member_required
+from merchants.views import ask_to_log_in, current_member, finish_after_login, login_url, member_page, member_required
 
 PAGE_SIZE = 20
 OPEN_STATES = [Coupon.State.AVAILABLE, Coupon.State.LOCKED, Coupon.State.GIFTING]
@@ -36,10 +36,6 @@ def coupons_tile(request, member):
     count = Coupon.objects.filter(member=member).filter(TABS["available"](timezone.now())).count()
     return {"title": _("My coupons"), "value": count,
             "url": reverse("coupons:wallet", args=[member.merchant.slug])}
-
-
-def _login_url(merchant, next_url: str) -> str:
-    return f"{reverse('member:login', args=[merchant.slug])}?next={next_url}"
 
 
 @never_cache
@@ -133,25 +129,40 @@ def gift_cancel(request, merchant, member, code):
 @never_cache
 @member_page
 def claim(request, merchant, token):
-    """领券: the page behind a claim link or QR code. Anyone may look; claiming needs a member."""
+    """领券: the page behind a template's claim link or QR code. Anyone may look; claiming needs a member."""
     template = get_object_or_404(CouponTemplate, merchant=merchant, claim_token=token)
+    return _claim_page(request, merchant, template, channel=None)
+
+
+@never_cache
+@member_page
+def channel_claim(request, merchant, token):
+    """The same page behind one channel's short link (a poster, an SMS, an article): it counts for the channel."""
+    channel = get_object_or_404(ClaimChannel.objects.select_related("template"), merchant=merchant, token=token)
+    return _claim_page(request, merchant, channel.template, channel=channel)
+
+
+def _claim_page(request, merchant, template: CouponTemplate, *, channel: ClaimChannel | None):
     member = current_member(request, merchant)
-    if request.method == "POST":
+    # A visitor who pressed "claim" before logging in comes back here a member: the free coupon is taken as they
+    # asked (a coupon with a price waits for them to press "buy" again: money is never taken on a redirect).
+    finishing = request.method == "GET" and finish_after_login(request, merchant) and template.price is None
+    if request.method == "POST" or finishing:
         if member is None:
-            return redirect(_login_url(merchant, request.path))
+            return ask_to_log_in(request, merchant)
         if template.price is not None:
             return _buy(request, merchant, member, template)
         try:
-            coupon = services.claim_coupon(template, member)
+            coupon = services.claim_coupon(template, member, channel=channel)
         except DomainError as error:
             messages.error(request, str(error.message))
         else:
             messages.success(request, _("The coupon is in your wallet."))
             return redirect("coupons:detail", merchant.slug, coupon.code)
     else:
-        services.record_claim_page_view(template)
+        services.record_claim_page_view(template, channel=channel)
     return render(request, "coupons/claim.html", {"merchant": merchant, "member": member, "template": template,
-                                                  "login_url": _login_url(merchant, request.path)})
+                                                  "login_url": login_url(merchant, request.path)})
 
 
 def _buy(request, merchant, member, template):
@@ -175,9 +186,9 @@ def gift(request, merchant, token):
     if coupon is None:
         raise Http404(_("This gift has already been taken or has expired."))
     member = current_member(request, merchant)
-    if request.method == "POST":
+    if request.method == "POST" or finish_after_login(request, merchant):
         if member is None:
-            return redirect(_login_url(merchant, request.path))
+            return ask_to_log_in(request, merchant)
         try:
             received = services.accept_gift(token, member)
         except DomainError as error:
@@ -187,7 +198,7 @@ def gift(request, merchant, token):
             return redirect("coupons:detail", merchant.slug, received.code)
     return render(request, "coupons/gift.html", {"merchant": merchant, "member": member, "coupon": coupon,
                                                  "open": services.gift_is_open(coupon),
-                                                 "login_url": _login_url(merchant, request.path)})
+                                                 "login_url": login_url(merchant, request.path)})
 
 
 @never_cache
@@ -197,9 +208,9 @@ def share(request, merchant, token):
     sharer = get_object_or_404(Coupon.objects.select_related("template__friend_template"), merchant=merchant,
                                share_token=token)
     member = current_member(request, merchant)
-    if request.method == "POST":
+    if request.method == "POST" or finish_after_login(request, merchant):
         if member is None:
-            return redirect(_login_url(merchant, request.path))
+            return ask_to_log_in(request, merchant)
         try:
             received = services.claim_through_share(token, member)
         except DomainError as error:
@@ -209,7 +220,7 @@ def share(request, merchant, token):
             return redirect("coupons:detail", merchant.slug, received.code)
     return render(request, "coupons/share.html", {
         "merchant": merchant, "member": member, "sharer": sharer, "template": sharer.template.friend_template,
-        "friends": services.friends_helped(sharer), "login_url": _login_url(merchant, request.path)})
+        "friends": services.friends_helped(sharer), "login_url": login_url(merchant, request.path)})
 
 
 @never_cache

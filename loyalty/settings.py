@@ -206,6 +206,23 @@ SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
 SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
 
+# The other channels of the outbox (loyalty.messaging): a backend class each (the console one logs; the HTTP
+# gateway posts the message as JSON to the channel's gateway URL with its bearer token). The inbox needs none:
+# its outbox row is the member's message.
+MESSAGE_BACKENDS = {
+    "wechat_template": env.str("WECHAT_TEMPLATE_BACKEND", default="loyalty.messaging.ConsoleChannelBackend"),
+    "wechat_subscription": env.str("WECHAT_SUBSCRIPTION_BACKEND", default="loyalty.messaging.ConsoleChannelBackend"),
+    "alipay": env.str("ALIPAY_MESSAGE_BACKEND", default="loyalty.messaging.ConsoleChannelBackend"),
+    "inbox": "loyalty.messaging.InboxBackend",
+}
+MESSAGE_GATEWAYS = {
+    channel: {"URL": env.str(f"{prefix}_GATEWAY_URL", default=""),
+              "TOKEN": env.str(f"{prefix}_GATEWAY_TOKEN", default=""),
+              "TIMEOUT": env.float(f"{prefix}_GATEWAY_TIMEOUT", default=5.0)}
+    for channel, prefix in (("wechat_template", "WECHAT_TEMPLATE"), ("wechat_subscription", "WECHAT_SUBSCRIPTION"),
+                            ("alipay", "ALIPAY_MESSAGE"))
+}
+
 # Outgoing webhooks (webhooks/): the timeout of one request, and the private networks an operator lets them
 # reach (none: only public addresses; e.g. "10.20.0.0/16" for an ERP inside the network).
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=15.0)
@@ -262,6 +279,7 @@ CELERY_BEAT_SCHEDULE = {
     "membership-warn-level-drops": {"task": "membership.tasks.warn_level_drops", "schedule": 21600.0},
     "webhooks-dispatch": {"task": "webhooks.tasks.dispatch_webhooks", "schedule": 5.0},
     "campaigns-schedule": {"task": "campaigns.tasks.schedule_campaigns", "schedule": 300.0},
+    "outbox-deliver-due-messages": {"task": "loyalty.tasks.deliver_due_messages", "schedule": 60.0},
 }
 
 # Where the links in messages (short links, opt-out links) point: the public address of the member pages.

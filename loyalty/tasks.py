@@ -11,5 +11,11 @@ def deliver_outbox_messages(self, message_ids: list[int]) -> None:
 
 
 @shared_task
+def deliver_due_messages() -> int:
+    """Every minute: send the messages that waited (quiet hours) and are now due."""
+    return messaging.deliver_due_messages()
+
+
+@shared_task
 def purge_idempotency_records() -> int:
     return idempotency.purge_expired_records()

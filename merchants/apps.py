@@ -17,6 +17,7 @@ class MerchantsConfig(AppConfig):
         from merchants.demo import MerchantsDemo
         from merchants.panels import MessagesPanel, ProfilePanel
         from merchants.posters import JoinPoster
+        from merchants.views import HOME_SECTIONS, inbox_tile
 
         segments.register()
         for kind in events.KINDS:
@@ -25,6 +26,8 @@ class MerchantsConfig(AppConfig):
         member_panels.register(ProfilePanel())
         member_panels.register(MessagesPanel())
         poster_sources.register(JoinPoster())
+        if inbox_tile not in HOME_SECTIONS:
+            HOME_SECTIONS.append(inbox_tile)
         register_api_errors(errors.API_ERRORS)
         for code in (errors.TERMINAL_KEY_INVALID, errors.TERMINAL_REVOKED):
             if code not in AUTHENTICATION_ERRORS:

@@ -11,4 +11,6 @@ urlpatterns = [
     path("<slug:merchant_slug>/join/", views.join, name="join"),
     path("<slug:merchant_slug>/code/", views.code, name="code"),
     path("<slug:merchant_slug>/marketing/", views.marketing, name="marketing"),
+    path("<slug:merchant_slug>/inbox/", views.inbox, name="inbox"),
+    path("<slug:merchant_slug>/inbox/<int:pk>/", views.inbox_message, name="inbox-message"),
 ]

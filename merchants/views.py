@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import posixpath
 import time
 from functools import wraps
+from urllib.parse import urlencode, urlsplit
 
 import segno
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,11 +24,22 @@ from loyalty.http import client_ip
 from merchants.forms import JoinForm, LoginCodeForm, PhoneForm
 from merchants.member_codes import member_code, seconds_until_next_code
 from merchants.models import MarketingConsentChange, Member, Merchant
-from merchants.services import join_member, request_login_code, verify_login_code
+from merchants.services import (
+    inbox_messages,
+    join_member,
+    mark_inbox_read,
+    open_inbox_message,
+    request_login_code,
+    unread_inbox_count,
+    verify_login_code,
+)
 from merchants.services.marketing import member_for_opt_out_token, set_marketing_consent
 
 # A verified phone may finish joining within this time.
 VERIFIED_PHONE_TTL = 30 * 60
+# A visitor who pressed "claim" (or "accept", "help") before logging in has this long to log in and join,
+# and the page they left finishes what they asked when they come back.
+PENDING_ACTION_TTL = 30 * 60
 
 
 def _member_key(merchant: Merchant) -> str:
@@ -34,6 +48,10 @@ def _member_key(merchant: Merchant) -> str:
 
 def _verified_key(merchant: Merchant) -> str:
     return f"verified-phone:{merchant.pk}"
+
+
+def _pending_key(merchant: Merchant) -> str:
+    return f"pending-action:{merchant.pk}"
 
 
 def current_member(request, merchant: Merchant) -> Member | None:
@@ -75,19 +93,59 @@ def member_required(view):
     def wrapper(request, merchant, *args, **kwargs):
         member = current_member(request, merchant)
         if member is None:
-            login = reverse("member:login", args=[merchant.slug])
-            return redirect(f"{login}?next={request.get_full_path()}")
+            return redirect(login_url(merchant, request.get_full_path()))
         request.member = member
         return view(request, merchant, member, *args, **kwargs)
 
     return wrapper
 
 
+def member_path_or_none(merchant: Merchant, target: str) -> str | None:
+    """`target` if it is a path of this merchant's member pages (`/m/<slug>/...`, with its query), else None.
+
+    Only a relative path on this site, already normalised (no `..`, no `//`, no backslash), that stays under
+    the merchant's prefix: a link can bring a visitor back into the shop it came from, never elsewhere and
+    never into another merchant's pages.
+    """
+    parts = urlsplit(target)
+    prefix = reverse("member:home", args=[merchant.slug])
+    if parts.scheme or parts.netloc or "\\" in target or not parts.path.startswith(prefix):
+        return None
+    if posixpath.normpath(parts.path).rstrip("/") != parts.path.rstrip("/") or "//" in parts.path:
+        return None
+    return target
+
+
 def _safe_next(request, default: str) -> str:
+    """Where to go after login and joining: `next` if it is a safe path of this merchant's member pages."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    merchant = request.merchant
+    if (target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+            and member_path_or_none(merchant, target)):
         return target
     return default
+
+
+def login_url(merchant: Merchant, next_path: str) -> str:
+    """The login page, sending the visitor back to `next_path` once logged in (or joined)."""
+    return f"{reverse('member:login', args=[merchant.slug])}?{urlencode({'next': next_path})}"
+
+
+def ask_to_log_in(request, merchant: Merchant) -> HttpResponseRedirect:
+    """A visitor pressed a button that needs a member (claim, accept a gift, help a friend): send them through
+    login and joining and back here, remembering that they asked, so the page can finish it on return
+    (`finish_after_login`). What they asked was a POST with its CSRF token, so no other site can plant it."""
+    request.session[_pending_key(merchant)] = {"path": request.path, "at": time.time()}
+    return redirect(login_url(merchant, request.path))
+
+
+def finish_after_login(request, merchant: Merchant) -> bool:
+    """True once, when a member comes back to the page whose button they pressed before logging in."""
+    pending = request.session.get(_pending_key(merchant))
+    if not pending or pending.get("path") != request.path or current_member(request, merchant) is None:
+        return False
+    request.session.pop(_pending_key(merchant), None)
+    return time.time() - pending.get("at", 0) <= PENDING_ACTION_TTL
 
 
 @never_cache
@@ -120,7 +178,7 @@ def login(request, merchant):
                 member = Member.objects.filter(merchant=merchant, phone=phone).first()
                 if member is None:
                     request.session[_verified_key(merchant)] = {"phone": phone, "at": time.time()}
-                    return redirect(reverse("member:join", args=[merchant.slug]))
+                    return redirect(_join_url(merchant, _safe_next(request, "")))
                 if not member.is_active:
                     code_form.add_error(None, _("This membership is frozen. Please contact the store."))
                 else:
@@ -132,14 +190,21 @@ def login(request, merchant):
     })
 
 
+def _join_url(merchant: Merchant, next_path: str) -> str:
+    join_page = reverse("member:join", args=[merchant.slug])
+    return f"{join_page}?{urlencode({'next': next_path})}" if next_path else join_page
+
+
 @never_cache
 @member_page
 def join(request, merchant):
-    """领卡/入会: a visitor whose phone was just verified fills the merchant's form and joins."""
+    """领卡/入会: a visitor whose phone was just verified fills the merchant's form and joins, then goes back to
+    the link that brought them (`next`, carried from the login page), or home."""
     verified = request.session.get(_verified_key(merchant))
+    back = _safe_next(request, "")
     if not verified or time.time() - verified.get("at", 0) > VERIFIED_PHONE_TTL:
         messages.info(request, _("Verify your mobile number first, then fill in the form to join."))
-        return redirect(reverse("member:login", args=[merchant.slug]))
+        return redirect(login_url(merchant, back) if back else reverse("member:login", args=[merchant.slug]))
     details = join_asks_for_details(merchant)
     form = JoinForm(request.POST if request.method == "POST" else None, merchant=merchant, details=details)
     if request.method == "POST" and form.is_valid():
@@ -153,9 +218,9 @@ def join(request, merchant):
         else:
             log_member_in(request, member)
             messages.success(request, _("Welcome! You are now a member of %(merchant)s.") % {"merchant": merchant})
-            return redirect(reverse("member:home", args=[merchant.slug]))
+            return redirect(back or reverse("member:home", args=[merchant.slug]))
     return render(request, "member/join.html", {"merchant": merchant, "form": form, "phone": verified["phone"],
-                                                "details": details})
+                                                "details": details, "next": back})
 
 
 # Callables `(merchant) -> bool` from apps above: does joining this merchant ask for the member's details?
@@ -197,6 +262,50 @@ def code(request, merchant, member):
     """A fresh member code for the page to swap in without reloading."""
     value = member_code(member)
     return JsonResponse({"code": value, "svg": _qr_svg(value), "refresh_in": seconds_until_next_code()})
+
+
+INBOX_PAGE_SIZE = 20
+
+
+def inbox_tile(request, member) -> dict:
+    """The inbox tile on the member home page: how many messages are unread."""
+    return {"title": _("Messages"), "value": unread_inbox_count(member),
+            "url": reverse("member:inbox", args=[member.merchant.slug])}
+
+
+def message_link(merchant: Merchant, link: str) -> str:
+    """The message's link as the page may show it: this merchant's member pages, or a web address (an article,
+    a partner's page); anything else (javascript:, another merchant's pages) is dropped."""
+    if not link:
+        return ""
+    parts = urlsplit(link)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return link
+    return member_path_or_none(merchant, link) or ""
+
+
+@never_cache
+@member_required
+def inbox(request, merchant, member):
+    """站内信: the member's messages, newest first, the unread ones marked."""
+    if request.method == "POST" and request.POST.get("action") == "read-all":
+        mark_inbox_read(member)
+        return redirect("member:inbox", merchant.slug)
+    page = Paginator(inbox_messages(member).only("pk", "channel", "title", "body", "created_at", "read_at"),
+                     INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "member/inbox.html", {"merchant": merchant, "member": member, "page": page,
+                                                 "unread": unread_inbox_count(member)})
+
+
+@never_cache
+@member_required
+def inbox_message(request, merchant, member, pk):
+    """One message, opened: it counts as read from now on. Another member's message is a 404."""
+    message = open_inbox_message(member, pk)
+    if message is None:
+        raise Http404(_("There is no such message."))
+    return render(request, "member/inbox_message.html", {"merchant": merchant, "member": member, "message": message,
+                                                         "link": message_link(merchant, message.link)})
 
 
 @require_POST

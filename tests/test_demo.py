@@ -121,3 +121,23 @@ def test_each_demo_merchant_has_birthday_holiday_and_wake_up_campaigns_with_hist
             holiday.occurrences.values_list("held_out", flat=True))
         issuances = holiday.occurrences.values("issuance")
         assert CouponRedemption.objects.filter(coupon__issuance__in=issuances).exists()
+
+
+def test_each_demo_merchant_has_claim_channels_with_views_claims_and_redemptions_and_members_have_an_inbox():
+    from coupons.models import ClaimChannel
+    from coupons.services import channel_figures
+    from loyalty.models import OutboxMessage
+
+    call_command("seed_demo", members=MEMBERS)
+    for merchant in _merchants():
+        channels = ClaimChannel.objects.filter(merchant=merchant)
+        assert channels.filter(kind=ClaimChannel.Kind.POSTER).exists()
+        assert channels.filter(kind=ClaimChannel.Kind.PARTNER).exists()
+        assert sum(c.views for c in channels) > sum(c.claims for c in channels) > 0
+        through_channels = Coupon.objects.filter(merchant=merchant, channel__isnull=False).count()
+        assert through_channels == sum(c.claims for c in channels)
+        rows = [row for template in {c.template for c in channels} for row in channel_figures(template)]
+        assert all(row["views"] >= 0 and row["claims"] >= 0 for row in rows)
+        inbox = OutboxMessage.objects.filter(merchant=merchant, channel=OutboxMessage.Channel.INBOX)
+        assert inbox.filter(status=OutboxMessage.Status.SENT).count() >= MEMBERS
+        assert inbox.filter(read_at__isnull=True).exists() and inbox.filter(read_at__isnull=False).exists()

@@ -18,7 +18,7 @@ from coupons.render import qr_svg
 from loyalty import payments, ratelimit
 from loyalty.errors import DomainError
 from loyalty.http import client_ip
-from merchants.views import current_member, member_page, member_required
+from merchants.views import ask_to_log_in, current_member, finish_after_login, login_url, member_page, member_required
 
 # What "my gift cards" shows: a card sent on belongs to the friend now, and the sender no longer sees it.
 MINE = [GiftCard.Status.NOT_ACTIVATED, GiftCard.Status.RECEIVED, GiftCard.Status.ACTIVE, GiftCard.Status.SENDING,
@@ -34,10 +34,6 @@ def gift_cards_tile(request, member):
             "url": reverse("giftcards:mine", args=[member.merchant.slug])}
 
 
-def _login_url(merchant, next_url: str) -> str:
-    return f"{reverse('member:login', args=[merchant.slug])}?next={next_url}"
-
-
 def _themes(merchant):
     return [(theme, [value for value in theme.face_values.all() if value.is_active])
             for theme in Theme.objects.filter(merchant=merchant, is_active=True).prefetch_related("face_values")]
@@ -50,11 +46,11 @@ def centre(request, merchant):
     member = current_member(request, merchant)
     if request.method == "POST":
         if member is None:
-            return redirect(_login_url(merchant, request.path))
+            return redirect(login_url(merchant, request.path))
         return _buy(request, merchant, member)
     return render(request, "giftcards/centre.html", {
         "merchant": merchant, "member": member, "themes": _themes(merchant), "most": services.MOST_PER_PURCHASE,
-        "login_url": _login_url(merchant, request.path)})
+        "login_url": login_url(merchant, request.path)})
 
 
 def _buy(request, merchant, member):
@@ -203,9 +199,10 @@ def gift(request, merchant, token):
     if transfer is None:
         raise Http404(_("There is no such gift."))
     member = current_member(request, merchant)
-    if request.method == "POST":
+    # Pressed "accept" before logging in: back as a member, the gift is taken as asked.
+    if request.method == "POST" or finish_after_login(request, merchant):
         if member is None:
-            return redirect(_login_url(merchant, request.path))
+            return ask_to_log_in(request, merchant)
         try:
             received = services.claim_gift(transfer, member)
         except DomainError as error:

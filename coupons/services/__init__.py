@@ -43,4 +43,4 @@ from coupons.services.redemption import (  # noqa: F401
     reverse_redemption,
 )
 from coupons.services.rules import coupon_discount, effective_state, validity_for  # noqa: F401
-from coupons.services.stats import daily_figures, template_figures  # noqa: F401
+from coupons.services.stats import channel_figures, daily_figures, template_figures  # noqa: F401

@@ -410,7 +410,10 @@ def arrival_message(issuance: CouponIssuance, template: CouponTemplate | None,
 
 def _queue_arrival_messages(issuance, body: str, member_ids: list[int]) -> None:
     """One SMS per member given something in this batch who accepts marketing (consent: the notice is marketing),
-    written set-based and delivered in batches of tasks."""
+    written set-based and delivered in batches of tasks.
+
+    Each names its member, so it is also in the member's inbox on the member pages (a copy of what was texted).
+    """
     now = timezone.now()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

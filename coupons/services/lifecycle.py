@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from cards.membership.services import spend_points
 from coupons import codes, errors, events, states
-from coupons.models import Coupon, CouponTemplate
+from coupons.models import ClaimChannel, Coupon, CouponTemplate
 from coupons.services.rules import effective_state, validity_for
 from loyalty.errors import DomainError
 from merchants.models import Member
@@ -58,15 +58,19 @@ def held_count(template: CouponTemplate, member: Member) -> int:
 
 @transaction.atomic
 def issue_coupon(template: CouponTemplate, member: Member, *, source: str, at: datetime.datetime | None = None,
-                 shared_via: Coupon | None = None) -> Coupon:
+                 shared_via: Coupon | None = None, channel: ClaimChannel | None = None) -> Coupon:
     """Give `member` one coupon of `template`: the door of every one-at-a-time source (claims, join gifts,
     points, rewards, purchases, fission). Mass sends apply the same checks set-based (issuance.py).
 
-    The template row is locked, so stock and the per-member limit hold however many claims race.
+    The template row is locked, so stock and the per-member limit hold however many claims race. A coupon
+    claimed through one of the template's channels records it, and the channel counts the claim.
     """
     if member.merchant_id != template.merchant_id:
         raise DomainError(errors.COUPON_WRONG_MERCHANT, _("This coupon belongs to another merchant."),
                           field="template", status_code=404)
+    if channel is not None and channel.template_id != template.pk:
+        raise DomainError(errors.CHANNEL_NOT_OF_TEMPLATE, _("This link belongs to another coupon."),
+                          field="channel", status_code=404)
     [locked] = templates_for_update(template)
     at = at or timezone.now()
     check_issuable(locked, member)
@@ -78,10 +82,12 @@ def issue_coupon(template: CouponTemplate, member: Member, *, source: str, at: d
     if source == Coupon.Source.CLAIM:
         counters["claimed_count"] = F("claimed_count") + 1
     CouponTemplate.objects.filter(pk=locked.pk).update(**counters)
+    if channel is not None:
+        ClaimChannel.objects.filter(pk=channel.pk).update(claims=F("claims") + 1)
     fission = locked.is_fission and source != Coupon.Source.FISSION
     coupon = _create_with_fresh_code(
         merchant=member.merchant, template=locked, member=member, source=source, issued_at=at,
-        valid_from=valid_from, valid_until=valid_until, shared_via=shared_via,
+        valid_from=valid_from, valid_until=valid_until, shared_via=shared_via, channel=channel,
         state=Coupon.State.LOCKED if fission else Coupon.State.AVAILABLE,
         share_token=_new_token() if fission else None)
     events.coupon_issued(coupon)
@@ -127,17 +133,23 @@ def check_audience(template: CouponTemplate, member: Member, *, at: datetime.dat
                               field="template", status_code=403)
 
 
-def claim_coupon(template: CouponTemplate, member: Member, *, source: str = Coupon.Source.CLAIM) -> Coupon:
-    """A member takes a coupon from a claim link or QR code (领券); a coupon with a price is bought instead."""
+def claim_coupon(template: CouponTemplate, member: Member, *, source: str = Coupon.Source.CLAIM,
+                 channel: ClaimChannel | None = None) -> Coupon:
+    """A member takes a coupon from a claim link or QR code (领券), the template's own or one of its channels';
+    a coupon with a price is bought instead."""
     if template.price is not None and source == Coupon.Source.CLAIM:
         raise DomainError(errors.TEMPLATE_FOR_SALE, _("This coupon is sold: buy it on its page."),
                           field="template", status_code=409)
     check_audience(template, member)
-    return issue_coupon(template, member, source=source)
+    return issue_coupon(template, member, source=source, channel=channel)
 
 
-def record_claim_page_view(template: CouponTemplate) -> None:
+def record_claim_page_view(template: CouponTemplate, *, channel: ClaimChannel | None = None) -> None:
+    """One open of the claim page: the template counts every open, a channel those of its own link. One
+    UPDATE each with F(), so opens at the same moment never overwrite each other."""
     CouponTemplate.objects.filter(pk=template.pk).update(claim_page_views=F("claim_page_views") + 1)
+    if channel is not None:
+        ClaimChannel.objects.filter(pk=channel.pk).update(views=F("views") + 1)
 
 
 @transaction.atomic

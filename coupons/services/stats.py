@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from coupons.models import Coupon, CouponRedemption, CouponTemplate
+from coupons.models import ClaimChannel, Coupon, CouponRedemption, CouponTemplate
 from loyalty.money import ZERO
 
 
@@ -47,4 +47,29 @@ def daily_figures(template: CouponTemplate, *, days: int = 30) -> list[dict]:
         used = redeemed.get(day, {})
         rows.append({"day": day, "issued": issued.get(day, 0), "redeemed": used.get("n", 0),
                      "money_off": used.get("money") or ZERO})
+    return rows
+
+
+def channel_figures(template: CouponTemplate) -> list[dict]:
+    """Per claim channel of the template: views, claims, redemptions and money taken off bills, in one statement
+    (the counters are on the channel rows; redemptions are the template's, joined to their coupons' channel).
+
+    The last row is the template's own link: what its counters hold beyond the channels' (views and claims),
+    and the redemptions of coupons claimed without a channel.
+    """
+    live = Q(coupons__redemptions__reversed_at__isnull=True, coupons__redemptions__template=template)
+    channels = list(ClaimChannel.objects.filter(template=template).annotate(
+        redeemed=Count("coupons__redemptions", filter=live),
+        money=Sum("coupons__redemptions__discount", filter=live)).order_by("pk"))
+    rows = [{"channel": channel, "name": channel.name, "kind": channel.get_kind_display(), "views": channel.views,
+             "claims": channel.claims, "redeemed": channel.redeemed, "money_off": channel.money or ZERO}
+            for channel in channels]
+    own = CouponRedemption.objects.filter(template=template, reversed_at__isnull=True, coupon__channel__isnull=True,
+                                          coupon__source=Coupon.Source.CLAIM).aggregate(n=Count("pk"),
+                                                                                       money=Sum("discount"))
+    counters = CouponTemplate.objects.filter(pk=template.pk).values("claim_page_views", "claimed_count").get()
+    rows.append({"channel": None, "name": None, "kind": None,
+                 "views": max(counters["claim_page_views"] - sum(row["views"] for row in rows), 0),
+                 "claims": max(counters["claimed_count"] - sum(row["claims"] for row in rows), 0),
+                 "redeemed": own["n"], "money_off": own["money"] or ZERO})
     return rows

@@ -1,5 +1,11 @@
 """Every state change of the merchants app, one function per business action."""
 
+from merchants.services.inbox import (  # noqa: F401
+    inbox_messages,
+    mark_inbox_read,
+    open_inbox_message,
+    unread_inbox_count,
+)
 from merchants.services.join_gifts import give_join_gifts  # noqa: F401
 from merchants.services.login import request_login_code, verify_login_code  # noqa: F401
 from merchants.services.members import (  # noqa: F401

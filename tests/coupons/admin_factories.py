@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from coupons import services
-from coupons.models import CouponIssuance
+from coupons.models import ClaimChannel, CouponIssuance
 from tests.coupons.helpers import make_template
 
 
@@ -29,7 +29,13 @@ def _purchase(t):
     return services.start_coupon_purchase(template, t.member)[0]
 
 
+def _channel(t):
+    template = make_template(t.merchant, name="A channelled coupon")
+    return ClaimChannel.objects.create(merchant=t.merchant, template=template, name="secret A poster")
+
+
 FACTORIES = {
+    "coupons.claimchannel": _channel,
     "coupons.coupontemplate": lambda t: make_template(t.merchant, name="secret A template"),
     "coupons.coupon": _coupon,
     "coupons.couponredemption": _redemption,
