@@ -10,6 +10,8 @@ class CampaignsConfig(AppConfig):
         from campaigns import triggers
         from campaigns.demo import CampaignsDemo
         from campaigns.segments import SentInCampaignRun
+        from campaigns.tiles import ActiveCampaignsTile
+        from loyalty.dashboard import dashboard_tiles
         from loyalty.demo import demo_data
         from loyalty.segments import segment_filters
         from merchants.roles import grant
@@ -17,5 +19,6 @@ class CampaignsConfig(AppConfig):
         triggers.register()
         segment_filters.register(SentInCampaignRun())
         demo_data.register(CampaignsDemo)
+        dashboard_tiles.register(ActiveCampaignsTile())
         # Cashiers may look campaigns up (to answer a customer about an offer), never their figures.
         grant("cashier", ["campaigns.view_campaign"])

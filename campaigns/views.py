@@ -14,11 +14,7 @@ from django.views.decorators.cache import never_cache
 from campaigns.models import Campaign, ShortLink
 from coupons import services as coupon_services
 from loyalty.errors import DomainError
-from merchants.views import current_member, member_page
-
-
-def _login_url(merchant, next_url: str) -> str:
-    return f"{reverse('member:login', args=[merchant.slug])}?next={next_url}"
+from merchants.views import ask_to_log_in, current_member, finish_after_login, login_url, member_page
 
 
 @never_cache
@@ -28,9 +24,11 @@ def landing(request, merchant, campaign_id: int):
                                  status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED])
     member = current_member(request, merchant)
     template = campaign.coupon_template
-    if request.method == "POST":
+    # A visitor who pressed "claim" before logging in comes back here a member: the claim finishes itself.
+    claiming = request.method == "POST" or finish_after_login(request, merchant)
+    if claiming:
         if member is None:
-            return redirect(_login_url(merchant, request.path))
+            return ask_to_log_in(request, merchant)
         if template is None:
             raise Http404
         try:
@@ -41,11 +39,11 @@ def landing(request, merchant, campaign_id: int):
             Campaign.objects.filter(pk=campaign.pk).update(landing_claims=F("landing_claims") + 1)
             messages.success(request, _("The coupon is in your wallet."))
             return redirect("coupons:detail", merchant.slug, coupon.code)
-    else:
+    if request.method != "POST":
         Campaign.objects.filter(pk=campaign.pk).update(landing_views=F("landing_views") + 1)
     return render(request, "campaigns/landing.html", {
         "merchant": merchant, "member": member, "campaign": campaign, "template": template,
-        "login_url": _login_url(merchant, request.path),
+        "login_url": login_url(merchant, request.path),
         "links": [(_("My coupons"), reverse("coupons:wallet", args=[merchant.slug])),
                   (_("Member home"), reverse("member:home", args=[merchant.slug]))]})
 

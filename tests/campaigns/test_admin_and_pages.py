@@ -16,6 +16,7 @@ from coupons.services import create_issuance, run_issuance
 from loyalty.models import OutboxMessage
 from merchants.models import MarketingConsentChange, Member
 from merchants.services.marketing import opt_out_token, set_marketing_consent
+from merchants.views import login_url
 from tests.campaigns.helpers import make_campaign
 from tests.conftest import staff_client
 from tests.coupons.helpers import make_template
@@ -75,11 +76,11 @@ def test_the_landing_page_counts_views_and_a_member_claims_its_coupon(client, te
     assert page.status_code == 200 and "Autumn offers" in page.content.decode()
     assert "登录后领取" in page.content.decode()
     visitor = client.post(url)
-    assert visitor.status_code == 302 and visitor["Location"].endswith(f"?next={url}")
+    assert visitor.status_code == 302 and visitor["Location"] == login_url(tenant_a.merchant, url)
     session = client.session
     session[f"member:{tenant_a.merchant.pk}"] = tenant_a.member.pk
     session.save()
-    claimed = client.post(url)
+    claimed = client.get(url)  # back from login as a member: the claim they asked for finishes itself
     coupon = Coupon.objects.get(template=template, member=tenant_a.member)
     assert claimed["Location"] == reverse("coupons:detail", args=[tenant_a.merchant.slug, coupon.code])
     campaign.refresh_from_db()
@@ -135,3 +136,30 @@ def test_opted_out_members_get_no_campaign_message_on_any_channel(tenant_a):
     done = run_occurrence(start_occurrence(campaign, key="once", start=False).pk)
     assert done.eligible == 0 and not OutboxMessage.objects.filter(member=tenant_a.member).exists()
     assert Campaign.objects.get(pk=campaign.pk).holdout_percent == Decimal("0")
+
+
+def test_the_dashboard_shows_active_campaigns_and_what_their_runs_reached(tenant_a, tenant_b):
+    from django.utils import timezone, translation
+
+    from campaigns.models import Occurrence
+    from campaigns.tiles import ActiveCampaignsTile
+    from loyalty.dashboard import DashboardScope, Window
+
+    campaign = make_campaign(tenant_a.merchant)
+    make_campaign(tenant_a.merchant, name="Wake-up")
+    make_campaign(tenant_a.merchant, name="Draft", status=Campaign.Status.DRAFT)
+    make_campaign(tenant_b.merchant, name="Another merchant's")
+    now = timezone.now()
+    Occurrence.objects.create(merchant=tenant_a.merchant, campaign=campaign, key="today", due_at=now,
+                              treated=90, held_out=10, status=Occurrence.Status.COMPLETED)
+    Occurrence.objects.create(merchant=tenant_a.merchant, campaign=campaign, key="earlier",
+                              due_at=now - timezone.timedelta(days=3), treated=5, held_out=1,
+                              status=Occurrence.Status.CANCELLED)
+    windows = (Window("today", "today", now - timezone.timedelta(hours=1), now + timezone.timedelta(hours=1)),
+               Window("before", "before", now - timezone.timedelta(days=4), now - timezone.timedelta(hours=1)))
+    with translation.override("en"):
+        figures = ActiveCampaignsTile().measure(DashboardScope(tenant_a.merchant.pk, (), windows))
+    assert [(f.label, f.values) for f in figures] == [
+        ("active campaigns", (2, 2)), ("campaign runs", (1, 0)), ("members reached", (90, 5)),
+        ("held out (control group)", (10, 1))]
+    assert all(not f.money for f in figures)  # counts only: a cashier may see them
