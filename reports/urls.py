@@ -10,5 +10,5 @@ _views = admin_views()
 urlpatterns = [
     path("", _views["report_list"], name="list"),
     path("members/segment/", _views["save_segment"], name="save_segment"),
-    path("<slug:code>/", _views["report"], name="report"),
+    path("<str:code>/", _views["report"], name="report"),  # codes may be dotted: finance.settlement
 ]
