@@ -4,8 +4,14 @@ win-back mass send to the members who stopped coming.
 
 Every payment goes through `pay` with the bill's back-dated `at`, so it is priced, paid and rewarded as at
 the counter, and every ledger entry is the services' own. The services stamp the moment they run on the
-payment's paid time, its rewards, its coupon's use and its refunds; the demo moves those stamps (none of a
-ledger) to the bill's day, so the admin's lists and figures show weeks of trade.
+payment's paid time, its rewards, its coupon's use and its refunds; the demo moves those stamps to the bill's
+day, so the admin's lists and figures show weeks of trade.
+
+Last, the member's membership card, points entries, wallet entries and recharges are dated too (all were made
+on the day seed_demo ran): the card at joining, an entry of a payment at the payment, and the entries between
+(opening points, the wallet demo's recharge, a refund) spread between their neighbours, within the six weeks.
+Only `created_at` moves, and each ledger's entries keep their order (a later entry is never dated earlier), so
+every `balance_after` still follows from the one before and `audit_ledgers` reads the same ledgers.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from cards.membership.benefits import PointsBenefit
+from cards.membership.models import MembershipCard, PointsEntry
 from checkout import services
 from checkout.models import Channel, CheckoutSettings, Payment, Refund, RewardGrant, RewardRule
 from checkout.services import Bill
@@ -30,7 +37,7 @@ from loyalty.money import ZERO, quantize
 from merchants.models import Member, Merchant, Segment, Store, Terminal
 from merchants.services import create_segment
 from wallet.benefits import CashbackBenefit
-from wallet.models import Wallet
+from wallet.models import Recharge, Wallet, WalletEntry
 
 D = Decimal
 HISTORY_DAYS = 42
@@ -215,6 +222,55 @@ def seed_payments(member: Member) -> None:
         if refund_at is not None and refund_at[0] == n:
             _refund(payment, rng, full=refund_at[1], now=now)
         _backdate(payment, at)
+    backdate_value_history(member, now=now)
+
+
+def _in_order(references: list[str], paid: dict[str, datetime.datetime], *, start: datetime.datetime,
+              now: datetime.datetime) -> list[datetime.datetime]:
+    """A moment for each entry of a ledger, given oldest first by their references: a payment's entries at the
+    payment, the others evenly between the moments around them (from `start`, up to `now`), never before the
+    entry ahead, so the order of the entries is the order of their moments."""
+    moments: list[datetime.datetime | None] = [paid.get(reference) for reference in references]
+    previous, n = start, 0
+    while n < len(moments):
+        if moments[n] is not None:
+            previous = moments[n] = max(moments[n], previous)
+            n += 1
+            continue
+        end = n
+        while end < len(moments) and moments[end] is None:
+            end += 1
+        following = max(moments[end] if end < len(moments) else now, previous)
+        step = (following - previous) / (end - n + 1)
+        for offset, position in enumerate(range(n, end), start=1):
+            moments[position] = previous + step * offset
+        previous, n = moments[end - 1], end
+    return moments
+
+
+def backdate_value_history(member: Member, *, now: datetime.datetime) -> None:
+    """Date the member's card, points and wallet entries and recharges over their history (see the module's
+    docstring): one bulk update per table, created_at only."""
+    paid = dict(Payment.objects.filter(member=member, paid_at__isnull=False).values_list("number", "paid_at"))
+    MembershipCard.objects.filter(member=member).update(created_at=member.joined_at)
+    # The entries before the first payment fall in the demo's weeks of trade, so the reports' days show them.
+    start = max(member.joined_at, now - datetime.timedelta(days=HISTORY_DAYS))
+    for model, account in ((PointsEntry, "card__member"), (WalletEntry, "wallet__member")):
+        entries = list(model.objects.filter(**{account: member}).order_by("pk"))
+        moments = _in_order([entry.reference for entry in entries], paid, start=start, now=now)
+        for entry, moment in zip(entries, moments, strict=True):
+            entry.created_at = moment
+        model.objects.bulk_update(entries, ["created_at"], batch_size=200)
+        if model is WalletEntry:
+            # A recharge is dated at its first entry (the credit of what was paid).
+            dated: dict[int, datetime.datetime] = {}
+            for entry in entries:
+                if entry.recharge_id is not None:
+                    dated.setdefault(entry.recharge_id, entry.created_at)
+            recharges = list(Recharge.objects.filter(pk__in=dated))
+            for recharge in recharges:
+                recharge.created_at = dated[recharge.pk]
+            Recharge.objects.bulk_update(recharges, ["created_at"])
 
 
 def send_win_back_coupons(merchant: Merchant) -> CouponIssuance | None:

@@ -1,16 +1,22 @@
-"""The coupons report (优惠券效果): per template, what was issued, claimed, seen, redeemed and what it cost and
-brought, each as a count and as distinct members (like WeChat's datacube).
+"""The coupons report (优惠券效果): per template and claim channel, what was issued, claimed, seen, redeemed and
+what it cost and brought, each as a count and as distinct members (like WeChat's datacube).
+
+Rows are one per template and channel (`Coupon.channel`), and one more per template for the coupons with no
+channel: those claimed on the template's own link, and every other way a coupon reaches a member.
 
 How each figure is counted:
 - issued: coupons that reached a member in the days (any way: claim, join gift, mass send, reward, ...);
 - claimed: those a member took themselves (a claim link or QR code, points, a purchase, a friend's share);
-- exposed: the claim page's views, counted on the template since it was made (views are not kept per day);
+- exposed: the claim page's views since the template (channel) was made (views are not kept per day): a
+  channel's row shows the channel's views, the no-channel row the template's views beyond its channels', as
+  `coupons.services.channel_figures` counts them, so a template's rows add up to its claim page views;
 - redeemed: redemptions in the days not reversed since, at the chosen stores;
 - used of issued / of claimed: of the coupons issued (claimed) in the days, the share used by now — the
   denominator is the coupons issued (claimed) in the days, so the rate never passes 100 %;
 - money off, bills and the bills' value: of those redemptions.
 Coupons are not tied to a store until they are used, so the stores narrow only the redemption figures.
-Templates have no claim channel yet: the report groups by template only.
+Every figure is read grouped by template and channel, so the report runs the same statements however many
+templates and channels there are.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from coupons.models import Coupon, CouponRedemption, CouponTemplate
+from coupons.models import ClaimChannel, Coupon, CouponRedemption, CouponTemplate
 from loyalty.money import ZERO
 from loyalty.reports import ChartSeries, Report, ReportResult, ReportScope, key_column
 
@@ -45,8 +51,8 @@ class CouponsReport(Report):
         first, after = scope.bounds()
         merchant = Q() if scope.merchant_id is None else Q(merchant_id=scope.merchant_id)
         claimed = Q(source__in=CLAIMED_SOURCES)
-        issued = {row["template"]: row for row in Coupon.objects.filter(
-            merchant, issued_at__gte=first, issued_at__lt=after).order_by().values("template").annotate(
+        issued = {(row["template"], row["channel"]): row for row in Coupon.objects.filter(
+            merchant, issued_at__gte=first, issued_at__lt=after).order_by().values("template", "channel").annotate(
             issued=Count("pk"), issued_members=Count("member", distinct=True),
             claimed=Count("pk", filter=claimed), claimed_members=Count("member", distinct=True, filter=claimed),
             used_of_issued=Count("pk", filter=USED), used_of_claimed=Count("pk", filter=USED & claimed))}
@@ -54,37 +60,43 @@ class CouponsReport(Report):
                                                       reversed_at__isnull=True)
         if scope.store_ids:
             redemptions = redemptions.filter(store_id__in=scope.store_ids)
-        redeemed = {row["template"]: row for row in redemptions.order_by().values("template").annotate(
+        redeemed = {(row["template"], row["coupon__channel"]): row for row in redemptions.order_by().values(
+            "template", "coupon__channel").annotate(
             redeemed=Count("pk"), redeemed_members=Count("coupon__member", distinct=True),
             money_off=Sum("discount"), bills=Count("payment_reference", distinct=True, filter=~Q(payment_reference="")),
             bill_value=Sum("bill_amount"))}
         daily = list(redemptions.annotate(day=TruncDate("redeemed_at", tzinfo=scope.zone)).order_by()
                      .values("day").annotate(n=Count("pk"), off=Sum("discount")).order_by("day"))
-        templates = CouponTemplate.objects.filter(pk__in=set(issued) | set(redeemed)).order_by("name", "pk")
+        active = {template for template, _channel in set(issued) | set(redeemed)}
+        templates = list(CouponTemplate.objects.filter(pk__in=active).order_by("name", "pk")
+                         .values("pk", "name", "claim_page_views"))
+        channels: dict[int, list[dict]] = {}
+        for channel in ClaimChannel.objects.filter(template__in=active).order_by("pk").values(
+                "pk", "template", "name", "views"):
+            channels.setdefault(channel["template"], []).append(channel)
         rows = []
-        for template in templates.values("pk", "name", "claim_page_views"):
-            i, r = issued.get(template["pk"], {}), redeemed.get(template["pk"], {})
-            rows.append({
-                "template": template["name"], "exposed": template["claim_page_views"],
-                "issued": i.get("issued", 0), "issued_members": i.get("issued_members", 0),
-                "claimed": i.get("claimed", 0), "claimed_members": i.get("claimed_members", 0),
-                "used_of_issued": i.get("used_of_issued", 0), "used_of_claimed": i.get("used_of_claimed", 0),
-                "rate_issued": rate(i.get("used_of_issued", 0), i.get("issued", 0)),
-                "rate_claimed": rate(i.get("used_of_claimed", 0), i.get("claimed", 0)),
-                "redeemed": r.get("redeemed", 0), "redeemed_members": r.get("redeemed_members", 0),
-                "money_off": r.get("money_off") or ZERO,
-                # A redemption outside checkout names no payment: it is one bill of its own.
-                "bills": r.get("redeemed", 0) if r and not r.get("bills") else r.get("bills", 0),
-                "bill_value": r.get("bill_value") or ZERO,
-            })
-        totals = {"template": _("total")}
+        for template in templates:
+            own = channels.get(template["pk"], [])
+            # Like channel_figures: the template's own link is seen as often as its counter holds beyond the
+            # channels' (views of a channel also move the template's counter).
+            lines = [(channel["pk"], channel["name"], channel["views"]) for channel in own]
+            lines.append((None, _("no channel (own link, sends, gifts)"),
+                          max(template["claim_page_views"] - sum(channel["views"] for channel in own), 0)))
+            for channel, name, exposed in lines:
+                key = (template["pk"], channel)
+                if key not in issued and key not in redeemed and not exposed:
+                    continue
+                rows.append(self._row(template=template["name"], channel=name, exposed=exposed,
+                                      i=issued.get(key, {}), r=redeemed.get(key, {})))
+        totals: dict = {"template": _("total")}
         for key in ("exposed", "issued", "claimed", "used_of_issued", "used_of_claimed", "redeemed", "bills"):
             totals[key] = sum(row[key] for row in rows)
         for key in ("money_off", "bill_value"):
             totals[key] = sum((row[key] for row in rows), ZERO)
         totals["rate_issued"] = rate(totals["used_of_issued"], totals["issued"])
         totals["rate_claimed"] = rate(totals["used_of_claimed"], totals["claimed"])
-        columns = [key_column(_("coupon template"), "template"), key_column(_("claim page views"), "exposed"),
+        columns = [key_column(_("coupon template"), "template"), key_column(_("claim channel"), "channel"),
+                   key_column(_("claim page views"), "exposed"),
                    key_column(_("issued"), "issued"), key_column(_("issued: members"), "issued_members"),
                    key_column(_("claimed"), "claimed"), key_column(_("claimed: members"), "claimed_members"),
                    key_column(_("used, of those issued"), "used_of_issued"),
@@ -105,4 +117,25 @@ class CouponsReport(Report):
                    _("Claim page views are counted since the template was made, not per day."),
                    _("Redeemed, money off, bills and their value are the redemptions in these days at the chosen "
                      "stores; the stores do not narrow issued and claimed (a coupon has no store until used)."),
-                   _("Distinct members: each member counted once per template.")])
+                   _("One row per template and claim channel; the no-channel row holds the coupons claimed on "
+                     "the template's own link and those that reached members any other way (sends, gifts, "
+                     "rewards). A channel's claim page views are its link's; the no-channel row's are the "
+                     "template's beyond its channels'."),
+                   _("Distinct members: each member counted once per template and channel.")])
+
+    @staticmethod
+    def _row(*, template: str, channel: str, exposed: int, i: dict, r: dict) -> dict:
+        """One template and channel's figures, from its issue (`i`) and redemption (`r`) aggregates."""
+        return {
+            "template": template, "channel": channel, "exposed": exposed,
+            "issued": i.get("issued", 0), "issued_members": i.get("issued_members", 0),
+            "claimed": i.get("claimed", 0), "claimed_members": i.get("claimed_members", 0),
+            "used_of_issued": i.get("used_of_issued", 0), "used_of_claimed": i.get("used_of_claimed", 0),
+            "rate_issued": rate(i.get("used_of_issued", 0), i.get("issued", 0)),
+            "rate_claimed": rate(i.get("used_of_claimed", 0), i.get("claimed", 0)),
+            "redeemed": r.get("redeemed", 0), "redeemed_members": r.get("redeemed_members", 0),
+            "money_off": r.get("money_off") or ZERO,
+            # A redemption outside checkout names no payment: it is one bill of its own.
+            "bills": r.get("redeemed", 0) if r and not r.get("bills") else r.get("bills", 0),
+            "bill_value": r.get("bill_value") or ZERO,
+        }

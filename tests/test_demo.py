@@ -9,11 +9,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from cards.membership.models import MembershipCard, PointsEntry
 from checkout.models import CheckoutSettings, Payment, Refund, RewardGrant, RewardRule
 from coupons.models import Coupon, CouponIssuance, CouponRedemption, CouponTemplate
 from loyalty.demo import demo_data
 from merchants.models import Merchant, Segment
 from merchants.services import members_in_segment
+from wallet.models import Recharge, WalletEntry
 
 pytestmark = pytest.mark.django_db
 # Twelve members: one born in each month, so this month's birthday segment is never empty.
@@ -98,6 +100,24 @@ def test_seed_demo_twice_adds_nothing_and_leaves_every_ledger_clean():
     counts = _row_counts()
     call_command("seed_demo", members=5)
     assert _row_counts() == counts
+    call_command("audit_ledgers")
+
+
+def test_cards_points_and_stored_value_are_dated_over_the_weeks_in_ledger_order():
+    call_command("seed_demo", members=MEMBERS)
+    now = timezone.now()
+    for model in (PointsEntry, WalletEntry):
+        entries = list(model.objects.filter(merchant__slug="chacha").values_list(
+            "card_id" if model is PointsEntry else "wallet_id", "pk", "created_at").order_by("pk"))
+        days = {created.date() for _account, _pk, created in entries}
+        assert len(days) >= 5 and min(days) <= (now - datetime.timedelta(weeks=3)).date(), model.__name__
+        last: dict[int, datetime.datetime] = {}
+        for account, _pk, created in entries:
+            assert created >= last.get(account, created) and created <= now
+            last[account] = created
+    recharges = Recharge.objects.filter(merchant__slug="chacha")
+    assert recharges.exists() and recharges.filter(created_at__lt=now - datetime.timedelta(days=1)).exists()
+    assert len({card.date() for card in MembershipCard.objects.values_list("created_at", flat=True)}) > 1
     call_command("audit_ledgers")
 
 

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from coupons import services as coupons
+from coupons.models import ClaimChannel
 from loyalty.replica import REPLICA_ALIAS
 from loyalty.reports import reports
 from reports.dashboard import build_dashboard
@@ -69,9 +70,11 @@ def test_reports_and_the_dashboard_run_a_fixed_number_of_statements(tenant_a):
     def history(rounds):
         for n in rounds:
             template = make_template(tenant_a.merchant, name=f"coupon {n}")
-            for member in make_members(tenant_a.merchant, 2, start=10 * n):
-                coupons.redeem_coupon(coupons.claim_coupon(template, member), bill_amount=D("150.00"),
-                                      store=tenant_a.store)
+            # Each round one more template with a claim channel: the coupons report groups by both.
+            channel = ClaimChannel.objects.create(merchant=tenant_a.merchant, template=template, name="poster")
+            for member, through in zip(make_members(tenant_a.merchant, 2, start=10 * n), (None, channel), strict=True):
+                coupons.redeem_coupon(coupons.claim_coupon(template, member, channel=through),
+                                      bill_amount=D("150.00"), store=tenant_a.store)
                 paid_days_ago(member, n, "60.00")
 
     history([0])
@@ -141,10 +144,12 @@ def test_the_export_is_the_whole_filtered_result_with_its_columns_and_totals(cli
     query = f"?start={scope.start}&end={scope.end}&stores={coupon_history.store.pk}"
     response = client.get(reverse("reports:report", args=["coupons"]) + query + "&export=csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode().lstrip("\ufeff"))))
-    assert rows[0][:5] == ["coupon template", "claim page views", "issued", "issued: members", "claimed"]
+    assert rows[0][:6] == ["coupon template", "claim channel", "claim page views", "issued", "issued: members",
+                           "claimed"]
     assert rows[0][-3:] == ["money taken off bills", "bills", "bills' value"]
     assert rows[1][0] == "'=HYPERLINK(\"x\",\"open\")"  # escaped, never a live formula
-    assert rows[1][2] == "1" and rows[1][-3:] == ["10.00", "1", "120.00"]
+    assert rows[1][1] == "no channel (own link, sends, gifts)"
+    assert rows[1][3] == "1" and rows[1][-3:] == ["10.00", "1", "120.00"]
     assert rows[-1][0] == "total" and len(rows) == 3
     workbook = client.get(reverse("reports:report", args=["coupons"]) + query + "&export=xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).active
