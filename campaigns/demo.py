@@ -1,4 +1,4 @@
-"""Demo campaigns: each demo merchant gets a birthday, a holiday and a wake-up campaign with history (runs dated
+"""Demo campaigns: each demo merchant gets a birthday (solar and lunar), a holiday and a wake-up campaign with history (runs dated
 in the past, sent and held-out members, coupons redeemed on later days), so the uplift report has figures.
 
 It seeds after checkout (its payments are the visits and revenue the report attributes)."""
@@ -38,6 +38,9 @@ def _campaigns(merchant: Merchant) -> list[tuple[str, dict, str, str | None]]:
     return [
         ("生日礼遇", {"trigger": "birthday", "days": 0, "hour": 10, "holdout_percent": Decimal("10")},
          "{name}，生日快乐！{coupon}已放入会员卡，{expiry}前有效：{link}", BIRTHDAY),
+        ("农历生日礼遇", {"trigger": "birthday", "birthday_calendar": Campaign.BirthdayCalendar.LUNAR, "days": 3,
+                    "hour": 10, "holdout_percent": Decimal("10")},
+         "{name}，三天后是您的农历生日，{coupon}已放入会员卡，{expiry}前有效：{link}", BIRTHDAY),
         ("节日发券", {"trigger": "holiday", "days": 1, "hour": 10, "holdout_percent": Decimal("20")},
          "{name}，节日快乐！送您{coupon}，{expiry}前有效：{link}", WIN_BACK),
         ("唤醒沉默客户", {"trigger": "wake_up", "days": 30, "hour": 15, "holdout_percent": Decimal("20")},
