@@ -1,5 +1,6 @@
-"""Demo campaigns: each demo merchant gets a birthday (solar and lunar), a holiday and a wake-up campaign with history (runs dated
-in the past, sent and held-out members, coupons redeemed on later days), so the uplift report has figures.
+"""Demo campaigns: each demo merchant gets a birthday (solar and lunar), a holiday and a wake-up campaign with
+history (runs dated in the past, sent and held-out members, coupons redeemed on later days), so the uplift report
+has figures.
 
 It seeds after checkout (its payments are the visits and revenue the report attributes)."""
 
