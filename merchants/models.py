@@ -259,9 +259,11 @@ class Member(models.Model):
 
     def save(self, *args, update_fields=None, **kwargs):
         # Derived here rather than in one service so the admin form, the API, joining and profile edits all agree.
-        self.fill_lunar_birthday()
-        if update_fields is not None and "birthday" in update_fields:
-            update_fields = {*update_fields, *self.LUNAR_BIRTHDAY_FIELDS}
+        # Only when the birthday is written: a save of other fields must not load a deferred birthday.
+        if update_fields is None or "birthday" in update_fields:
+            self.fill_lunar_birthday()
+            if update_fields is not None:
+                update_fields = {*update_fields, *self.LUNAR_BIRTHDAY_FIELDS}
         super().save(*args, update_fields=update_fields, **kwargs)
 
     def fill_lunar_birthday(self) -> None:
