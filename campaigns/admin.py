@@ -35,8 +35,8 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = ["merchant", "name", "status", "segment", "trigger", "send_at", "every", "weekday", "day_of_month",
-                  "hour", "days", "amount", "level", "coupon_template", "times_per_member", "holdout_percent",
-                  "attribution_days", "landing_title", "landing_text"]
+                  "hour", "days", "birthday_calendar", "amount", "level", "coupon_template", "times_per_member",
+                  "holdout_percent", "attribution_days", "landing_title", "landing_text"]
 
     def clean(self):
         cleaned = super().clean()
@@ -78,7 +78,7 @@ class CampaignAdmin(MerchantScopedAdmin):
     fieldsets = [
         (None, {"fields": ["merchant", "name", "status", "segment"]}),
         (gettext_lazy("When"), {"fields": ["trigger", "send_at", "every", "weekday", "day_of_month", "hour", "days",
-                                           "amount", "level"]}),
+                                           "birthday_calendar", "amount", "level"]}),
         (gettext_lazy("What"), {"fields": ["coupon_template"]}),
         (gettext_lazy("Limits and measurement"), {"fields": ["times_per_member", "holdout_percent",
                                                              "attribution_days"]}),

@@ -1,5 +1,6 @@
-"""Demo campaigns: each demo merchant gets a birthday, a holiday and a wake-up campaign with history (runs dated
-in the past, sent and held-out members, coupons redeemed on later days), so the uplift report has figures.
+"""Demo campaigns: each demo merchant gets a birthday (solar and lunar), a holiday and a wake-up campaign with
+history (runs dated in the past, sent and held-out members, coupons redeemed on later days), so the uplift report
+has figures.
 
 It seeds after checkout (its payments are the visits and revenue the report attributes)."""
 
@@ -10,6 +11,7 @@ import random
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import (
@@ -24,11 +26,12 @@ from campaigns.models import (
 )
 from campaigns.services.holidays import preload_holidays
 from campaigns.services.occurrences import run_occurrence, start_occurrence
+from campaigns.triggers import Due, triggers
 from coupons.demo import BIRTHDAY, WIN_BACK, backdate_redemption, template_for
 from coupons.models import Coupon, CouponIssuance
 from coupons.services import redeem_coupon
 from loyalty.demo import DemoData
-from merchants.models import CapPeriod, FrequencyCap, MarketingSettings, Merchant, Store
+from merchants.models import CapPeriod, FrequencyCap, MarketingSettings, Member, Merchant, Store
 
 HOLIDAY_NAME = "会员日"
 
@@ -38,6 +41,9 @@ def _campaigns(merchant: Merchant) -> list[tuple[str, dict, str, str | None]]:
     return [
         ("生日礼遇", {"trigger": "birthday", "days": 0, "hour": 10, "holdout_percent": Decimal("10")},
          "{name}，生日快乐！{coupon}已放入会员卡，{expiry}前有效：{link}", BIRTHDAY),
+        ("农历生日礼遇", {"trigger": "birthday", "birthday_calendar": Campaign.BirthdayCalendar.LUNAR, "days": 3,
+                    "hour": 10, "holdout_percent": Decimal("10")},
+         "{name}，三天后是您的农历生日，{coupon}已放入会员卡，{expiry}前有效：{link}", BIRTHDAY),
         ("节日发券", {"trigger": "holiday", "days": 1, "hour": 10, "holdout_percent": Decimal("20")},
          "{name}，节日快乐！送您{coupon}，{expiry}前有效：{link}", WIN_BACK),
         ("唤醒沉默客户", {"trigger": "wake_up", "days": 30, "hour": 15, "holdout_percent": Decimal("20")},
@@ -84,7 +90,29 @@ def _history_days(merchant: Merchant, campaign: Campaign) -> list[datetime.date]
     today = timezone.localdate(timezone.now(), merchant.zone)
     if campaign.trigger == "holiday":
         return [_member_day(merchant) - datetime.timedelta(days=campaign.days or 0)]
+    if campaign.birthday_calendar == Campaign.BirthdayCalendar.LUNAR:
+        return _lunar_birthday_days(merchant, campaign, today) or _weekly(today)
+    return _weekly(today)
+
+
+def _weekly(today: datetime.date) -> list[datetime.date]:
     return [today - datetime.timedelta(days=days) for days in (28, 21, 14, 7)]
+
+
+def _lunar_birthday_days(merchant: Merchant, campaign: Campaign, today: datetime.date) -> list[datetime.date]:
+    """The last four days of the past year whose run reached somebody: with a few dozen demo members most lunar
+    days have no birthday, and the campaign's daily runs on those days would have sent nothing."""
+    birthday = triggers.get("birthday")
+    found = []
+    for back in range(1, 366):
+        day = today - datetime.timedelta(days=back)
+        due = Due(key=day.isoformat(), at=datetime.datetime.combine(day, datetime.time(campaign.hour),
+                                                                     tzinfo=merchant.zone))
+        if Member.objects.filter(Q(merchant=merchant) & birthday.condition(campaign, due)).exists():
+            found.append(day)
+        if len(found) == 4:
+            break
+    return sorted(found)
 
 
 @transaction.atomic

@@ -37,6 +37,10 @@ class Campaign(models.Model):
         WEEK = "week", _("every week")
         MONTH = "month", _("every month")
 
+    class BirthdayCalendar(models.TextChoices):
+        SOLAR = "solar", _("the birthday (solar calendar)")
+        LUNAR = "lunar", _("the lunar birthday")
+
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="campaigns",
                                  verbose_name=_("merchant"))
     name = models.CharField(_("name"), max_length=100)
@@ -56,6 +60,10 @@ class Campaign(models.Model):
     days = models.PositiveSmallIntegerField(_("days"), null=True, blank=True,
                                             help_text=_("Days before (birthday, holiday, expiry) or since the last "
                                                         "payment (wake-up)."))
+    birthday_calendar = models.CharField(
+        _("birthday by"), max_length=8, choices=BirthdayCalendar.choices, default=BirthdayCalendar.SOLAR,
+        help_text=_("For the birthday trigger. Lunar: day 30 of a month with 29 days this year is celebrated on the "
+                    "29th; a leap month is celebrated in the ordinary month of the same number."))
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True,
                                  help_text=_("Stored value below this amount."))
     level = models.ForeignKey("membership.Level", on_delete=models.PROTECT, null=True, blank=True, related_name="+",

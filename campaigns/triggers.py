@@ -9,6 +9,12 @@ first payment, level reached, stored value fell) or at what lies N days ahead (p
 
 The 29 February rule: a member born on 29 February is celebrated on 28 February in years without one
 (on the day, and N days before it for "N days before").
+
+The lunar rules (a campaign with `birthday_calendar` lunar, 农历生日): the solar day the occurrence is about is
+turned into its lunar month and day and members with that lunar birthday are selected. A member born on day 30
+of a month that has only 29 days this year is celebrated on the 29th (the month's last day). A member born in a
+leap month is celebrated in the ordinary month of the same number, every year, so nobody is celebrated on the
+days of a leap month (the ordinary month came first and already had them). No birthday: no lunar birthday.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from checkout.models import Payment
 from checkout.segments import VISIT_STATUSES
 from coupons.models import Coupon
 from loyalty.registry import Registry
+from merchants.lunar import lunar_day
 from wallet.models import Wallet, WalletEntry
 
 Label = str | Promise
@@ -131,11 +138,25 @@ def birthday_condition(target: datetime.date) -> Q:
     return on_day
 
 
+def lunar_birthday_condition(target: datetime.date) -> Q:
+    """Members whose lunar birthday falls on the solar day `target` (the rules are in the module docstring)."""
+    lunar = lunar_day(target)
+    if lunar is None or lunar.leap:
+        return Q(pk__in=[])
+    on_day = Q(lunar_birthday_month=lunar.month, lunar_birthday_day=lunar.day)
+    if lunar.day == lunar.month_days == 29:
+        on_day |= Q(lunar_birthday_month=lunar.month, lunar_birthday_day=30)
+    return on_day
+
+
 class Birthday(DailyTrigger):
     code, label, order = "birthday", gettext_lazy("birthday (on the day or N days before)"), 30
 
     def condition(self, campaign, due):
-        return birthday_condition(due.day + datetime.timedelta(days=campaign.days or 0))
+        target = due.day + datetime.timedelta(days=campaign.days or 0)
+        if campaign.birthday_calendar == Campaign.BirthdayCalendar.LUNAR:
+            return lunar_birthday_condition(target)
+        return birthday_condition(target)
 
 
 class Holiday(DailyTrigger):

@@ -296,11 +296,15 @@ class MemberAdmin(ChangeEventsAdmin, MerchantScopedAdmin):
     date_hierarchy = "joined_at"
     autocomplete_fields = ["referrer"]
     filter_horizontal = ["tags"]
-    readonly_fields = ["last_seen_at", "marketing_opt_out_at"]
+    readonly_fields = ["lunar_birthday", "last_seen_at", "marketing_opt_out_at"]
     csv_fields = ["phone", "name", "gender", "birthday", "status", "joined_at", "source_store"]
     change_form_template = "merchants/admin/member_change_form.html"
     inlines = [MarketingConsentChangeInline]
     actions = ["export_csv", "opt_out_of_marketing", "opt_in_to_marketing"]
+
+    @admin.display(description=_("lunar birthday"))
+    def lunar_birthday(self, obj):
+        return obj.lunar_birthday or "-"
 
     def _consent(self, request, queryset, *, accepts: bool) -> None:
         changed = sum(set_marketing_consent(member, accepts=accepts, how=MarketingConsentChange.How.STAFF,

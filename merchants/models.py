@@ -16,6 +16,7 @@ from django.utils.translation import pgettext_lazy
 from loyalty.benefits import BenefitLine
 from loyalty.models import OutboxMessage
 from loyalty.segments import segment_filters
+from merchants.lunar import format_lunar, lunar_day
 
 
 def default_time_zone() -> str:
@@ -216,6 +217,14 @@ class Member(models.Model):
     name = models.CharField(_("name"), max_length=60, blank=True)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
+    # The birthday in the lunar calendar (农历生日), derived from `birthday` on every save (never typed in), so
+    # lunar birthday campaigns select with a filter. Empty without a birthday or outside 1900–2100.
+    lunar_birthday_month = models.PositiveSmallIntegerField(_("lunar birthday: month"), null=True, blank=True,
+                                                            editable=False)
+    lunar_birthday_day = models.PositiveSmallIntegerField(_("lunar birthday: day"), null=True, blank=True,
+                                                          editable=False)
+    lunar_birthday_leap = models.BooleanField(_("lunar birthday in a leap month"), default=False, db_default=False,
+                                              editable=False)
     joined_at = models.DateTimeField(_("joined at"), default=timezone.now, db_index=True)
     source_store = models.ForeignKey(Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                      verbose_name=_("source store"))
@@ -239,10 +248,37 @@ class Member(models.Model):
         verbose_name_plural = _("members")
         ordering = ["-joined_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["merchant", "phone"], name="member_phone_unique_per_merchant")]
-        indexes = [models.Index(fields=["merchant", "joined_at"]), models.Index(fields=["merchant", "birthday"])]
+        indexes = [models.Index(fields=["merchant", "joined_at"]), models.Index(fields=["merchant", "birthday"]),
+                   models.Index(fields=["merchant", "lunar_birthday_month", "lunar_birthday_day"],
+                                name="member_lunar_birthday_idx")]
 
     def __str__(self):
         return self.name or self.masked_phone
+
+    LUNAR_BIRTHDAY_FIELDS = ("lunar_birthday_month", "lunar_birthday_day", "lunar_birthday_leap")
+
+    def save(self, *args, update_fields=None, **kwargs):
+        # Derived here rather than in one service so the admin form, the API, joining and profile edits all agree.
+        # Only when the birthday is written: a save of other fields must not load a deferred birthday.
+        if update_fields is None or "birthday" in update_fields:
+            self.fill_lunar_birthday()
+            if update_fields is not None:
+                update_fields = {*update_fields, *self.LUNAR_BIRTHDAY_FIELDS}
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+    def fill_lunar_birthday(self) -> None:
+        lunar = lunar_day(self.birthday) if self.birthday else None
+        self.lunar_birthday_month = lunar.month if lunar else None
+        self.lunar_birthday_day = lunar.day if lunar else None
+        self.lunar_birthday_leap = lunar.leap if lunar else False
+
+    @property
+    def lunar_birthday(self) -> str:
+        """The lunar birthday as written in Chinese (闰四月初八), or empty."""
+        if not self.lunar_birthday_month:
+            return ""
+        return format_lunar(month=self.lunar_birthday_month, day=self.lunar_birthday_day,
+                            leap=self.lunar_birthday_leap)
 
     @property
     def masked_phone(self) -> str:

@@ -13,7 +13,7 @@ from cards.membership.models import MembershipCard, PointsEntry
 from checkout.models import CheckoutSettings, Payment, Refund, RewardGrant, RewardRule
 from coupons.models import Coupon, CouponIssuance, CouponRedemption, CouponTemplate
 from loyalty.demo import demo_data
-from merchants.models import Merchant, Segment
+from merchants.models import Member, Merchant, Segment
 from merchants.services import members_in_segment
 from wallet.models import Recharge, WalletEntry
 
@@ -133,7 +133,13 @@ def test_each_demo_merchant_has_birthday_holiday_and_wake_up_campaigns_with_hist
     call_command("seed_demo", members=MEMBERS)
     for merchant in _merchants():
         campaigns = Campaign.objects.filter(merchant=merchant)
-        assert sorted(campaigns.values_list("trigger", flat=True)) == ["birthday", "holiday", "wake_up"]
+        assert sorted(campaigns.values_list("trigger", "birthday_calendar")) == [
+            ("birthday", "lunar"), ("birthday", "solar"), ("holiday", "solar"), ("wake_up", "solar")]
+        lunar = campaigns.get(birthday_calendar=Campaign.BirthdayCalendar.LUNAR)
+        assert lunar.days == 3 and lunar.occurrences.exists()
+        assert Delivery.objects.filter(campaign=lunar).exists()   # its runs are dated on days with lunar birthdays
+        assert not Member.objects.filter(merchant=merchant, birthday__isnull=False,
+                                         lunar_birthday_month__isnull=True).exists()
         holiday = campaigns.get(trigger="holiday")
         assert Delivery.objects.filter(campaign=holiday, outcome=Outcome.TREATED).exists()
         # Who is held out is the hash's choice: with the test's dozen members, only the counts can be pinned.

@@ -25,6 +25,7 @@ from coupons import services
 from coupons.management.commands.bench_issuance import Command as IssuanceBench
 from coupons.models import Coupon, CouponTemplate
 from loyalty.models import OutboxMessage
+from merchants.lunar import lunar_day
 from merchants.models import Member
 
 
@@ -53,8 +54,12 @@ class Command(BaseCommand):
         bench = IssuanceBench(stdout=self.stdout, stderr=self.stderr)
         merchant = bench._merchant_with_members(count)
         today = timezone.localdate(timezone.now(), merchant.zone)
-        Member.objects.filter(merchant=merchant).exclude(birthday=today.replace(year=1990)).update(
-            birthday=today.replace(year=1990))
+        born = today.replace(year=1990)
+        lunar = lunar_day(born)
+        # A bulk update skips Member.save(), so the derived lunar birthday is written alongside.
+        Member.objects.filter(merchant=merchant).exclude(birthday=born).update(
+            birthday=born, lunar_birthday_month=lunar.month, lunar_birthday_day=lunar.day,
+            lunar_birthday_leap=lunar.leap)
         now = timezone.now()
         plain = CouponTemplate.objects.create(merchant=merchant, name=f"bench send {now:%H:%M:%S}",
                                               kind=CouponTemplate.Kind.CASH, amount_off=5,
