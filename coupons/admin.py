@@ -29,7 +29,7 @@ from loyalty import benefits, exports
 from loyalty.admin import ChangeEventsAdmin, EventHistoryAdmin
 from loyalty.benefit_admin import BenefitLineInline
 from loyalty.errors import DomainError
-from loyalty.money import money_text, parse_amount
+from loyalty.money import money_text, parse_amount, quantize
 from loyalty.tenancy import (
     MerchantScopedAdmin,
     MerchantScopedInline,
@@ -273,7 +273,7 @@ class ClaimChannelAdmin(ChannelFiguresMixin, MerchantScopedAdmin):
         columns = super().get_export_columns(request)
         money = str(_("money taken off bills"))
         # The file holds the money as a number a spreadsheet adds up, not as the "¥12.00" the list shows.
-        return [exports.Column(money, lambda obj: obj.money_off_sum) if column.header == money else column
+        return [exports.Column(money, lambda obj: quantize(obj.money_off_sum)) if column.header == money else column
                 for column in columns]
 
 

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from coupons.models import ClaimChannel, Coupon, CouponRedemption, CouponTemplate
-from loyalty.money import ZERO
+from loyalty.money import ZERO, quantize
 from loyalty.reports import ChartSeries, Report, ReportResult, ReportScope, key_column
 
 CLAIMED_SOURCES = [Coupon.Source.CLAIM, Coupon.Source.POINTS, Coupon.Source.PURCHASE, Coupon.Source.FISSION]
@@ -134,8 +134,8 @@ class CouponsReport(Report):
             "rate_issued": rate(i.get("used_of_issued", 0), i.get("issued", 0)),
             "rate_claimed": rate(i.get("used_of_claimed", 0), i.get("claimed", 0)),
             "redeemed": r.get("redeemed", 0), "redeemed_members": r.get("redeemed_members", 0),
-            "money_off": r.get("money_off") or ZERO,
+            "money_off": quantize(r.get("money_off") or ZERO),  # SQLite sums drop the places
             # A redemption outside checkout names no payment: it is one bill of its own.
             "bills": r.get("redeemed", 0) if r and not r.get("bills") else r.get("bills", 0),
-            "bill_value": r.get("bill_value") or ZERO,
+            "bill_value": quantize(r.get("bill_value") or ZERO),
         }

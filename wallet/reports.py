@@ -13,7 +13,7 @@ from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from loyalty.money import ZERO
+from loyalty.money import ZERO, money_text
 from loyalty.reports import ChartSeries, Report, ReportResult, ReportScope, key_column
 from merchants.models import Store
 from wallet.models import BonusInstalment, Pocket, Recharge, Wallet, WalletEntry, WalletSettings
@@ -91,7 +91,7 @@ class StoredValueReport(Report):
                    ChartSeries(_("stored value spent"), [(d, v[1]) for d, v in sorted(by_day.items())])],
             notes=[_("Outstanding now, for the whole merchant: principal %(principal)s, bonus %(bonus)s; bonus "
                      "instalments still to be paid %(to_come)s.") % {
-                       "principal": held["principal"] or ZERO, "bonus": held["bonus"] or ZERO,
-                       "to_come": to_come["total"] or ZERO},
+                       "principal": money_text(held["principal"] or ZERO), "bonus": money_text(held["bonus"] or ZERO),
+                       "to_come": money_text(to_come["total"] or ZERO)},
                    _("Spend is what payments drew, net of what their refunds put back; a recharge counts on the "
                      "day it was made.")])

@@ -10,7 +10,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from coupons.models import ClaimChannel, Coupon, CouponRedemption, CouponTemplate
-from loyalty.money import ZERO
+from loyalty.money import ZERO, quantize
 
 
 def template_figures(template: CouponTemplate) -> dict:
@@ -46,7 +46,7 @@ def daily_figures(template: CouponTemplate, *, days: int = 30) -> list[dict]:
         day = first + datetime.timedelta(days=offset)
         used = redeemed.get(day, {})
         rows.append({"day": day, "issued": issued.get(day, 0), "redeemed": used.get("n", 0),
-                     "money_off": used.get("money") or ZERO})
+                     "money_off": quantize(used.get("money") or ZERO)})
     return rows
 
 
@@ -62,7 +62,7 @@ def channel_figures(template: CouponTemplate) -> list[dict]:
         redeemed=Count("coupons__redemptions", filter=live),
         money=Sum("coupons__redemptions__discount", filter=live)).order_by("pk"))
     rows = [{"channel": channel, "name": channel.name, "kind": channel.get_kind_display(), "views": channel.views,
-             "claims": channel.claims, "redeemed": channel.redeemed, "money_off": channel.money or ZERO}
+             "claims": channel.claims, "redeemed": channel.redeemed, "money_off": quantize(channel.money or ZERO)}
             for channel in channels]
     own = CouponRedemption.objects.filter(template=template, reversed_at__isnull=True, coupon__channel__isnull=True,
                                           coupon__source=Coupon.Source.CLAIM).aggregate(n=Count("pk"),
@@ -71,5 +71,5 @@ def channel_figures(template: CouponTemplate) -> list[dict]:
     rows.append({"channel": None, "name": None, "kind": None,
                  "views": max(counters["claim_page_views"] - sum(row["views"] for row in rows), 0),
                  "claims": max(counters["claimed_count"] - sum(row["claims"] for row in rows), 0),
-                 "redeemed": own["n"], "money_off": own["money"] or ZERO})
+                 "redeemed": own["n"], "money_off": quantize(own["money"] or ZERO)})
     return rows
