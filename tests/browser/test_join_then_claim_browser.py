@@ -9,6 +9,7 @@ from django.utils import timezone
 from coupons.models import ClaimChannel, Coupon
 from loyalty.models import OutboxMessage
 from merchants.models import Member
+from tests.browser.helpers import answer_login_form
 from tests.browser.test_member_login_browser import login_in_browser
 from tests.coupons.helpers import make_template
 
@@ -38,12 +39,7 @@ def test_a_visitor_opens_a_channel_link_logs_in_joins_and_lands_on_the_claimed_c
 
     page.wait_for_selector("#phone-form")
     assert "/login/?next=" in page.url
-    page.fill("input[name=phone]", PHONE)
-    page.click("#phone-form button[type=submit]")
-    page.wait_for_selector("#code-form")
-    message = OutboxMessage.objects.filter(recipient=PHONE, kind=OutboxMessage.Kind.LOGIN_CODE).latest("pk")
-    page.fill("input[name=code]", re.search(r"\d{6}", message.body).group())
-    page.click("#code-form button[type=submit]")
+    answer_login_form(page, PHONE)
 
     page.wait_for_selector("#join-form")
     page.fill("input[name=name]", "小林")

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from loyalty.models import OutboxMessage
+from tests.browser.helpers import answer_login_form
 
 pytestmark = pytest.mark.browser
 
@@ -12,12 +13,7 @@ pytestmark = pytest.mark.browser
 def login_in_browser(page, live_server, merchant, phone):
     """Drive the real login form: type the phone, read the texted code from the outbox, type it."""
     page.goto(f"{live_server.url}/m/{merchant.slug}/login/")
-    page.fill("input[name=phone]", phone)
-    page.click("#phone-form button[type=submit]")
-    page.wait_for_selector("#code-form")
-    message = OutboxMessage.objects.filter(recipient=phone, kind=OutboxMessage.Kind.LOGIN_CODE).latest("pk")
-    page.fill("input[name=code]", re.search(r"\d{6}", message.body).group())
-    page.click("#code-form button[type=submit]")
+    answer_login_form(page, phone)
 
 
 def test_member_logs_in_with_a_texted_code_and_sees_home(page, live_server, transactional_db, tenant_a):

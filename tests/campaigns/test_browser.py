@@ -1,14 +1,12 @@
 """The campaign landing page and the opt-out page in a real browser, on a phone and a desktop."""
 
-import re
-
 import pytest
 from django.urls import reverse
 
 from coupons.models import Coupon
-from loyalty.models import OutboxMessage
 from merchants.models import Member
 from merchants.services.marketing import opt_out_token
+from tests.browser.helpers import answer_login_form
 from tests.campaigns.helpers import make_campaign
 from tests.coupons.helpers import make_template
 
@@ -26,14 +24,7 @@ def test_a_visitor_logs_in_from_the_landing_page_and_claims_its_coupon(page, liv
         assert "生日礼遇" in page.inner_text("main") and page.is_visible("#claim-form button")
         page.screenshot(path=f"/tmp/camp-landing-{name}.png", full_page=True)
     page.click("#claim-form button[type=submit]")
-    page.wait_for_selector("#phone-form")
-    page.fill("input[name=phone]", tenant_a.member.phone)
-    page.click("#phone-form button[type=submit]")
-    page.wait_for_selector("#code-form")
-    message = OutboxMessage.objects.filter(recipient=tenant_a.member.phone,
-                                           kind=OutboxMessage.Kind.LOGIN_CODE).latest("pk")
-    page.fill("input[name=code]", re.search(r"\d{6}", message.body).group())
-    page.click("#code-form button[type=submit]")
+    answer_login_form(page, tenant_a.member.phone)
     page.wait_for_selector("#coupon-qr svg")       # back through the landing page, the claim finished itself
     assert Coupon.objects.filter(member=tenant_a.member, template=template).count() == 1
 

@@ -1,12 +1,11 @@
 """A member claims a coupon from a link in a real browser and finds it in 券包 with its QR code."""
 
-import re
 
 import pytest
 from django.urls import reverse
 
 from coupons.models import Coupon
-from loyalty.models import OutboxMessage
+from tests.browser.helpers import answer_login_form
 from tests.coupons.helpers import make_template
 
 pytestmark = pytest.mark.browser
@@ -20,14 +19,7 @@ def test_member_claims_from_a_link_and_sees_it_in_the_wallet(page, live_server, 
     page.click("#claim-form button[type=submit]")
     # Not logged in: the real OTP form (the code read from the outbox), then back to the claim page, which finishes
     # the claim the member pressed before logging in and shows the coupon.
-    page.wait_for_selector("#phone-form")
-    page.fill("input[name=phone]", tenant_a.member.phone)
-    page.click("#phone-form button[type=submit]")
-    page.wait_for_selector("#code-form")
-    message = OutboxMessage.objects.filter(recipient=tenant_a.member.phone,
-                                           kind=OutboxMessage.Kind.LOGIN_CODE).latest("pk")
-    page.fill("input[name=code]", re.search(r"\d{6}", message.body).group())
-    page.click("#code-form button[type=submit]")
+    answer_login_form(page, tenant_a.member.phone)
     page.wait_for_selector("#coupon-qr svg")
     assert page.is_visible("#coupon-barcode svg")
     page.screenshot(path="/tmp/coupon-detail.png", full_page=True)

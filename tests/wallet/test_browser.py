@@ -1,6 +1,5 @@
 """A member recharges through the sandbox gateway in a real browser and sees principal and bonus."""
 
-import re
 from decimal import Decimal
 
 import pytest
@@ -8,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coupons.models import Coupon
-from loyalty.models import OutboxMessage
+from tests.browser.helpers import answer_login_form
 from tests.coupons.helpers import make_template
 from tests.wallet.helpers import balances, enable_stored_value
 from wallet import services
@@ -29,14 +28,7 @@ def test_member_recharges_through_the_sandbox_and_sees_principal_and_bonus(page,
     expires = services.claim_red_packet(packet, tenant_a.member).lot.expires_at
     page.goto(live_server.url + reverse("wallet:home", args=[tenant_a.merchant.slug]))
     # Not logged in: the real OTP form (the code read from the outbox), then back to the wallet.
-    page.wait_for_selector("#phone-form")
-    page.fill("input[name=phone]", tenant_a.member.phone)
-    page.click("#phone-form button[type=submit]")
-    page.wait_for_selector("#code-form")
-    message = OutboxMessage.objects.filter(recipient=tenant_a.member.phone,
-                                           kind=OutboxMessage.Kind.LOGIN_CODE).latest("pk")
-    page.fill("input[name=code]", re.search(r"\d{6}", message.body).group())
-    page.click("#code-form button[type=submit]")
+    answer_login_form(page, tenant_a.member.phone)
     page.wait_for_selector("#balance-principal")
     assert page.inner_text("#balance-principal") == "¥0.00"
     # The red packet, with when it expires.
