@@ -4,7 +4,6 @@ short-link redirect that counts clicks."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from campaigns.models import Campaign, ShortLink
-from coupons import services as coupon_services
+from campaigns.services import landing as landing_page
 from loyalty.errors import DomainError
 from merchants.views import ask_to_log_in, current_member, finish_after_login, login_url, member_page
 
@@ -32,15 +31,14 @@ def landing(request, merchant, campaign_id: int):
         if template is None:
             raise Http404
         try:
-            coupon = coupon_services.claim_coupon(template, member)
+            coupon = landing_page.claim_from_landing(campaign, member)
         except DomainError as error:
             messages.error(request, str(error.message))
         else:
-            Campaign.objects.filter(pk=campaign.pk).update(landing_claims=F("landing_claims") + 1)
             messages.success(request, _("The coupon is in your wallet."))
             return redirect("coupons:detail", merchant.slug, coupon.code)
     if request.method != "POST":
-        Campaign.objects.filter(pk=campaign.pk).update(landing_views=F("landing_views") + 1)
+        landing_page.record_landing_view(campaign)
     return render(request, "campaigns/landing.html", {
         "merchant": merchant, "member": member, "campaign": campaign, "template": template,
         "login_url": login_url(merchant, request.path),
@@ -50,5 +48,4 @@ def landing(request, merchant, campaign_id: int):
 
 def short_link(request, code: str):
     link = get_object_or_404(ShortLink, code=code)
-    ShortLink.objects.filter(pk=link.pk).update(clicks=F("clicks") + 1)
-    return redirect(link.target)
+    return redirect(landing_page.follow_short_link(link))
