@@ -136,6 +136,9 @@ class Payment(models.Model):
                               verbose_name=_("store"))
     terminal = models.ForeignKey("merchants.Terminal", on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="+", verbose_name=_("terminal"))
+    # Who took the payment at the till, for the settlement per cashier; empty for self-pay.
+    cashier = models.ForeignKey("merchants.StaffMember", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", verbose_name=_("cashier"))
     member = models.ForeignKey("merchants.Member", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="payments", verbose_name=_("member"))
     payer_phone = models.CharField(_("payer's phone"), max_length=16, blank=True)
