@@ -47,7 +47,8 @@ BILL_ERRORS = (
     errors.EXTERNAL_CHANNEL_INVALID, errors.EXTERNAL_TOO_LARGE, errors.EXTERNAL_AMOUNT_MISMATCH,
     errors.COUPON_OTHER_MEMBER, errors.RANDOM_BUDGET_USED_UP,
     member_errors.MEMBER_FROZEN, member_errors.MEMBER_CODE_INVALID, member_errors.MEMBER_CODE_EXPIRED,
-    member_errors.PHONE_INVALID, member_errors.STORE_CLOSED, wallet_errors.STORED_VALUE_OFF,
+    member_errors.PHONE_INVALID, member_errors.STORE_CLOSED, member_errors.CASHIER_UNKNOWN,
+    member_errors.CASHIER_WRONG_STORE, wallet_errors.STORED_VALUE_OFF,
     points_errors.POINTS_INSUFFICIENT, points_errors.POINTS_OVER_LIMIT, points_errors.POINTS_BILL_TOO_SMALL,
     points_errors.POINTS_NOT_MULTIPLE, points_errors.POINTS_DEDUCTION_OFF,
     coupon_errors.COUPON_NOT_FOUND, coupon_errors.COUPON_CODE_MISTYPED, coupon_errors.COUPON_EXPIRED,
@@ -65,7 +66,7 @@ def registered_errors() -> list[str]:
 
 BILL_EXAMPLE = OpenApiExample("A member pays with a coupon, points and the wallet", request_only=True, value={
     "amount": "128.00", "member": {"phone": "13800000001"}, "coupon_code": "8FQ2-K7ZP-3M", "points": "max",
-    "use_wallet": True, "bill_id": "POS-0001-20261201-0042",
+    "use_wallet": True, "bill_id": "POS-0001-20261201-0042", "cashier": "chacha-cashier",
     "lines": [{"sku": "LATTE", "category": "coffee", "amount": "64.00", "quantity": 2}],
     "external": {"channel": "wechat", "trade_no": "4200001234202612011234567890", "amount": "50.00"}})
 

@@ -21,6 +21,7 @@ import random
 from collections import Counter
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 
 from cards.membership.benefits import PointsBenefit
@@ -34,7 +35,7 @@ from coupons.models import Coupon, CouponIssuance, CouponTemplate
 from coupons.services import create_issuance, run_issuance
 from loyalty.demo import DemoData
 from loyalty.money import ZERO, quantize
-from merchants.models import Member, Merchant, Segment, Store, Terminal
+from merchants.models import Member, Merchant, Segment, StaffMember, Store, Terminal
 from merchants.services import create_segment
 from wallet.benefits import CashbackBenefit
 from wallet.models import Recharge, Wallet, WalletEntry
@@ -195,6 +196,10 @@ def seed_payments(member: Member) -> None:
     now = timezone.now()
     store = member.source_store or Store.objects.filter(merchant=merchant).order_by("pk").first()
     terminal = Terminal.objects.filter(store=store).order_by("pk").first()
+    # Who stood at the till, in turn (not drawn from `rng`, so the rest of the demo stays as it was): the store's
+    # own cashier and the staff not held to one store.
+    tills = list(StaffMember.objects.filter(merchant=merchant).filter(Q(store=store) | Q(store__isnull=True))
+                 .order_by("pk"))
     coupons = list(Coupon.objects.filter(member=member, state=Coupon.State.AVAILABLE).select_related("template")
                    .order_by("valid_until", "pk"))
     # The member's place among the merchant's members picks who lapsed and who was refunded, the same on any
@@ -212,7 +217,7 @@ def seed_payments(member: Member) -> None:
         amount = sum((line["amount"] for line in lines), ZERO)
         bill = Bill(store=store, amount=amount, member=member, lines=lines, terminal=terminal, at=at,
                     bill_id=f"demo-{member.pk}-{n}", points="max" if rng.random() < 0.3 else None,
-                    use_wallet=at == now)
+                    use_wallet=at == now, cashier=tills[(place + n) % len(tills)] if tills else None)
         fitting = [coupon for coupon in coupons if _coupon_fits(coupon, lines, amount, at, now)]
         if fitting and rng.random() < 0.7:
             chosen = rng.choice(fitting)

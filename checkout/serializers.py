@@ -15,6 +15,7 @@ from loyalty.errors import DomainError
 from loyalty.money import money_text, parse_amount
 from loyalty.serializers import AmountInput, LocalDateTime, Money, StrictSerializer, local_time
 from loyalty.tenders import parse_tender_inputs, tenders
+from merchants.services.staff import cashier_at
 
 
 class BillLineInput(StrictSerializer):
@@ -59,6 +60,9 @@ class BillInputSerializer(StrictSerializer):
     bill_id = serializers.CharField(max_length=64, required=False, allow_blank=True,
                                     help_text="The terminal's own reference for the bill.")
     external = ExternalPayment(required=False, help_text="Payments: how the rest was paid.")
+    cashier = serializers.CharField(max_length=150, required=False, allow_blank=True, help_text=(
+        "The login of the merchant's staff member at the till, for the settlement per cashier: a staff member "
+        "of this merchant, not held to another store (`cashier_unknown`, `cashier_wrong_store`)."))
 
     def get_fields(self):
         """The bill's own fields, and the one each registered tender reads from it (`request_field`, as a
@@ -257,6 +261,9 @@ def bill_from_request(terminal, data) -> Bill:
     bill_id = data.get("bill_id") or ""
     if not isinstance(bill_id, str) or len(bill_id) > 64:
         raise DomainError(loyalty_errors.INVALID, _("The bill reference is at most 64 characters."), field="bill_id")
+    cashier = data.get("cashier") or ""
+    if not isinstance(cashier, str):
+        raise DomainError(loyalty_errors.INVALID, _("Name the cashier by their login."), field="cashier")
     terminal.store.merchant = merchant
     if coupon_code and member is None:
 
@@ -264,7 +271,8 @@ def bill_from_request(terminal, data) -> Bill:
         phone = member.phone
     return Bill(store=terminal.store, amount=parse_amount(data.get("amount")), member=member, payer_phone=phone,
                 lines=parse_lines(data.get("lines")), coupon_code=coupon_code, points=parse_points(data.get("points")),
-                use_wallet=use_wallet, bill_id=bill_id, terminal=terminal, tender_inputs=parse_tender_inputs(data))
+                use_wallet=use_wallet, bill_id=bill_id, terminal=terminal, tender_inputs=parse_tender_inputs(data),
+                cashier=cashier_at(terminal.store, cashier) if cashier else None)
 
 
 def external_from_request(data) -> tuple[str, str, object]:

@@ -21,6 +21,8 @@ TERMINAL_REVOKED = "terminal_revoked"
 STORE_CLOSED = "store_closed"
 CONSENT_HOW_INVALID = "consent_how_invalid"
 OPT_OUT_LINK_INVALID = "opt_out_link_invalid"
+CASHIER_UNKNOWN = "cashier_unknown"
+CASHIER_WRONG_STORE = "cashier_wrong_store"
 
 # What the API's schema says each code means (loyalty.errors.ErrorCode); registered in MerchantsConfig.ready().
 API_ERRORS = (
@@ -36,4 +38,6 @@ API_ERRORS = (
     ErrorCode(MEMBER_CODE_EXPIRED, 400, "The scanned member code has expired: ask the member to refresh it."),
     ErrorCode(LOOKUP_REQUIRED, 400, "Neither a phone number nor a member code was given."),
     ErrorCode(STORE_CLOSED, 400, "The terminal's store is closed and takes no payments."),
+    ErrorCode(CASHIER_UNKNOWN, 400, "`cashier` is not the login of an active staff member of this merchant."),
+    ErrorCode(CASHIER_WRONG_STORE, 409, "`cashier` is held to another store than the terminal's."),
 )

@@ -1,11 +1,12 @@
-from django.db.models.signals import post_migrate
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_migrate, post_save
 from django.dispatch import receiver
 
-from loyalty.config_cache import forget_on_change
-from merchants.models import Merchant, Store, Terminal
+from loyalty.config_cache import forget, forget_on_change
+from merchants.models import Merchant, StaffMember, Store, Terminal
 from merchants.roles import sync_role_groups
 from merchants.services import give_join_gifts
-from merchants.services.staff import terminal_cache_key
+from merchants.services.staff import staff_roster_key, terminal_cache_key
 from merchants.signals import member_joined
 
 
@@ -32,3 +33,16 @@ def _terminal_keys(**scope):
 forget_on_change(Terminal, lambda terminal: [terminal_cache_key(terminal.key_prefix)])
 forget_on_change(Store, lambda store: _terminal_keys(store_id=store.pk))
 forget_on_change(Merchant, lambda merchant: _terminal_keys(merchant_id=merchant.pk))
+
+
+# Terminals name the cashier at the till by login (merchants.services.staff.cashier_at), from a cached roster:
+# a staff member added, moved to a store or removed, or a login renamed or switched off, forgets it.
+forget_on_change(StaffMember, lambda staff: [staff_roster_key(staff.merchant_id)])
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="merchants.forget_staff_roster")
+def forget_roster_of_changed_login(sender, instance, update_fields=None, **kwargs):
+    if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
+        return  # signing in (or a new password) names no one differently: no query on every login
+    forget([staff_roster_key(merchant_id) for merchant_id in
+            StaffMember.objects.filter(user_id=instance.pk).values_list("merchant_id", flat=True)])

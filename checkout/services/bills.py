@@ -22,7 +22,7 @@ from loyalty.money import ZERO, parse_amount
 from loyalty.pricing import PricingInput, facts_for
 from loyalty.tenders import load_tender_inputs
 from merchants.member_codes import resolve_member_code
-from merchants.models import Member, Store
+from merchants.models import Member, StaffMember, Store
 from merchants.services import normalize_phone
 
 
@@ -46,6 +46,9 @@ class Bill:
     use_wallet: bool = False
     bill_id: str = ""
     terminal: object = None
+    # Who is at the till: the staff member the terminal names (merchants.services.staff.cashier_at); None for
+    # self-pay and payments the platform reports. One more column of the payment's INSERT, no statement of its own.
+    cashier: StaffMember | None = None
     at: datetime.datetime = field(default_factory=timezone.now)
     # False for a payment the platform reports already paid: the amount is what was paid, priced elsewhere.
     discounts: bool = True

@@ -271,7 +271,8 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
             pending = via_gateway and tenders[OUTSIDE] > 0
             # Built first and inserted once, complete: every step below refers to it by its number.
             payment = Payment(
-                merchant_id=bill.merchant_id, store=bill.store, terminal=bill.terminal, member=bill.member,
+                merchant_id=bill.merchant_id, store=bill.store, terminal=bill.terminal, cashier=bill.cashier,
+                member=bill.member,
                 payer_phone=bill.payer_phone, source=source, bill_id=bill.bill_id[:64], bill_amount=bill.amount,
                 discount_total=priced.discount, amount_due=priced.amount_due,
                 channel=channel if tenders[OUTSIDE] > 0 else "", trade_no=trade_no,

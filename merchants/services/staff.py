@@ -10,10 +10,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from loyalty.config_cache import forget, shape
-from merchants import events
+from loyalty.config_cache import cached, forget, shape
+from loyalty.errors import DomainError
+from merchants import errors, events
 from merchants.models import Merchant, StaffMember, Store, Terminal
 from merchants.roles import group_for
 
@@ -89,6 +92,39 @@ def terminal_cache_key(prefix: str) -> str:
 @functools.cache
 def _terminal_shape() -> str:
     return shape(Terminal, Store, Merchant)
+
+
+def staff_roster_key(merchant_id: int) -> str:
+    """Where the merchant's staff who may be named at a till are kept, by login (`cashier_at`)."""
+    return f"staff-roster:{_roster_shape()}:{merchant_id}"
+
+
+@functools.cache
+def _roster_shape() -> str:
+    return shape(StaffMember)
+
+
+def _roster(merchant_id: int) -> dict[str, StaffMember]:
+    """The merchant's staff with an active login, by login name: a cached value (merchants.receivers forgets it
+    when a staff member or their login changes), so naming the cashier costs a payment no statement."""
+    def load() -> dict[str, StaffMember]:
+        staff = (StaffMember.objects.filter(merchant_id=merchant_id, user__is_active=True)
+                 .only("pk", "merchant_id", "store_id", "user_id", "role").annotate(login=F("user__username")))
+        return {member.login: member for member in staff}
+    return cached(staff_roster_key(merchant_id), load)
+
+
+def cashier_at(store: Store, login: str, *, field: str = "cashier") -> StaffMember:
+    """The staff member a terminal names as the one at its till (收银员): a login of the store's merchant, and
+    not one held to another store. Another merchant's login is unknown here, as a login that does not exist."""
+    found = _roster(store.merchant_id).get(login)
+    if found is None:
+        raise DomainError(errors.CASHIER_UNKNOWN, _("No staff member of this merchant has this login."),
+                          field=field)
+    if found.store_id is not None and found.store_id != store.pk:
+        raise DomainError(errors.CASHIER_WRONG_STORE, _("This staff member works at another store."), field=field,
+                          status_code=409)
+    return found
 
 
 @transaction.atomic
