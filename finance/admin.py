@@ -152,6 +152,9 @@ class StatementAdmin(MerchantScopedAdmin):
             raise PermissionDenied
         today = merchant_today(merchant) if merchant else timezone.localdate()
         shops = Store.objects.filter(merchant=merchant) if merchant else Store.objects.none()
+        held_to = _held_to_store(request)
+        if held_to is not None:
+            shops = shops.filter(pk=held_to)
         data = request.GET.copy()
         data.setdefault("start", str(today - datetime.timedelta(days=6)))
         data.setdefault("end", str(today))
@@ -161,7 +164,7 @@ class StatementAdmin(MerchantScopedAdmin):
             scope = ReportScope(merchant_id=merchant.pk if merchant else None, start=form.cleaned_data["start"],
                                 end=form.cleaned_data["end"],
                                 zone=merchant_zone(merchant) if merchant else timezone.get_default_timezone(),
-                                store_ids=tuple(store.pk for store in form.cleaned_data["stores"]) if stores else ())
+                                store_ids=_store_ids(form.cleaned_data["stores"], held_to) if stores else ())
             result = report.compute(scope)
             wanted = request.GET.get("format")
             if wanted in ("csv", "xlsx"):
@@ -186,6 +189,16 @@ class StatementAdmin(MerchantScopedAdmin):
         if wanted == "csv":
             return csv_response(name, result.columns, rows)
         return xlsx_response(name, result.columns, rows, title=str(report.label))
+
+
+def _held_to_store(request: HttpRequest) -> int | None:
+    """A staff member who works at one store (StaffMember.store) reads that store's settlement only."""
+    profile = getattr(request.user, "staff_profile", None)
+    return profile.store_id if profile is not None else None
+
+
+def _store_ids(chosen, held_to: int | None) -> tuple[int, ...]:
+    return (held_to,) if held_to is not None else tuple(store.pk for store in chosen)
 
 
 def _pages() -> list[tuple[str, str]]:

@@ -99,8 +99,9 @@ class SettledDay(models.Model):
 
 
 class SettlementFigure(models.Model):
-    """One figure of one settled day at one store's till for one channel: the payments' count and sums, what a
-    pricing step took off (`step:<code>`), what a tender paid (`tender:<code>`) or got back (`refund:<code>`)."""
+    """One figure of one settled day at one store's till, for one cashier (or self-pay) and one channel: the
+    payments' count and sums, what a pricing step took off (`step:<code>`), what a tender paid (`tender:<code>`)
+    or got back (`refund:<code>`)."""
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
                                  verbose_name=_("merchant"))
@@ -109,6 +110,10 @@ class SettlementFigure(models.Model):
                               verbose_name=_("store"))
     terminal = models.ForeignKey("merchants.Terminal", on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="+", verbose_name=_("terminal"))
+    # The payments' cashier (收银员) and how they came in, so self-pay is its own row beside each cashier's.
+    cashier = models.ForeignKey("merchants.StaffMember", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", verbose_name=_("cashier"))
+    source = models.CharField(_("source"), max_length=10, blank=True)
     channel = models.CharField(_("outside channel"), max_length=10, blank=True)
     figure = models.CharField(_("figure"), max_length=48)
     count = models.PositiveIntegerField(_("count"), default=0)

@@ -52,7 +52,7 @@ def _column(header: Any, name: str) -> KeyColumn:
 
 
 class DailySettlement(Report):
-    """日结: per day, store, till and channel."""
+    """日结: per day, store, till, cashier and channel."""
 
     code = "finance.settlement"
     label = gettext_lazy("Daily settlement")
@@ -64,7 +64,8 @@ class DailySettlement(Report):
             settled = read_settlement(scope)
         steps, ways = pricing_steps.all(), tenders.all()
         columns = [_column(_("day"), "day"), _column(_("store"), "store"), _column(_("till"), "till"),
-                   _column(_("outside channel"), "channel"), _column(_("payments"), "payments"),
+                   _column(_("cashier"), "cashier"), _column(_("outside channel"), "channel"),
+                   _column(_("payments"), "payments"),
                    _column(_("bills"), "bills"),
                    *[_column(_("off by %(step)s") % {"step": step.label}, f"step:{step.code}") for step in steps],
                    _column(_("discounts"), "discounts"), _column(_("amount due"), "due"),
@@ -92,12 +93,15 @@ class DailySettlement(Report):
                    "refunds may be of earlier bills."),
                  _("The till is the store terminal that took the payment; self-pay and payments the platform "
                    "reported have none."),
+                 _("The cashier is the staff member the till named for the payment; self-pay is its own row, and "
+                   "a refund counts under the cashier who took the payment."),
                  _("The platform pays in what the outside channel took, less what was refunded to it.")]
         return ReportResult(columns=columns, rows=rows, totals=totals, chart=chart, notes=notes)
 
     @staticmethod
     def _row(row: SettlementRow, names: list[str]) -> dict[str, Any]:
         values: dict[str, Any] = {"day": row.day, "store": row.store, "till": row.till or _("none"),
+                                  "cashier": row.cashier, "cashier_id": row.cashier_id,
                                   "channel": row.channel_label or _("none"), "flag": False}
         values.update({name: row.figure(name) for name in names})
         return values

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from checkout.models import Payment
+from checkout.models import Channel, Payment
 from checkout.services import Bill, pay, refund_payment
 from loyalty.reports import ReportScope
 from loyalty.usable_cards import merchant_today, merchant_zone
@@ -38,3 +38,29 @@ def a_day_of_payments(tenant) -> Day:
     refund_payment(wechat, D("30.00"), staff=tenant.owner.user)
     cash = pay(Bill(store=tenant.other_store, amount=D("50.00")), channel="cash")
     return Day(wechat=wechat, cash=cash)
+
+
+@dataclass
+class Shift:
+    cashier_cash: Payment
+    cashier_wechat: Payment
+    manager_cash: Payment
+    self_pay: Payment
+
+
+def a_day_by_cashier(tenant) -> Shift:
+    """At the store's till (POS 1): its cashier takes 80.00 cash (10.00 of it refunded later by the manager) and
+    20.00 by WeChat Pay; the manager takes 50.00 cash. A member pays 30.00 themselves online (self-pay)."""
+    tenant.cashier.store = tenant.store
+    tenant.cashier.save()
+    cashier_cash = pay(Bill(store=tenant.store, amount=D("80.00"), terminal=tenant.terminal,
+                            cashier=tenant.cashier), channel="cash")
+    cashier_wechat = pay(Bill(store=tenant.store, amount=D("20.00"), terminal=tenant.terminal,
+                              cashier=tenant.cashier), channel="wechat")
+    manager_cash = pay(Bill(store=tenant.store, amount=D("50.00"), terminal=tenant.terminal,
+                            cashier=tenant.manager), channel="cash")
+    refund_payment(cashier_cash, D("10.00"), staff=tenant.manager.user)
+    self_pay = pay(Bill(store=tenant.store, amount=D("30.00"), member=tenant.member), channel=Channel.SANDBOX,
+                   source=Payment.Source.SELF_PAY)
+    return Shift(cashier_cash=cashier_cash, cashier_wechat=cashier_wechat, manager_cash=manager_cash,
+                 self_pay=self_pay)

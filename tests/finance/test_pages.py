@@ -73,7 +73,7 @@ def test_the_csv_and_excel_hold_every_row_and_the_totals(client, tenant_a, in_en
     response = owner.get(reverse("admin:finance_liabilities") + "?format=xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     values = list(sheet.values)
-    assert values[0][0] == "instrument" and len(values) == 1 + 6 + 1
+    assert values[0][0] == "instrument" and len(values) == 1 + 7 + 1
     principal = next(row for row in values if row[0] == "stored value principal")
     assert principal[values[0].index("closing")] == 15.79
 
