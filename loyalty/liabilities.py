@@ -5,7 +5,8 @@ until redeemed or expired. Finance's roll-forward proves each of them per day: o
 expired ± named adjustments = closing, and the closing against what the accounts actually hold. An app that
 keeps such a balance registers its instruments here in `AppConfig.ready()`, as it registers its ledger
 auditor (loyalty.ledgers): the wallet its principal, bonus and cashback, the membership card its points,
-gift cards their balances, punch cards their uses. A new instrument is one class.
+gift cards their balances, punch cards their uses, time cards the price of their unused days. A new
+instrument is one class.
 
 Most instruments are a ledger: `LedgerInstrument` reads the day's entries grouped by reason and the
 accounts' balances, in a fixed number of statements whatever the number of entries.

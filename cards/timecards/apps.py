@@ -8,7 +8,7 @@ class TimeCardsConfig(AppConfig):
     verbose_name = _("Time cards")
 
     def ready(self):
-        from cards.timecards import errors, events, services
+        from cards.timecards import errors, events, liabilities, services
         from cards.timecards.benefits import TimeCardBenefit
         from cards.timecards.demo import TimeCardsDemo
         from cards.timecards.kinds import TimeCardKind
@@ -18,6 +18,7 @@ class TimeCardsConfig(AppConfig):
         from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
         from loyalty.ledgers import register_auditor
+        from loyalty.liabilities import liability_instruments
         from loyalty.payments import register_purpose
         from loyalty.reports import reports
         from loyalty.usable_cards import card_kinds
@@ -25,6 +26,8 @@ class TimeCardsConfig(AppConfig):
 
         register_api_errors(errors.API_ERRORS)
         register_auditor("timecards", services.audit_time_cards)
+        for instrument in liabilities.INSTRUMENTS:
+            liability_instruments.register(instrument)
         benefits.register(TimeCardBenefit())
         card_kinds.register(TimeCardKind())
         demo_data.register(TimeCardsDemo)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import random
 from decimal import Decimal
+
+from django.db.models import F
 
 from cards.timecards import services
 from cards.timecards.models import StartRule, TimeCard, TimeCardProduct, TimeCardTier
@@ -29,7 +32,7 @@ def seed_products(merchant) -> None:
 
 
 def seed_holder(member) -> None:
-    """Some members bought a pass at the counter and came today."""
+    """Some members bought a pass at the counter, some days ago, and came today."""
     tiers = list(TimeCardTier.objects.filter(merchant_id=member.merchant_id).order_by("pk"))
     rng = random.Random(f"time-{member.phone}")
     if not tiers or rng.random() >= 0.25 or TimeCard.objects.filter(member=member).exists():
@@ -37,6 +40,12 @@ def seed_holder(member) -> None:
     store = member.source_store or member.merchant.stores.order_by("pk").first()
     card = services.sell_card(rng.choice(tiers), member, store=store)
     services.record_use(card, store=store)
+    # Bought some days ago (still running today), so the liability roll-forward shows days used day by day.
+    back = datetime.timedelta(days=rng.randint(0, min(20, card.days - 1)))
+    if back and card.tier.start_rule == StartRule.PURCHASE:
+        TimeCard.objects.filter(pk=card.pk).update(created_at=F("created_at") - back,
+                                                   activated_at=F("activated_at") - back,
+                                                   starts_on=F("starts_on") - back, ends_on=F("ends_on") - back)
 
 
 class TimeCardsDemo(DemoData):

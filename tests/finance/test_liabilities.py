@@ -26,7 +26,8 @@ def _by_code(result):
 
 def test_every_instrument_app_registers_one():
     assert liability_instruments.codes() == ["wallet.principal", "wallet.bonus", "wallet.cashback",
-                                             "membership.points", "giftcards.balance", "punchcards.uses"]
+                                             "membership.points", "giftcards.balance", "punchcards.uses",
+                                             "timecards.unused_days"]
 
 
 def test_stored_value_rolls_forward_from_recharge_payment_and_refund(tenant_a, in_english):
