@@ -50,15 +50,20 @@ class TenderInline(ReadOnlyAdminMixin, MerchantScopedInline):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
-    list_display = ["number", "created_at", "store", "member", "source", "status", "bill_amount", "discount_total",
-                    "amount_due", "refunded_amount", "channel", "trade_no", "merchant"]
+    list_display = ["number", "created_at", "store", "cashier_login", "member", "source", "status", "bill_amount",
+                    "discount_total", "amount_due", "refunded_amount", "channel", "trade_no", "merchant"]
     list_filter = ["status", "source", "store", "merchant"]
     search_fields = ["number", "trade_no", "bill_id", "member__phone"]
     date_hierarchy = "created_at"
     inlines = [AdjustmentInline, TenderInline]
-    list_select_related = ["store", "member"]
-    csv_fields = ["number", "created_at", "store", "member_phone", "member_name", "source", "status", "bill_amount",
-                  "discount_total", "amount_due", "refunded_amount", "channel", "trade_no"]
+    list_select_related = ["store", "member", "cashier__user"]
+    csv_fields = ["number", "created_at", "store", "cashier_login", "member_phone", "member_name", "source", "status",
+                  "bill_amount", "discount_total", "amount_due", "refunded_amount", "channel", "trade_no"]
+
+    @admin.display(description=_("cashier"))
+    def cashier_login(self, obj):
+        """Who took it at the till (the settlement per cashier counts it under them); empty for self-pay."""
+        return obj.cashier.user.get_username() if obj.cashier_id else ""
 
     @admin.display(description=_("member's phone"))
     def member_phone(self, obj):

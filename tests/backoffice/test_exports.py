@@ -87,14 +87,15 @@ def test_the_excel_export_has_the_same_columns_and_no_live_formula(client, tenan
 
 def test_payments_export_has_the_members_phone_the_store_and_local_times(client, tenant_a, in_english):
     program_with_levels(tenant_a.merchant)
-    payment = checkout.pay(checkout.Bill(store=tenant_a.store, amount=Decimal("12.50"), member=tenant_a.member),
-                           channel="cash")
+    payment = checkout.pay(checkout.Bill(store=tenant_a.store, amount=Decimal("12.50"), member=tenant_a.member,
+                                         cashier=tenant_a.cashier), channel="cash")
     tenant_a.merchant.time_zone = "America/New_York"
     tenant_a.merchant.save()
     staff_client(client, tenant_a.owner)
     rows = _csv(client.post(PAYMENTS, {"action": "export_csv", "_selected_action": [payment.pk]}))
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["member's phone"] == tenant_a.member.phone and row["store"] == tenant_a.store.name
+    assert row["cashier"] == tenant_a.cashier.user.username
     local = timezone.localtime(payment.created_at, timezone=datetime.UTC).astimezone(
         tenant_a.merchant.zone).strftime("%Y-%m-%d %H:%M:%S")
     assert row["created at (America/New_York)"] == local

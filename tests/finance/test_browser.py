@@ -11,7 +11,7 @@ from finance.demo import wechat_bill
 from loyalty.replica import REPLICA_ALIAS
 from loyalty.usable_cards import merchant_zone
 from tests.backoffice.test_browser import SCREENSHOTS, WIDTHS, _log_in, _shot
-from tests.finance.helpers import a_day_of_payments
+from tests.finance.helpers import a_day_by_cashier, a_day_of_payments
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.django_db(databases=["default", REPLICA_ALIAS], transaction=True)]
@@ -38,11 +38,14 @@ def test_an_owner_uploads_a_statement_and_sees_what_does_not_match(browser, live
         assert "108.00" in page.inner_text("#report-totals")  # what the statement lists: 90.00 + 18.00
         _shot(page, "finance-matching", width)
 
+        a_day_by_cashier(tenant_a)  # after the matching: its WeChat payment is not in the statement
         page.goto(live_server.url + reverse("admin:finance_settlement"))
         page.check(f"#report-filter input[value='{tenant_a.store.pk}']")
         page.click("#report-filter button[type=submit]")
         page.wait_for_selector("#report-table")
         assert "75.79" in page.inner_text("#report-table")
+        assert tenant_a.cashier.user.username in page.inner_text("#report-table")  # the settlement per cashier
+        assert "自助买单" in page.inner_text("#report-table")  # self-pay, its own row
         assert tenant_a.other_store.name not in page.inner_text("#report-table")
         _shot(page, "finance-settlement", width)
         with page.expect_download() as download:
