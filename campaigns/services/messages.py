@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from campaigns.models import Campaign, CampaignMessage, Channel, ChannelCondition, ShortLink
 from coupons.services.rules import validity_for
 from merchants.models import Member
-from merchants.services.marketing import opt_out_token
+from merchants.services.marketing import opt_out_token, opt_out_url_parts
 
 PLACEHOLDERS = ("name", "coupon", "expiry", "link")
 # GSM 03.38: the basic set fits 160 characters in one SMS; the extension set takes two places each.
@@ -126,7 +126,7 @@ def texts_for(message: CampaignMessage, fixed: Constants) -> Texts:
         signature = message.campaign.merchant.sms_signature or message.campaign.merchant.name
         body = _("[%(signature)s] %(text)s Opt out: %(link)s") % {"signature": signature, "text": body,
                                                                   "link": OPT_OUT_MARK}
-    prefix, _token, suffix = absolute(reverse("marketing_opt_out", args=["~"])).partition("~")
+    prefix, suffix = opt_out_url_parts()
     return Texts(render(message.title, name=NAME_MARK, fixed=fixed), body, prefix, suffix, str(_("member")))
 
 

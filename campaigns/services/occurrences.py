@@ -1,25 +1,24 @@
-"""Running a campaign: find the occurrences due, then plan, give and message each one in set-based batches.
+"""Running a campaign: find the occurrences due, then send each one in set-based batches, the mass send's way.
 
-An occurrence goes through three phases, each in batches of members by id with a checkpoint on the
-occurrence row, each batch one transaction holding that row's lock:
+An occurrence is one pass over its eligible members (segment, trigger, consent, limits) by id, in batches with a
+checkpoint on the occurrence row; each batch is one transaction holding that row's lock and does everything for
+its members: read them with their channel (one SQL, the channel rules a CASE), draw the holdout (hash of campaign
+and member into 0–9999, stable across runs), reserve the caps of the treated (one upsert a channel), write every
+member's `Delivery` (one statement), give the treated the benefits through the run's mass send
+(`coupons.services.issuance.give_to_members`: the mass-send engine fed the batch, with its codes, limits, stock and
+counters) and write their texts to the outbox (one statement, `not_before` the end of quiet hours inside them).
+Nothing is read twice and nothing waits for a later pass.
 
-1. **planning**: the eligible members (segment, trigger, consent, limits) get a `Delivery` row: held out by
-   their bucket (hash of campaign and member into 0–9999, stable across runs), capped when the channel's
-   frequency cap is reached (reserved atomically), else treated. The unique (campaign, occurrence, member)
-   key makes a second row impossible, whatever retries, restarts and overlapping runs do.
-2. **giving**: one mass send (`coupons.services.issuance`) over the occurrence's treated members, at mass-send
-   speed, with its own batches, progress, cancel and resume.
-3. **messaging**: each treated member with a channel gets the channel's text in the outbox (`not_before` the
-   end of quiet hours when the batch falls inside them).
-
-A worker killed anywhere loses at most its open batch; running the occurrence again continues after the
-checkpoint of the phase it was in.
+The unique (campaign, occurrence, member) key of `Delivery`, the mass send's unique coupon per member and the lock
+make a second gift or text impossible, whatever retries, restarts and overlapping runs do: a worker killed anywhere
+loses at most its open batch, and running the occurrence again continues after the checkpoint.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import time
 from collections import defaultdict
 
@@ -34,11 +33,21 @@ from campaigns.models import Campaign, Channel, Delivery, Occurrence, Outcome
 from campaigns.services import messages
 from campaigns.triggers import Due, triggers
 from coupons.models import CouponIssuance, CouponIssuanceBenefit
-from coupons.services.issuance import cancel_issuance, create_issuance, run_issuance
+from coupons.services.issuance import (
+    cancel_issuance,
+    create_issuance,
+    finish_issuance,
+    give_to_members,
+    open_issuance,
+)
 from loyalty.errors import DomainError
-from loyalty.models import OutboxMessage
 from merchants.services import create_segment, members_in_segment
-from merchants.services.marketing import accepting_marketing, quiet_hours_end, reserve_messages
+from merchants.services.marketing import (
+    accepting_marketing,
+    quiet_hours_end,
+    reserve_messages,
+    write_marketing_messages,
+)
 from merchants.services.segments import merchant_members
 
 BATCH_SIZE = 25000
@@ -112,25 +121,14 @@ def start_occurrence(campaign: Campaign, *, key: str, at: datetime.datetime | No
 
 def run_occurrence(occurrence_id: int, *, batch_size: int = BATCH_SIZE, max_batches: int | None = None,
                    throttle_seconds: float = 0.0) -> Occurrence:
-    """Work through the occurrence's phases until done, cancelled or `max_batches` batches have run.
+    """Send the occurrence batch by batch until done, cancelled or `max_batches` batches have run.
 
     Safe to call any number of times, also concurrently: every batch locks the occurrence and starts at its
-    checkpoint; the mass send of the giving phase does the same with its own row.
+    checkpoint.
     """
     batches = 0
     while max_batches is None or batches < max_batches:
-        occurrence = Occurrence.objects.get(pk=occurrence_id)
-        if occurrence.status == Occurrence.Status.PLANNING:
-            _plan_batch(occurrence_id, batch_size)
-        elif occurrence.status == Occurrence.Status.GIVING:
-            remaining = None if max_batches is None else max_batches - batches
-            issuance = run_issuance(occurrence.issuance_id, batch_size=batch_size, max_batches=remaining)
-            if issuance.status in (CouponIssuance.Status.PENDING, CouponIssuance.Status.RUNNING):
-                break  # stopped by max_batches: resume later
-            _after_giving(occurrence_id, issuance)
-        elif occurrence.status == Occurrence.Status.MESSAGING:
-            _message_batch(occurrence_id, batch_size)
-        else:
+        if _send_batch(occurrence_id, batch_size):
             break
         batches += 1
         if throttle_seconds:
@@ -144,20 +142,30 @@ def _locked(occurrence_id: int) -> Occurrence:
 
 
 @transaction.atomic
-def _plan_batch(occurrence_id: int, batch_size: int) -> None:
+def _send_batch(occurrence_id: int, batch_size: int) -> bool:
+    """The next range of eligible members, in one transaction: draw, cap, record, give and text them; return True
+    when the occurrence has nothing more to do."""
     occurrence = _locked(occurrence_id)
     if occurrence.status != Occurrence.Status.PLANNING:
-        return
+        return True
     campaign = occurrence.campaign
-    rows = list(messages.with_channel(eligible_members(occurrence), campaign)
-                .filter(pk__gt=occurrence.last_member_id).order_by("pk").values_list("pk", "send_channel")[:batch_size])
+    if occurrence.issuance_id and CouponIssuance.objects.filter(
+            pk=occurrence.issuance_id, status=CouponIssuance.Status.CANCELLED).exists():
+        # Staff cancelled the run's mass send in the coupons console: the run stops with it.
+        _close(occurrence, Occurrence.Status.CANCELLED)
+        return True
+    eligible = messages.with_channel(eligible_members(occurrence), campaign)
+    rows = _rows(eligible.filter(pk__gt=occurrence.last_member_id).order_by("pk").values_list(
+        "pk", "send_channel", "name", "phone", "wechat_openid", "alipay_user_id")[:batch_size])
     if not rows:
-        _after_planning(occurrence)
-        return
+        if occurrence.issuance_id:
+            finish_issuance(occurrence.issuance_id)
+        _close(occurrence, Occurrence.Status.COMPLETED)
+        return True
     threshold = campaign.holdout_threshold
     outcomes: list[tuple[int, str, str, int]] = []
     wanting: dict[str, list[int]] = defaultdict(list)
-    for member_id, channel in rows:
+    for member_id, channel, *_contact in rows:
         drawn = bucket(campaign.pk, member_id)
         if drawn < threshold:
             outcomes.append((member_id, Outcome.HELD_OUT, "", drawn))
@@ -172,47 +180,74 @@ def _plan_batch(occurrence_id: int, batch_size: int) -> None:
                 if outcome == Outcome.TREATED and channel and member_id not in passed[channel]
                 else (member_id, outcome, channel, drawn) for member_id, outcome, channel, drawn in outcomes]
     _write_deliveries(occurrence, outcomes, now)
+    treated = [member_id for member_id, outcome, _channel, _drawn in outcomes if outcome == Outcome.TREATED]
+    if treated:
+        _give(occurrence, eligible, treated)
+    contacts = {member_id: contact for member_id, _channel, *contact in rows}
+    messaged = _message(occurrence, [(member_id, channel, *contacts[member_id])
+                                     for member_id, outcome, channel, _drawn in outcomes
+                                     if outcome == Outcome.TREATED and channel], now)
     counts = defaultdict(int)
     for _member, outcome, _channel, _bucket in outcomes:
         counts[outcome] += 1
     Occurrence.objects.filter(pk=occurrence.pk).update(
-        last_member_id=rows[-1][0], eligible=F("eligible") + len(rows),
-        treated=F("treated") + counts[Outcome.TREATED],
-        held_out=F("held_out") + counts[Outcome.HELD_OUT], capped=F("capped") + counts[Outcome.CAPPED])
+        last_member_id=rows[-1][0], last_message_member_id=rows[-1][0], eligible=F("eligible") + len(rows),
+        treated=F("treated") + counts[Outcome.TREATED], held_out=F("held_out") + counts[Outcome.HELD_OUT],
+        capped=F("capped") + counts[Outcome.CAPPED], messaged=F("messaged") + messaged)
+    return False
+
+
+def _rows(query) -> list[tuple]:
+    """The rows a query selects, read straight from the cursor (the ORM's rows cost more than the query)."""
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _close(occurrence: Occurrence, status: str) -> None:
+    Occurrence.objects.filter(pk=occurrence.pk).update(status=status, finished_at=timezone.now())
 
 
 def _write_deliveries(occurrence: Occurrence, outcomes: list[tuple[int, str, str, int]],
                       now: datetime.datetime) -> None:
-    """Insert the batch's rows; one already there (it cannot be, under the lock) is left as it is."""
+    """Insert the batch's rows: one COPY on Postgres (a page at a time, as the mass send writes its coupons).
+
+    A row already there cannot be, under the lock; if it were, the unique key fails the COPY and with it the whole
+    batch (coupons and texts too), so nobody is ever given an occurrence twice. Every value is a number, a
+    timestamp or a word from a fixed list, so none needs escaping in COPY's text format.
+    """
     if connection.vendor == "postgresql":
-        members, kinds, channels, buckets = (list(column) for column in zip(*outcomes, strict=True))
-        with connection.cursor() as cursor:
-            cursor.execute("""
-                INSERT INTO campaigns_delivery (merchant_id, campaign_id, occurrence_id, member_id, outcome, channel,
-                                                bucket, created_at)
-                SELECT %s, %s, %s, m, o, c, b, %s
-                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::int[]) AS t(m, o, c, b)
-                ON CONFLICT (campaign_id, occurrence_id, member_id) DO NOTHING
-            """, [occurrence.merchant_id, occurrence.campaign_id, occurrence.pk, now, members, kinds, channels,
-                  buckets])
+        fixed = f"{occurrence.merchant_id}\t{occurrence.campaign_id}\t{occurrence.pk}\t{now.isoformat()}"
+        body = "".join(f"{fixed}\t{member_id}\t{outcome}\t{channel}\t{drawn}\n"
+                       for member_id, outcome, channel, drawn in outcomes)
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            cursor.cursor.copy_expert(
+                "COPY campaigns_delivery (merchant_id, campaign_id, occurrence_id, created_at, member_id, outcome, "
+                "channel, bucket) FROM STDIN", io.StringIO(body))
         return
     Delivery.objects.bulk_create(
         [Delivery(merchant_id=occurrence.merchant_id, campaign_id=occurrence.campaign_id, occurrence=occurrence,
                   member_id=member_id, outcome=outcome, channel=channel, bucket=drawn, created_at=now)
-         for member_id, outcome, channel, drawn in outcomes], batch_size=2000, ignore_conflicts=True)
+         for member_id, outcome, channel, drawn in outcomes], batch_size=2000)
 
 
-def _after_planning(occurrence: Occurrence) -> None:
+def _give(occurrence: Occurrence, eligible: QuerySet, treated: list[int]) -> None:
+    """The batch's treated members get the benefits through the run's mass send (made by the first batch)."""
     campaign = occurrence.campaign
-    lines = [CouponIssuanceBenefit(kind=line.kind, quantity=line.quantity, amount=line.amount,
-                                   target_id=line.target_id, position=line.position)
-             for line in campaign.benefits.order_by("position", "pk")]
-    if (campaign.coupon_template_id is None and not lines) or not occurrence.treated:
-        Occurrence.objects.filter(pk=occurrence.pk).update(status=Occurrence.Status.MESSAGING)
-        return
-    issuance = create_issuance(campaign.coupon_template, merchant=campaign.merchant, lines=lines,
-                               saved_segment=sends_segment(campaign), notify_members=False, start=False)
-    Occurrence.objects.filter(pk=occurrence.pk).update(status=Occurrence.Status.GIVING, issuance=issuance)
+    if occurrence.issuance_id is None:
+        lines = [CouponIssuanceBenefit(kind=line.kind, quantity=line.quantity, amount=line.amount,
+                                       target_id=line.target_id, position=line.position)
+                 for line in campaign.benefits.order_by("position", "pk")]
+        if campaign.coupon_template_id is None and not lines:
+            return
+        issuance = create_issuance(campaign.coupon_template, merchant=campaign.merchant, lines=lines,
+                                   saved_segment=sends_segment(campaign), notify_members=False, start=False)
+        # Its total until it finishes: everyone eligible (the held out and capped among them are never given).
+        open_issuance(issuance, total=eligible.count())
+        Occurrence.objects.filter(pk=occurrence.pk).update(issuance=issuance)
+        occurrence.issuance = issuance
+    give_to_members(occurrence.issuance_id, treated)
 
 
 def sends_segment(campaign: Campaign):
@@ -226,15 +261,6 @@ def sends_segment(campaign: Campaign):
     return campaign.sends_segment
 
 
-def _after_giving(occurrence_id: int, issuance: CouponIssuance) -> None:
-    status = Occurrence.Status.CANCELLED if issuance.status == CouponIssuance.Status.CANCELLED \
-        else Occurrence.Status.MESSAGING
-    fields = {"status": status}
-    if status == Occurrence.Status.CANCELLED:
-        fields["finished_at"] = timezone.now()
-    Occurrence.objects.filter(pk=occurrence_id, status=Occurrence.Status.GIVING).update(**fields)
-
-
 def _recipient(channel: str, member_id: int, phone: str, openid: str, alipay_id: str) -> str:
     if channel == Channel.SMS:
         return phone
@@ -245,65 +271,26 @@ def _recipient(channel: str, member_id: int, phone: str, openid: str, alipay_id:
     return str(member_id)
 
 
-@transaction.atomic
-def _message_batch(occurrence_id: int, batch_size: int) -> None:
-    occurrence = _locked(occurrence_id)
-    if occurrence.status != Occurrence.Status.MESSAGING:
-        return
+def _message(occurrence: Occurrence, treated: list[tuple[int, str, str, str, str, str]],
+             now: datetime.datetime) -> int:
+    """Each treated member with a channel gets the channel's text (the caps were reserved when they were drawn);
+    return how many were written."""
     campaign = occurrence.campaign
-    rows = list(Delivery.objects.filter(occurrence=occurrence, outcome=Outcome.TREATED,
-                                        member_id__gt=occurrence.last_message_member_id)
-                .exclude(channel="").order_by("member_id")
-                .values_list("member_id", "channel", "member__name", "member__phone", "member__wechat_openid",
-                             "member__alipay_user_id")[:batch_size])
-    now = timezone.now()
     written = {message.channel: message for message in campaign.messages.select_related("campaign__merchant")}
-    if not rows or not written:
-        Occurrence.objects.filter(pk=occurrence.pk).update(status=Occurrence.Status.COMPLETED, finished_at=now)
-        return
+    if not treated or not written:
+        return 0
     fixed = messages.constants(campaign, occurrence.due_at)
     texts = {channel: messages.texts_for(message, fixed) for channel, message in written.items()}
-    not_before = quiet_hours_end(campaign.merchant, now)
     outbox = []
-    for member_id, channel, name, phone, openid, alipay_id in rows:
+    for member_id, channel, name, phone, openid, alipay_id in treated:
         if channel not in texts:
             continue
         title, body = texts[channel].for_member(member_id, name)
         outbox.append((member_id, channel, _recipient(channel, member_id, phone, openid, alipay_id), title[:120], body))
-    ids = _write_messages(campaign.merchant_id, outbox, link=fixed.link, not_before=not_before, now=now)
-    if not_before is None:
-        # Held for quiet hours otherwise: the outbox's dispatcher sends them once not_before has passed.
-        from loyalty.tasks import deliver_outbox_messages
-
-        for start in range(0, len(ids), MESSAGE_TASK_BATCH):
-            batch = ids[start:start + MESSAGE_TASK_BATCH]
-            transaction.on_commit(lambda batch=batch: deliver_outbox_messages.delay(batch))
-    Occurrence.objects.filter(pk=occurrence.pk).update(last_message_member_id=rows[-1][0],
-                                                       messaged=F("messaged") + len(outbox))
-
-
-def _write_messages(merchant_id: int, outbox: list[tuple[int, str, str, str, str]], *, link: str,
-                    not_before: datetime.datetime | None, now: datetime.datetime) -> list[int]:
-    """One statement a batch on Postgres (arrays unnested), a bulk insert elsewhere; returns the new ids."""
-    if not outbox:
-        return []
-    if connection.vendor == "postgresql":
-        members, channels, recipients, titles, bodies = (list(column) for column in zip(*outbox, strict=True))
-        with connection.cursor() as cursor:
-            cursor.execute("""
-                INSERT INTO loyalty_outboxmessage (merchant_id, channel, kind, member_id, recipient, title, body, link,
-                                                   not_before, status, attempts, provider_reference, error, created_at)
-                SELECT %s, c, %s, m, r, t, b, %s, %s, %s, 0, '', '', %s
-                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) AS u(m, c, r, t, b)
-                RETURNING id
-            """, [merchant_id, OutboxMessage.Kind.MARKETING, link, not_before, OutboxMessage.Status.QUEUED, now,
-                  members, channels, recipients, titles, bodies])
-            return [row[0] for row in cursor.fetchall()]
-    created = OutboxMessage.objects.bulk_create(
-        [OutboxMessage(merchant_id=merchant_id, channel=channel, kind=OutboxMessage.Kind.MARKETING, member_id=member_id,
-                       recipient=recipient, title=title, body=body, link=link, not_before=not_before)
-         for member_id, channel, recipient, title, body in outbox], batch_size=MESSAGE_TASK_BATCH)
-    return [message.pk for message in created]
+    write_marketing_messages(campaign.merchant_id, outbox, link=fixed.link,
+                             not_before=quiet_hours_end(campaign.merchant, now), now=now,
+                             task_batch=MESSAGE_TASK_BATCH)
+    return len(outbox)
 
 
 @transaction.atomic
@@ -327,12 +314,9 @@ def resume_occurrence(occurrence: Occurrence) -> None:
 
 
 def progress(occurrence: Occurrence) -> int:
-    """Percent done, over the three phases (planning counts a third, giving and messaging a third each)."""
+    """Percent done: the members sent so far over those eligible when the run's mass send was opened."""
     if occurrence.status in (Occurrence.Status.COMPLETED, Occurrence.Status.CANCELLED):
         return 100
-    if occurrence.status == Occurrence.Status.PLANNING:
+    if occurrence.issuance_id is None:
         return 0
-    if occurrence.status == Occurrence.Status.GIVING and occurrence.issuance_id:
-        issuance = occurrence.issuance
-        return 33 + int(33 * issuance.processed / max(issuance.total, 1))
-    return 66 + int(34 * occurrence.messaged / max(occurrence.treated, 1))
+    return min(99, int(100 * occurrence.eligible / max(occurrence.issuance.total, 1)))

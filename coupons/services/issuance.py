@@ -16,6 +16,7 @@ import datetime
 import io
 import secrets
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -31,13 +32,19 @@ from coupons.services.rules import validity_for
 from loyalty import benefits
 from loyalty.benefits import LineWithTarget, Occasion
 from loyalty.errors import DomainError
-from loyalty.messaging import queue_messages
 from loyalty.models import OutboxMessage
 from loyalty.segments import Clause, validate_clauses
 from merchants.models import Member, Merchant
 from merchants.models import Segment as SavedSegment
 from merchants.services import members_in_segment, members_matching, normalize_phone
-from merchants.services.marketing import accepting_marketing
+from merchants.services.marketing import (
+    accepting_marketing,
+    opt_out_token,
+    opt_out_url_parts,
+    quiet_hours_end,
+    reserve_messages,
+    write_marketing_messages,
+)
 
 BATCH_SIZE = 25000
 # Draws of fresh codes for a batch before giving up (one clash is already a one-in-a-trillion event).
@@ -233,12 +240,7 @@ def _finish(issuance: CouponIssuance, reason: str = "") -> None:
 
 @transaction.atomic
 def _run_batch(issuance_id: int, batch_size: int) -> bool:
-    """Give the next range of members the send; return True when the job has nothing more to do.
-
-    A send with a coupon stops when its coupon can no longer be given (not active, out of stock, validity
-    ended), lines or not; every member a batch processes gets the lines, also one the coupon skipped (at its
-    limit, or past the stock in the batch where it ran out).
-    """
+    """Give the next range of members the send; return True when the job has nothing more to do."""
     issuance = CouponIssuance.objects.select_for_update().get(pk=issuance_id)
     if issuance.status != CouponIssuance.Status.RUNNING:
         return True
@@ -248,19 +250,69 @@ def _run_batch(issuance_id: int, batch_size: int) -> bool:
     if not ids:
         _finish(issuance)
         return True
+    return _give(issuance, template, ids).stopped
+
+
+@dataclass(frozen=True)
+class Given:
+    """What one batch gave: the members who got the coupon, those who got something of the lines, and whether
+    the send stopped (its coupon can no longer be given, or it is no longer running)."""
+
+    coupons: list[int]
+    lines: list[int]
+    stopped: bool
+
+
+def open_issuance(issuance: CouponIssuance, *, total: int) -> None:
+    """Start a send whose caller chooses each batch's members itself (`give_to_members`)."""
+    now = timezone.now()
+    CouponIssuance.objects.filter(pk=issuance.pk, status=CouponIssuance.Status.PENDING).update(
+        status=CouponIssuance.Status.RUNNING, total=total, started_at=now, updated_at=now)
+
+
+def give_to_members(issuance_id: int, member_ids: list[int]) -> Given:
+    """One batch of a send to members the caller chose, in the caller's transaction (it must hold one).
+
+    A campaign run picks its members, records their deliveries, gives and texts them in one transaction a batch:
+    the send is the same engine (its locks, codes, limits, stock, benefit lines, counters and checkpoint), only
+    fed the batch instead of reading its segment. `member_ids` ascending and above the send's checkpoint.
+    """
+    issuance = CouponIssuance.objects.select_for_update().get(pk=issuance_id)
+    if issuance.status != CouponIssuance.Status.RUNNING:
+        return Given([], [], stopped=True)
+    template = templates_for_update(issuance.template)[0] if issuance.template_id else None
+    if not member_ids:
+        return Given([], [], stopped=False)
+    return _give(issuance, template, member_ids)
+
+
+def finish_issuance(issuance_id: int) -> None:
+    """The caller has no more members for the send: it is complete (its total is what it processed)."""
+    now = timezone.now()
+    CouponIssuance.objects.filter(pk=issuance_id, status=CouponIssuance.Status.RUNNING).update(
+        status=CouponIssuance.Status.COMPLETED, total=F("processed"), finished_at=now, updated_at=now)
+
+
+def _give(issuance: CouponIssuance, template: CouponTemplate | None, ids: list[int]) -> Given:
+    """Give the batch `ids` the send, under the job's and template's locks; move the counters and the checkpoint.
+
+    A send with a coupon stops when its coupon can no longer be given (not active, out of stock, validity
+    ended), lines or not; every member a batch processes gets the lines, also one the coupon skipped (at its
+    limit, or past the stock in the batch where it ran out).
+    """
     given, valid_until = [], None
     if template is not None:
         if template.status != CouponTemplate.Status.ACTIVE:
             _finish(issuance, _("the coupon template is not active"))
-            return True
+            return Given([], [], stopped=True)
         remaining = template.remaining
         if remaining == 0:
             _finish(issuance, _("the stock ran out"))
-            return True
+            return Given([], [], stopped=True)
         valid_from, valid_until = validity_for(template, issuance.started_at or timezone.now())
         if valid_until <= timezone.now():
             _finish(issuance, _("the coupon's validity has ended"))
-            return True
+            return Given([], [], stopped=True)
         given = _insert_batch(issuance, template, ids, remaining, valid_from, valid_until)
     high = ids[-1]
     issued = len(given)
@@ -284,7 +336,7 @@ def _run_batch(issuance_id: int, batch_size: int) -> bool:
             _queue_arrival_messages(issuance, arrival_message(issuance, template, valid_until, lines), both)
         if only_lines:
             _queue_arrival_messages(issuance, arrival_message(issuance, None, None, lines), only_lines)
-    return False
+    return Given(given, delivered, stopped=False)
 
 
 def _lines(issuance: CouponIssuance) -> list[LineWithTarget]:
@@ -314,10 +366,14 @@ def _give_lines(issuance: CouponIssuance, lines: list[LineWithTarget], member_id
 
 def _member_ids(query) -> list[int]:
     """The ids a query selects, read straight from the cursor (the ORM's rows cost more than the query)."""
+    return [row[0] for row in _rows(query)]
+
+
+def _rows(query) -> list[tuple]:
     sql, params = query.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        return cursor.fetchall()
 
 
 def _under_the_limit(issuance: CouponIssuance, template: CouponTemplate, member_ids: list[int]) -> list[int]:
@@ -409,31 +465,20 @@ def arrival_message(issuance: CouponIssuance, template: CouponTemplate | None,
 
 
 def _queue_arrival_messages(issuance, body: str, member_ids: list[int]) -> None:
-    """One SMS per member given something in this batch who accepts marketing (consent: the notice is marketing),
-    written set-based and delivered in batches of tasks.
+    """The notice, a marketing SMS, to each member given something in this batch who accepts marketing and is
+    under the merchant's SMS cap (reserved now, in the batch's transaction): written set-based with the member's
+    opt-out link, held for quiet hours, delivered by a task per 500.
 
     Each names its member, so it is also in the member's inbox on the member pages (a copy of what was texted).
     """
     now = timezone.now()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("""
-                INSERT INTO loyalty_outboxmessage (merchant_id, channel, kind, member_id, recipient, title, body, link,
-                                                   status, attempts, provider_reference, error, created_at)
-                SELECT %s, %s, %s, m.id, m.phone, '', %s, '', %s, 0, '', '', %s
-                FROM merchants_member m WHERE m.id = ANY(%s) AND m.marketing_opt_out_at IS NULL
-                RETURNING id
-            """, [issuance.merchant_id, OutboxMessage.Channel.SMS, OutboxMessage.Kind.MARKETING, body,
-                  OutboxMessage.Status.QUEUED, now, member_ids])
-            ids = [row[0] for row in cursor.fetchall()]
-        from loyalty.tasks import deliver_outbox_messages
-
-        for start in range(0, len(ids), MESSAGE_TASK_BATCH):
-            batch = ids[start:start + MESSAGE_TASK_BATCH]
-            transaction.on_commit(lambda batch=batch: deliver_outbox_messages.delay(batch))
-        return
-
-    phones = accepting_marketing(Member.objects.filter(pk__in=member_ids)).values_list("pk", "phone")
-    queue_messages((OutboxMessage(merchant_id=issuance.merchant_id, member_id=member_id, recipient=phone, body=body,
-                                  kind=OutboxMessage.Kind.MARKETING) for member_id, phone in phones),
-                   batch_size=MESSAGE_TASK_BATCH)
+    merchant = issuance.merchant
+    phones = dict(_rows(accepting_marketing(Member.objects.filter(pk__in=member_ids)).values_list("pk", "phone")))
+    passed = reserve_messages(merchant, channel=OutboxMessage.Channel.SMS, member_ids=list(phones), at=now)
+    # The link sits where the marker is, so a translated text places it (and a "%" in a name is only text).
+    before, _marker, after = (_("%(text)s Opt out: %(link)s") % {"text": body, "link": "\x00"}).partition("\x00")
+    prefix, suffix = opt_out_url_parts()
+    rows = [(member_id, OutboxMessage.Channel.SMS, phones[member_id], "",
+             f"{before}{prefix}{opt_out_token(member_id)}{suffix}{after}") for member_id in passed]
+    write_marketing_messages(issuance.merchant_id, rows, not_before=quiet_hours_end(merchant, now), now=now,
+                             task_batch=MESSAGE_TASK_BATCH)

@@ -1,7 +1,8 @@
 """Consent and pressure: who accepts marketing messages, the frequency caps and the quiet hours.
 
-Every marketing send path asks these (campaigns and the mass-send notice); transactional messages (login
-codes, notices about a member's own balance or coupons) never do.
+Every marketing send path asks these (campaigns and the mass-send notice) and writes its texts, each with the
+member's opt-out link, through `write_marketing_messages`; transactional messages (login codes, notices about a
+member's own balance or coupons) never do.
 
 Caps count in calendar periods of the merchant's zone (a day; a week from Monday; a month from the 1st),
 not rolling windows: one counter row per member, channel and period, moved by one conditional upsert
@@ -18,10 +19,12 @@ import hmac
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from loyalty.errors import DomainError
+from loyalty.models import OutboxMessage
 from merchants import errors
 from merchants.models import (
     CapPeriod,
@@ -34,6 +37,7 @@ from merchants.models import (
 
 How = MarketingConsentChange.How
 UPSERT_CHUNK = 400  # rows per statement on databases without arrays (SQLite's parameter limit)
+MESSAGE_TASK_BATCH = 500  # outbox messages a delivery task
 
 
 def accepting_marketing(members: QuerySet) -> QuerySet:
@@ -148,3 +152,55 @@ def reserve_messages(merchant: Merchant, *, channel: str, member_ids: list[int],
                                f"SELECT * FROM (VALUES {values}) WHERE true {upsert}", [*params, cap.limit])
                 passed += [row[0] for row in cursor.fetchall()]
     return sorted(passed)
+
+
+def opt_out_url(member_id: int) -> str:
+    """The member's own opt-out page, as an absolute address to put in a text."""
+    prefix, suffix = opt_out_url_parts()
+    return f"{prefix}{opt_out_token(member_id)}{suffix}"
+
+
+def opt_out_url_parts() -> tuple[str, str]:
+    """The opt-out address around the member's token: a batch reverses the URL once, then signs each member."""
+    prefix, _token, suffix = reverse("marketing_opt_out", args=["~"]).partition("~")
+    return settings.PUBLIC_BASE_URL.rstrip("/") + prefix, suffix
+
+
+def write_marketing_messages(merchant_id: int, rows: list[tuple[int, str, str, str, str]], *, link: str = "",
+                             not_before: datetime.datetime | None, now: datetime.datetime,
+                             task_batch: int = MESSAGE_TASK_BATCH) -> list[int]:
+    """Write a batch of marketing messages, (member, channel, recipient, title, body) each, to the outbox and start
+    their delivery after commit, a task per `task_batch` (unless they wait for quiet hours); return the new ids.
+
+    The caller has checked consent and reserved the caps; every marketing send path (campaigns, the mass-send
+    notice) writes through here. One statement a batch on Postgres (arrays unnested), a bulk insert elsewhere.
+    """
+    if not rows:
+        return []
+    if connection.vendor == "postgresql":
+        members, channels, recipients, titles, bodies = (list(column) for column in zip(*rows, strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute("""
+                INSERT INTO loyalty_outboxmessage (merchant_id, channel, kind, member_id, recipient, title, body, link,
+                                                   not_before, status, attempts, provider_reference, error, created_at)
+                SELECT %s, c, %s, m, r, t, b, %s, %s, %s, 0, '', '', %s
+                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) AS u(m, c, r, t, b)
+                RETURNING id
+            """, [merchant_id, OutboxMessage.Kind.MARKETING, link, not_before, OutboxMessage.Status.QUEUED, now,
+                  members, channels, recipients, titles, bodies])
+            ids = [row[0] for row in cursor.fetchall()]
+    else:
+        created = OutboxMessage.objects.bulk_create(
+            [OutboxMessage(merchant_id=merchant_id, channel=channel, kind=OutboxMessage.Kind.MARKETING,
+                           member_id=member_id, recipient=recipient, title=title, body=body, link=link,
+                           not_before=not_before)
+             for member_id, channel, recipient, title, body in rows], batch_size=MESSAGE_TASK_BATCH)
+        ids = [message.pk for message in created]
+    if not_before is None:
+        # Held for quiet hours otherwise: the outbox's dispatcher sends them once not_before has passed.
+        from loyalty.tasks import deliver_outbox_messages
+
+        for start in range(0, len(ids), task_batch):
+            batch = ids[start:start + task_batch]
+            transaction.on_commit(lambda batch=batch: deliver_outbox_messages.delay(batch))
+    return ids

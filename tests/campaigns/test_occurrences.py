@@ -217,3 +217,44 @@ def test_schedule_due_creates_each_occurrence_once_and_starts_it(tenant_a, djang
 def test_a_one_off_campaign_is_not_due_before_its_time(tenant_a):
     make_campaign(tenant_a.merchant, send_at=timezone.now() + datetime.timedelta(hours=1))
     assert occurrences.schedule_due() == []
+
+
+@pytest.mark.parametrize("sends", [("send", "campaign", "campaign"), ("campaign", "send", "campaign"),
+                                   ("campaign", "campaign", "send")])
+def test_a_cap_of_two_a_week_blocks_the_third_marketing_send_whether_campaign_or_mass_send(tenant_a, sends):
+    from coupons.services import create_issuance, run_issuance
+    from loyalty.messaging import queue_message
+
+    FrequencyCap.objects.create(merchant=tenant_a.merchant, channel=Channel.SMS, limit=2, period="week")
+    member = tenant_a.member
+    queue_message(tenant_a.merchant, member.phone, "Your code is 123456", member=member)   # transactional: exempt
+    outcomes = []
+    for position, kind in enumerate(sends):
+        template = make_template(tenant_a.merchant, name=f"send {position}", stock=None)
+        if kind == "campaign":
+            occurrence = _run(make_campaign(tenant_a.merchant, name=f"campaign {position}", coupon_template=template))
+            outcomes.append(Delivery.objects.get(occurrence=occurrence, member=member).outcome)
+        else:
+            run_issuance(create_issuance(template, start=False).pk)
+            outcomes.append("texted" if OutboxMessage.objects.filter(
+                member=member, kind="marketing", body__contains=template.name).exists() else "not texted")
+        assert Coupon.objects.filter(template=template, member=member).exists() == (position < 2 or kind == "send")
+    assert outcomes == [Outcome.TREATED if kind == "campaign" else "texted" for kind in sends[:2]] + [
+        Outcome.CAPPED if sends[2] == "campaign" else "not texted"]
+    assert OutboxMessage.objects.filter(member=member, kind="marketing").count() == 2
+    assert OutboxMessage.objects.filter(member=member, kind=OutboxMessage.Kind.NOTICE).count() == 1
+
+
+def test_each_batch_records_gives_and_texts_its_members_and_the_runs_mass_send_counts_them(tenant_a):
+    """One pass: a batch done is done whole (a run stopped after it has given and texted its members)."""
+    template = make_template(tenant_a.merchant, stock=None)
+    bulk_members(tenant_a.merchant, 20)
+    campaign = make_campaign(tenant_a.merchant, coupon_template=template)
+    occurrence = run_occurrence(start_occurrence(campaign, key="once", start=False).pk, batch_size=8, max_batches=1)
+    assert (occurrence.eligible, occurrence.treated, occurrence.messaged) == (8, 8, 8)
+    assert Coupon.objects.filter(template=template).count() == 8
+    assert OutboxMessage.objects.filter(merchant=tenant_a.merchant, kind="marketing").count() == 8
+    assert occurrence.issuance.processed == 8 and occurrence.issuance.status == "running"
+    done = run_occurrence(occurrence.pk, batch_size=8)
+    assert done.issuance.status == "completed" and done.issuance.total == done.issuance.processed == 21
+    assert occurrences.progress(occurrence) == 38 and occurrences.progress(done) == 100

@@ -280,3 +280,48 @@ def test_arrival_texts_are_delivered_by_a_task_per_batch_not_per_member(tenant_a
     assert len(delivery_tasks) == 3
     texts = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.MARKETING)
     assert texts.count() == 5 and set(texts.values_list("status", flat=True)) == {OutboxMessage.Status.SENT}
+
+
+def test_the_arrival_text_carries_each_members_opt_out_link_and_skips_who_opted_out(tenant_a, client):
+    from merchants.models import MarketingConsentChange
+    from merchants.services.marketing import opt_out_url, set_marketing_consent
+
+    members = make_members(tenant_a.merchant, 3) + [tenant_a.member]
+    set_marketing_consent(members[0], accepts=False, how=MarketingConsentChange.How.PAGE)
+    issuance = _send(make_template(tenant_a.merchant, stock=None))
+    assert issuance.issued == 4   # the coupon is the member's whatever their consent: only the text is marketing
+    texts = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.MARKETING)
+    assert sorted(texts.values_list("member_id", flat=True)) == sorted(m.pk for m in members[1:])
+    for text in texts:
+        link = opt_out_url(text.member_id)
+        assert text.body.endswith(link) and "/u/" in link
+        assert client.get(link.removeprefix("http://testserver")).status_code == 200
+        assert client.get("/u/" + link.rsplit("/u/", 1)[1].replace("-", "-0")).status_code == 404   # forged
+
+
+def test_an_opted_out_member_gets_no_arrival_text_from_a_send_with_benefit_lines(tenant_a):
+    from coupons.models import CouponIssuanceBenefit
+    from merchants.models import MarketingConsentChange
+    from merchants.services.marketing import set_marketing_consent
+
+    set_marketing_consent(tenant_a.member, accepts=False, how=MarketingConsentChange.How.STAFF)
+    other = make_members(tenant_a.merchant, 1)[0]
+    issuance = services.create_issuance(merchant=tenant_a.merchant, start=False, lines=[
+        CouponIssuanceBenefit(kind="points", quantity=10)])
+    services.run_issuance(issuance.pk)
+    assert list(OutboxMessage.objects.filter(kind=OutboxMessage.Kind.MARKETING)
+                .values_list("member_id", flat=True)) == [other.pk]
+
+
+def test_arrival_texts_written_in_quiet_hours_wait_for_their_end(tenant_a, monkeypatch):
+    from merchants.models import MarketingSettings
+
+    MarketingSettings.objects.create(merchant=tenant_a.merchant, quiet_from=datetime.time(21),
+                                     quiet_until=datetime.time(9))
+    template = make_template(tenant_a.merchant, stock=None)
+    late = datetime.datetime(2026, 12, 1, 22, 30, tzinfo=tenant_a.merchant.zone)
+    monkeypatch.setattr(timezone, "now", lambda: late)
+    _send(template)
+    text = OutboxMessage.objects.get(member=tenant_a.member, kind=OutboxMessage.Kind.MARKETING)
+    assert (text.not_before, text.status) == (datetime.datetime(2026, 12, 2, 9, 0, tzinfo=tenant_a.merchant.zone),
+                                              OutboxMessage.Status.QUEUED)
