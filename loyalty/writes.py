@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, models
+from django.db.models import signals
 
 
 @dataclass
@@ -56,9 +57,15 @@ class _Held:
 _held: contextvars.ContextVar[_Held | None] = contextvars.ContextVar("written_together", default=None)
 
 
-def _holding() -> _Held | None:
+def _holding(model: type[models.Model]) -> _Held | None:
+    """The writes being held, if a write of `model` may join them: not a model somebody listens to saves of
+    (a held write sends no signals)."""
     held = _held.get()
-    return held if held is not None and not held.sending else None
+    if held is None or held.sending:
+        return None
+    if any(signal.has_listeners(model) for signal in (signals.pre_save, signals.post_save)):
+        return None
+    return held
 
 
 @contextlib.contextmanager
@@ -113,7 +120,7 @@ def insert(rows: Sequence[models.Model]) -> list[models.Model]:
     if not rows:
         return rows
     model = type(rows[0])
-    held = _holding()
+    held = _holding(model)
     if held is None:
         if len(rows) == 1:
             rows[0].save(force_insert=True)
@@ -141,7 +148,7 @@ def insert(rows: Sequence[models.Model]) -> list[models.Model]:
 def update(row: models.Model, fields: Sequence[str]) -> None:
     """Write these fields of a saved row (`save(update_fields=...)`); held inside `written_together` on Postgres,
     where later updates of the same row join the first."""
-    held = _holding()
+    held = _holding(type(row))
     if held is None:
         row.save(update_fields=list(fields))
         return
@@ -166,7 +173,7 @@ def update(row: models.Model, fields: Sequence[str]) -> None:
 def held_statement(model: type[models.Model], pks: Sequence[Any], sql: str, params: list[Any]) -> bool:
     """Hold a statement changing these rows of `model` (`move_lots`' UPDATE ... FROM VALUES); False when nothing
     is held (the caller runs it)."""
-    held = _holding()
+    held = _holding(model)
     if held is None:
         return False
     keys = [(model._meta.db_table, pk) for pk in pks]
