@@ -32,7 +32,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loyalty import errors
+from loyalty import config_cache, errors
 from loyalty.errors import error_codes
 from loyalty.serializers import refuse_unknown_fields
 
@@ -103,6 +103,10 @@ class ContractMixin:
     """The contract's run-time half for a DRF view: unknown fields refused, codes checked, the merchant's time."""
 
     tag: str = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        with config_cache.remembered():  # the terminal, the merchant's settings: read once a call
+            return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -13,11 +13,13 @@ an answer: every read falls back to the database.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from django.core.cache import cache
 from django.db import transaction
@@ -27,6 +29,24 @@ SECONDS = 60
 # Versions outlive the values kept under them (a version that expires reads as a new one).
 VERSION_SECONDS = 24 * 3600
 logger = logging.getLogger(__name__)
+# What one API call has read from the cache already (`remembered`): a payment asks for the merchant's configuration
+# and the webhook subscriptions twice each, and pays one round trip and one unpickling for each.
+_remembered: contextvars.ContextVar[dict | None] = contextvars.ContextVar("config_cache_remembered", default=None)
+
+
+@contextlib.contextmanager
+def remembered() -> Iterator[None]:
+    """Inside the block (one API call), a key read once is not read from the cache again: a change the block makes
+    itself is forgotten here too (`forget`), and one made elsewhere meanwhile is seen by the next call, as if the
+    block had read everything at its start."""
+    if _remembered.get() is not None:
+        yield
+        return
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
 
 
 def shape(*kinds) -> str:
@@ -46,7 +66,18 @@ def _version_key(key: str) -> str:
 
 def cached(key: str, load: Callable[[], object], *, seconds: int = SECONDS):
     """The value under `key` if it was loaded at the key's current version; otherwise loaded now and kept (a
-    `load` that returns None, nothing found, is not kept). One round trip to the cache either way."""
+    `load` that returns None, nothing found, is not kept). One round trip to the cache either way, none for a key
+    already read inside `remembered`."""
+    memo = _remembered.get()
+    if memo is not None and key in memo:
+        return memo[key]
+    value = _cached(key, load, seconds=seconds)
+    if memo is not None and value is not None:
+        memo[key] = value
+    return value
+
+
+def _cached(key: str, load: Callable[[], object], *, seconds: int):
     try:
         found = cache.get_many([key, _version_key(key)])
     except Exception:  # noqa: BLE001 - an unreachable cache or a value that no longer unpickles: read the database
@@ -69,6 +100,10 @@ def forget(keys: Iterable[str]) -> None:
     keys = [key for key in keys if key]
     if not keys:
         return
+    memo = _remembered.get()
+    if memo is not None:
+        for key in keys:
+            memo.pop(key, None)
 
     def new_versions():
         try:

@@ -31,6 +31,7 @@ from django.db.models import Expression, F, Q, QuerySet, Sum, Window
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from loyalty import writes
 from loyalty.money import ZERO, quantize
 from loyalty.registry import Registry
 
@@ -149,14 +150,9 @@ def post_entries(account: models.Model, entry_model: type[LedgerEntry], moves: S
     if not save:
         return entries
     if changed:
-        account.save(update_fields=list(dict.fromkeys(changed)))
-        entries = entry_model.objects.bulk_create(entries) if len(entries) > 1 else [
-            entry_model.objects.create(**_field_values(entries[0]))]
+        writes.update(account, list(dict.fromkeys(changed)))
+        writes.insert(entries)
     return entries
-
-
-def _field_values(entry: models.Model) -> dict[str, Any]:
-    return {f.attname: getattr(entry, f.attname) for f in entry._meta.concrete_fields if not f.primary_key}
 
 
 def draw_lots(lots: Iterable[models.Model], amount: Amount, *, field: str = "remaining") -> tuple[list, Amount]:
@@ -220,9 +216,12 @@ def move_lots(model: type[models.Model], moves: dict[Any, dict[str, Amount]], *,
     for lot_pk, deltas in moves.items():
         rows.append("(" + ", ".join(["%s"] * (len(fields) + 1)) + ")")
         params += [lot_pk, *(deltas.get(name, zero) for name in fields)]
+    sql = (f"UPDATE {table} SET {', '.join(assignments)} FROM (VALUES {', '.join(rows)}) AS v "
+           f"WHERE {table}.{pk} = v.column1")
+    if writes.held_statement(model, list(moves), sql, params):
+        return len(moves)  # sent with the payment's other writes (loyalty.writes); the caller holds the lots' lock
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {', '.join(assignments)} FROM (VALUES {', '.join(rows)}) AS v "
-                       f"WHERE {table}.{pk} = v.column1", params)
+        cursor.execute(sql, params)
         return cursor.rowcount
 
 

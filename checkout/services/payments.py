@@ -21,7 +21,7 @@ from checkout.services.config import merchant_config
 from checkout.services.rewards import give_rewards, rules_for_payment
 from checkout.tenders import OUTSIDE
 from coupons.services import find_coupon_by_code
-from loyalty import payments
+from loyalty import payments, writes
 from loyalty.errors import DomainError
 from loyalty.events import recorded_together
 from loyalty.idempotency import in_request_transaction
@@ -36,6 +36,7 @@ from loyalty.tenders import (
     tender_details,
     tenders,
 )
+from loyalty.writes import written_together
 from wallet.models import RedPacketCampaign
 from wallet.services import cashback_for_payment, cashback_rule_for, give_red_packets
 
@@ -196,11 +197,11 @@ def _lock(bill: Bill) -> dict:
 
 def _record_lines(payment: Payment, priced: Priced, tenders: dict) -> None:
     """Write the adjustment and tender lines (one INSERT each) and keep them on the payment for its answer."""
-    adjustments = PaymentAdjustment.objects.bulk_create([
+    adjustments = writes.insert([
         PaymentAdjustment(merchant_id=payment.merchant_id, payment=payment, position=position, kind=line.kind,
                           amount=line.amount, description=line.description[:300])
         for position, line in enumerate(priced.adjustments, start=1)])
-    lines = PaymentTender.objects.bulk_create([
+    lines = writes.insert([
         PaymentTender(merchant_id=payment.merchant_id, payment=payment, kind=kind, amount=amount)
         for kind, amount in tenders.items() if amount > 0])
     _remember(payment, "adjustments", adjustments)
@@ -278,16 +279,19 @@ def pay(bill: Bill, *, channel: str = "", trade_no: str = "", external_amount: D
                 channel=channel if tenders[OUTSIDE] > 0 else "", trade_no=trade_no,
                 points_used=priced.points_used, request=request or {},
                 status=Payment.Status.PENDING if pending else Payment.Status.PAID, created_at=bill.at)
-            taken = _consume(payment, bill, priced, tenders, loaded, points_now=pending)
-            payment.earn_basis = earn_basis(taken, loaded.config)
-            level_id = loaded.card.level_id if loaded.card is not None else None
-            if pending:
-                payment.gateway_payment = _start_gateway_payment(payment, taken[OUTSIDE])
-            else:
-                _earn(payment, level_id=level_id, first_payment_unrecorded=True, loaded=loaded,
-                      points_used=priced.points_used)
-            payment.save(force_insert=True)
-            _record_lines(payment, priced, taken)
+            # What the payment writes up to its lines goes to Postgres in two statements (one before the points
+            # buckets are read, one after): the payment's pk is known when the block ends.
+            with written_together():
+                taken = _consume(payment, bill, priced, tenders, loaded, points_now=pending)
+                payment.earn_basis = earn_basis(taken, loaded.config)
+                level_id = loaded.card.level_id if loaded.card is not None else None
+                if pending:
+                    payment.gateway_payment = _start_gateway_payment(payment, taken[OUTSIDE])
+                else:
+                    _earn(payment, level_id=level_id, first_payment_unrecorded=True, loaded=loaded,
+                          points_used=priced.points_used)
+                writes.insert([payment])
+                _record_lines(payment, priced, taken)
             if not pending:
                 _remember(payment, "rewards", reversed(give_rewards(payment, level_id=level_id)))
                 events.payment_made(payment, new_subject=True)

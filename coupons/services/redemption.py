@@ -12,6 +12,7 @@ from coupons import codes, errors, events, states
 from coupons.models import Coupon, CouponRedemption
 from coupons.services.lifecycle import coupon_for_update, reversal_window
 from coupons.services.rules import FIELD, coupon_discount, store_allowed
+from loyalty import writes
 from loyalty.errors import DomainError
 from loyalty.money import quantize
 
@@ -64,10 +65,10 @@ def redeem_locked_coupon(locked: Coupon, *, bill_amount: Decimal, store, termina
     now = timezone.now()
     discount, _reason = coupon_discount(locked, bill_amount=bill_amount, lines=lines, store=store, at=now)
     states.move(locked, Coupon.State.USED, used_at=now)
-    redemption = CouponRedemption.objects.create(
+    [redemption] = writes.insert([CouponRedemption(
         merchant_id=locked.merchant_id, coupon=locked, template_id=locked.template_id, store=store,
         terminal=terminal, staff=staff, bill_amount=quantize(bill_amount), discount=discount,
-        payment_reference=payment_reference[:64], redeemed_at=now)
+        payment_reference=payment_reference[:64], redeemed_at=now)])
     events.coupon_redeemed(locked, redemption)
     return redemption
 

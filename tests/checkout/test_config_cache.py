@@ -122,3 +122,22 @@ def test_payments_go_on_from_the_database_when_the_cache_is_unreachable(gold, se
     paid = gold.api().post(PAYMENTS, {"amount": "10.00", "member": {"phone": gold.member.phone}, "use_wallet": True},
                            format="json")
     assert paid.status_code == 201
+
+
+@pytest.mark.django_db
+def test_inside_one_api_call_a_key_is_read_from_the_cache_once_and_forgetting_it_reads_it_again():
+    """`remembered` (each API call, ContractView.dispatch): the merchant's configuration, asked for twice a payment,
+    costs one cache round trip; a change the call makes itself is seen at once."""
+    from loyalty.config_cache import cached, forget, remembered
+
+    key = "test:remembered"
+    forget([key])
+    with remembered():
+        first = cached(key, lambda: {"value": 1})
+        # Somebody else changes the cached value meanwhile: this call keeps what it read (as if read at its start).
+        version = cache.get(f"{key}:version")
+        cache.set(key, (version, {"value": 2}))
+        assert cached(key, lambda: {"value": 3}) is first
+        forget([key])  # the call's own change: read afresh
+        assert cached(key, lambda: {"value": 4}) == {"value": 4}
+    assert cached(key, lambda: {"value": 5}) == {"value": 4}  # outside: the cache, as before

@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, DecimalField, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from loyalty import writes
 from loyalty.errors import DomainError
 from loyalty.ledgers import (
     MemberAccount,
@@ -114,8 +115,25 @@ def plan_wallet_draw(wallet: Wallet, amount: Decimal, *, order: str, use_cashbac
 
 def _expire_due_lots(wallet: Wallet, now) -> None:
     """Take back expired cashback of a locked wallet before anybody spends it."""
-    due = CashbackLot.objects.select_for_update().filter(wallet=wallet, expired=False, expires_at__lte=now)
-    for lot in due.order_by("pk"):
+    _expire_lots(wallet, CashbackLot.objects.select_for_update().filter(wallet=wallet, expired=False,
+                                                                         expires_at__lte=now).order_by("pk"))
+
+
+def _lots_to_spend(wallet: Wallet, amount: Decimal, now) -> tuple[list[CashbackLot], list[CashbackLot]]:
+    """The cashback lots of a locked wallet a payment of `amount` needs, in one read however many it holds: those
+    past their day (expired first, in pk order) and the live ones, soonest expiry first, that reach `amount` (at
+    least what the payment will take from cashback, which is known only once the expired ones are gone)."""
+    due = Q(expires_at__lte=now)
+    spendable = Case(When(due, then=Value(ZERO)), default=F("remaining"), output_field=DecimalField())
+    lots = lots_covering(CashbackLot.objects.filter(wallet=wallet, expired=False).filter(Q(remaining__gt=0) | due)
+                         .only("pk", "remaining", "expires_at", "expired"), amount,
+                         order=[F("expires_at").asc(nulls_last=True), "pk"], value=spendable, also=due)
+    past = [lot for lot in lots if lot.expires_at is not None and lot.expires_at <= now]
+    return sorted(past, key=lambda lot: lot.pk), [lot for lot in lots if lot not in past and lot.remaining > 0]
+
+
+def _expire_lots(wallet: Wallet, due) -> None:
+    for lot in due:
         if lot.remaining:
             record_entry(wallet, Pocket.CASHBACK, -lot.remaining, WalletEntry.Reason.CASHBACK_EXPIRED,
                          reference=f"lot:{lot.pk}")
@@ -162,20 +180,17 @@ def debit_wallet(member: Member, amount, *, reference: str, use_cashback: bool =
             raise DomainError(errors.DEBIT_REFERENCE_USED, _("This payment has already been taken from the wallet."),
                               field="reference", status_code=409)
         now = timezone.now()
+        lots = []
         if wallet.cashback > 0:
             # An empty cashback pocket has no expired cashback left to take back.
-            _expire_due_lots(wallet, now)
+            due, lots = _lots_to_spend(wallet, min(wallet.cashback, amount) if use_cashback else ZERO, now)
+            _expire_lots(wallet, due)
         plan = plan_wallet_draw(wallet, amount, order=order, use_cashback=use_cashback)
-        recharges, lots = [], []
+        recharges = []
         if plan[Pocket.PRINCIPAL] > 0 or plan[Pocket.BONUS] > 0:
             recharges = list(Recharge.objects.filter(wallet=wallet).filter(
                 Q(principal_left__gt=0) | Q(bonus_left__gt=0)).only("pk", "principal_left", "bonus_left")
                 .order_by("pk"))
-        if plan[Pocket.CASHBACK] > 0:
-            # Only the lots this payment reaches, soonest expiry first: however many the member holds.
-            live = CashbackLot.objects.filter(wallet=wallet, expired=False, remaining__gt=0).filter(
-                Q(expires_at__isnull=True) | Q(expires_at__gt=now)).only("pk", "remaining")
-            lots = lots_covering(live, plan[Pocket.CASHBACK], order=[F("expires_at").asc(nulls_last=True), "pk"])
         recharge_moves: dict = {}
         lot_moves: dict = {}
         sources = {
@@ -185,11 +200,11 @@ def debit_wallet(member: Member, amount, *, reference: str, use_cashback: bool =
         }
         move_lots(Recharge, recharge_moves)
         move_lots(CashbackLot, lot_moves)
-        debit = WalletDebit.objects.create(
+        [debit] = writes.insert([WalletDebit(
             merchant_id=wallet.merchant_id, wallet=wallet, reference=reference, amount=amount,
             principal=plan[Pocket.PRINCIPAL], bonus=plan[Pocket.BONUS], cashback=plan[Pocket.CASHBACK],
             sources={str(k): v for k, v in sources.items()}, store=store, terminal=terminal,
-        )
+        )])
         post_entries(wallet, WalletEntry, _payment_moves(
             plan, WalletEntry.Reason.PAYMENT, sign=-1, debit=debit, reference=reference, wallet=wallet, store=store,
             staff=staff, terminal=terminal))

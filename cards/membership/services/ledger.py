@@ -38,6 +38,7 @@ from cards.membership.services.levels import (
     upgrade_if_reached,
 )
 from cards.membership.services.pricing import MAX_POINTS, experience_for_payment, points_for_payment
+from loyalty import writes
 from loyalty.errors import DomainError
 from loyalty.ledgers import MemberAccount, Move, draw_lots, lock_rows, lots_covering, move_lots, post_entries, take_back
 from loyalty.money import ZERO, parse_amount
@@ -287,8 +288,8 @@ def _spend(card: MembershipCard, points: int, reason: str, *, now: datetime.date
         held.entries += [*entries, spent]
         return spent
     move_lots(PointsBucket, moves, money=False)
-    card.save(update_fields=["points"])
-    PointsEntry.objects.bulk_create([*entries, spent])
+    writes.update(card, ["points"])
+    writes.insert([*entries, spent])
     return spent
 
 
@@ -355,8 +356,8 @@ def _earn(card: MembershipCard, program: MembershipProgram | None, levels: list[
         card.level = level  # the one already loaded: no query for it
     points = points_for_payment(program, level, paid)
     experience = experience_for_payment(program, paid)
-    PaymentEarning.objects.create(merchant_id=card.merchant_id, card=card, reference=reference,
-                                  paid_amount=paid, points=points, experience=experience, created_at=now)
+    writes.insert([PaymentEarning(merchant_id=card.merchant_id, card=card, reference=reference,
+                                  paid_amount=paid, points=points, experience=experience, created_at=now)])
     who = {"reference": reference[:64], "created_at": now, **who}
     changed = list(held.card_fields) if held is not None else []
     entries = held.entries if held is not None else []
@@ -369,20 +370,19 @@ def _earn(card: MembershipCard, program: MembershipProgram | None, levels: list[
                                    reason=PointsReason.PAYMENT, bucket=bucket, **who))
     if held is not None:
         move_lots(PointsBucket, held.bucket_moves, money=False)  # the spend's draws and the earning, together
-    if entries:
-        PointsEntry.objects.bulk_create(entries)
+    writes.insert(entries)
     if experience or paid:
         card.experience += experience
         card.total_spend += paid
         changed += ["experience", "total_spend"]
         # Written before the level is weighed: a re-evaluating programme counts it.
-        ExperienceEntry.objects.create(merchant_id=card.merchant_id, card=card, delta=experience,
+        writes.insert([ExperienceEntry(merchant_id=card.merchant_id, card=card, delta=experience,
                                        balance_after=card.experience, spend=paid, reason=ExperienceReason.PAYMENT,
-                                       **who)
+                                       **who)])
     if upgrade_if_reached(card, program, now, levels=levels, save=False):
         changed += LEVEL_FIELDS
     if changed:
-        card.save(update_fields=list(dict.fromkeys(changed)))
+        writes.update(card, list(dict.fromkeys(changed)))
     return Earned(points, experience)
 
 
