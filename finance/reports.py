@@ -8,6 +8,7 @@ the same results generically. A row whose `flag` is true is a mismatch, shown in
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from finance.services.settlement import SettlementRow, read_settlement
 from finance.services.statements import OUTCOME_LABELS, Outcome, match_statements
 from loyalty.exports import Column, time_header
 from loyalty.liabilities import (
+    Amount,
     DayMovements,
     LiabilityInstrument,
     RolledDay,
@@ -131,14 +133,15 @@ class LiabilityRollForward(Report):
                 if not activity.days:
                     activity.days.append(DayMovements(day=scope.end, by_reason={}))
                 days = roll_forward(activity, instrument.movements())
-                rows.extend(self._row(instrument, day, scope) for day in days)
+                value = instrument.valuer(merchant_id=scope.merchant_id)  # its rate read once, not per day
+                rows.extend(self._row(instrument, day, value) for day in days)
                 for day in days:
                     if day.mismatch:
                         warnings.append(_("%(instrument)s on %(day)s: the closing %(closing)s differs from what the "
                                           "accounts hold, %(actual)s.") % {
                             "instrument": instrument.label, "day": day.day, "closing": day.closing,
                             "actual": day.actual})
-                last_value = instrument.value(days[-1].closing, merchant_id=scope.merchant_id)
+                last_value = value(days[-1].closing)
                 owed += last_value or ZERO
                 if instrument.valuation:
                     notes.append(str(instrument.valuation))
@@ -158,13 +161,14 @@ class LiabilityRollForward(Report):
                 _column(_("difference"), "mismatch"), _column(_("closing in money"), "closing_value")]
 
     @staticmethod
-    def _row(instrument: LiabilityInstrument, day: RolledDay, scope: ReportScope) -> dict[str, Any]:
+    def _row(instrument: LiabilityInstrument, day: RolledDay,
+             value: Callable[[Amount], Decimal | None]) -> dict[str, Any]:
         return {"instrument": str(instrument.label), "code": instrument.code,
                 "unit": str(UNIT_LABELS.get(instrument.unit, instrument.unit)), "day": day.day,
                 "opening": day.opening, "issued": day.issued, "redeemed": day.redeemed, "expired": day.expired,
                 "adjustments": day.adjusted, "adjustments_named": describe_adjustments(instrument, day.adjustments),
                 "closing": day.closing, "actual": day.actual, "mismatch": day.mismatch,
-                "closing_value": instrument.value(day.closing, merchant_id=scope.merchant_id),
+                "closing_value": value(day.closing),
                 "flag": bool(day.mismatch)}
 
 

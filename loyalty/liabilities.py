@@ -17,7 +17,7 @@ from __future__ import annotations
 import abc
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -145,6 +145,11 @@ class LiabilityInstrument(abc.ABC):
     def value(self, amount: Amount, *, merchant_id: int | None) -> Decimal | None:
         """What `amount` of this instrument is worth in money; None where it cannot be said."""
         return quantize(Decimal(amount)) if self.unit == Unit.MONEY else None
+
+    def valuer(self, *, merchant_id: int | None) -> Callable[[Amount], Decimal | None]:
+        """`value` for many amounts of one merchant: an instrument whose rate is read from the database
+        overrides this to read it once, so a roll-forward of a year values its 366 days in one statement."""
+        return lambda amount: self.value(amount, merchant_id=merchant_id)
 
 
 class LedgerInstrument(LiabilityInstrument):

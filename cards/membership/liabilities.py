@@ -6,6 +6,7 @@ The roll-forward counts points (exact integers); a figure is worth `reduce_money
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
@@ -31,13 +32,16 @@ class PointsLiability(LedgerInstrument):
                PointsReason.EXPIRED: Movement.EXPIRED}
 
     def value(self, amount: Amount, *, merchant_id: int | None) -> Decimal | None:
+        return self.valuer(merchant_id=merchant_id)(amount)
+
+    def valuer(self, *, merchant_id: int | None) -> Callable[[Amount], Decimal | None]:
         if merchant_id is None:
-            return None  # every merchant has its own rate
+            return lambda amount: None  # every merchant has its own rate
         program = MembershipProgram.objects.filter(merchant_id=merchant_id).only(
             "cost_bonus_unit", "reduce_money").first()
         if program is None or not program.cost_bonus_unit:
-            return None
-        return quantize(Decimal(amount) * program.reduce_money / program.cost_bonus_unit)
+            return lambda amount: None
+        return lambda amount: quantize(Decimal(amount) * program.reduce_money / program.cost_bonus_unit)
 
 
 INSTRUMENTS = (PointsLiability(),)
