@@ -113,8 +113,10 @@ class CampaignChannelInline(MerchantScopedInline):
     def link(self, channel):
         if not channel.pk:
             return _("Saved with the campaign: then it has its link.")
-        url = campaign_messages.absolute(landing.channel_path(channel))
-        return format_html('<a href="{0}" target="_blank">{0}</a><div style="width:120px">{1}</div>', url,
+        # The QR code holds the full address a phone opens; the column shows the path, to leave room for figures.
+        path = landing.channel_path(channel)
+        url = campaign_messages.absolute(path)
+        return format_html('<a href="{}" target="_blank">{}</a><div style="width:120px">{}</div>', url, path,
                            mark_safe(qr_svg(url)))  # noqa: S308 - segno's own SVG
 
     @admin.display(description=gettext_lazy("redeemed"))

@@ -113,8 +113,7 @@ def test_the_list_exports_its_figures_with_formulas_escaped(client, tenant_a, in
     assert row.startswith("\"'=HYPERLINK(\"\"http://evil\"\")\",active,") and "too small to tell" in row
     staff_client(client, tenant_a.cashier)
     listing = client.get(reverse("admin:campaigns_campaign_changelist"))
-    offered = [name for name, _label in listing.context["action_form"].fields["action"].choices]
-    assert "export_csv" not in offered and "export_xlsx" not in offered
+    assert listing.context["action_form"] is None   # a cashier is offered no action, no export among them
     refused = client.post(reverse("admin:campaigns_campaign_changelist"),
                           {"action": "export_csv", "_selected_action": [campaign.pk]})
     assert refused.status_code == 200 and refused.get("Content-Type", "").startswith("text/html")
