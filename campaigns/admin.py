@@ -7,23 +7,37 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from campaigns.models import Campaign, CampaignBenefit, CampaignMessage, ChannelRule, HolidayDate, Occurrence, ShortLink
+from campaigns.models import (
+    Campaign,
+    CampaignBenefit,
+    CampaignChannel,
+    CampaignMessage,
+    ChannelRule,
+    HolidayDate,
+    Occurrence,
+    ShortLink,
+)
+from campaigns.services import landing, occurrences, uplift
 from campaigns.services import messages as campaign_messages
-from campaigns.services import occurrences, uplift
 from campaigns.services.holidays import preload_holidays
 from campaigns.triggers import triggers
+from coupons.render import qr_svg
 from loyalty import exports
 from loyalty.benefit_admin import BenefitLineInline
 from loyalty.errors import DomainError
+from loyalty.money import money_text
 from loyalty.tenancy import MerchantScopedAdmin, MerchantScopedInline, ReadOnlyAdminMixin, sees_figures, staff_merchant
 from merchants.models import Member
 
@@ -66,14 +80,65 @@ class CampaignBenefitInline(BenefitLineInline):
     model = CampaignBenefit
 
 
+def with_channel_figures(queryset):
+    """Each channel's redemptions and money taken off bills (of the coupons claimed through it), in the inline's
+    own statement."""
+    live = Q(claim_channel__coupons__redemptions__reversed_at__isnull=True)
+    return queryset.annotate(
+        redeemed_n=Count("claim_channel__coupons__redemptions", filter=live),
+        money_off_sum=Coalesce(Sum("claim_channel__coupons__redemptions__discount", filter=live), Value(0),
+                               output_field=DecimalField(max_digits=14, decimal_places=2)))
+
+
+class CampaignChannelInline(MerchantScopedInline):
+    """渠道 on the campaign's page: add a channel, print its QR code, read what it brought."""
+
+    model = CampaignChannel
+    extra = 0
+    verbose_name = gettext_lazy("channel")
+    verbose_name_plural = gettext_lazy("channels (each with its own link, QR code and figures)")
+    figure_fields = ("views", "claims", "redeemed", "money_off")
+
+    def get_queryset(self, request):
+        return with_channel_figures(super().get_queryset(request).select_related("campaign__merchant"))
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "kind", "link"]
+        return fields + list(self.figure_fields) if sees_figures(request.user) else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["link", *self.figure_fields]
+
+    @admin.display(description=gettext_lazy("link and QR code"))
+    def link(self, channel):
+        if not channel.pk:
+            return _("Saved with the campaign: then it has its link.")
+        # The QR code holds the full address a phone opens; the column shows the path, to leave room for figures.
+        path = landing.channel_path(channel)
+        url = campaign_messages.absolute(path)
+        return format_html('<a href="{}" target="_blank">{}</a><div style="width:120px">{}</div>', url, path,
+                           mark_safe(qr_svg(url)))  # noqa: S308 - segno's own SVG
+
+    @admin.display(description=gettext_lazy("redeemed"))
+    def redeemed(self, channel):
+        return getattr(channel, "redeemed_n", 0)
+
+    @admin.display(description=gettext_lazy("money taken off bills"))
+    def money_off(self, channel):
+        return money_text(getattr(channel, "money_off_sum", 0) or 0)
+
+
 @admin.register(Campaign)
 class CampaignAdmin(MerchantScopedAdmin):
     form = CampaignForm
     list_display = ["name", "status", "trigger_label", "holdout_percent", *FIGURE_COLUMNS]
     list_filter = ["status", "trigger"]
     search_fields = ["name"]
-    inlines = [CampaignMessageInline, ChannelRuleInline, CampaignBenefitInline]
+    inlines = [CampaignMessageInline, ChannelRuleInline, CampaignBenefitInline, CampaignChannelInline]
     actions = ["activate", "pause", "end", "export_csv"]
+    csv_fields = ["name", "status", "trigger_label", "holdout_percent", "figure_sent", "figure_held_out",
+                  "figure_delivered", "figure_claimed", "figure_redeemed", "figure_revenue", "uplift_shown",
+                  "uplift_measured_at"]
     readonly_fields = ["landing_link", "landing_views", "landing_claims"]
     fieldsets = [
         (None, {"fields": ["merchant", "name", "status", "segment"]}),
@@ -116,6 +181,10 @@ class CampaignAdmin(MerchantScopedAdmin):
     def figure_sent(self, campaign):
         return self._figures(campaign).sent
 
+    @admin.display(description=gettext_lazy("held out"))
+    def figure_held_out(self, campaign):
+        return self._figures(campaign).held_out
+
     @admin.display(description=gettext_lazy("delivered"))
     def figure_delivered(self, campaign):
         return self._figures(campaign).delivered
@@ -132,10 +201,26 @@ class CampaignAdmin(MerchantScopedAdmin):
     def figure_revenue(self, campaign):
         return self._figures(campaign).revenue
 
+    @admin.display(description=gettext_lazy("revenue uplift per member"))
+    def uplift_shown(self, campaign):
+        return uplift.uplift_text(campaign)
+
     @admin.display(description=gettext_lazy("uplift"))
     def figure_uplift(self, campaign):
-        return format_html('<a href="{}">{}</a>', reverse("admin:campaigns_campaign_report", args=[campaign.pk]),
-                           _("report"))
+        # The figure kept by the last measurement (services/uplift.measure_uplift): no statement per row.
+        return format_html('{} · <a href="{}">{}</a>', uplift.uplift_text(campaign),
+                           reverse("admin:campaigns_campaign_report", args=[campaign.pk]), _("report"))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is CampaignChannel:
+            # A channel is the campaign's merchant's: staff never choose it, and the operator's campaign decides.
+            for channel in formset.save(commit=False):
+                channel.merchant_id = form.instance.merchant_id
+                channel.save()
+            for channel in formset.deleted_objects:
+                channel.delete()
+            return
+        super().save_formset(request, form, formset, change)
 
     @admin.display(description=gettext_lazy("landing page"))
     def landing_link(self, campaign):
@@ -175,6 +260,8 @@ class CampaignAdmin(MerchantScopedAdmin):
         view = self.admin_site.admin_view
         return [path("<path:object_id>/report/", view(self.report_view), name="campaigns_campaign_report"),
                 path("<path:object_id>/days.csv", view(self.days_export), name="campaigns_campaign_days"),
+                path("<path:object_id>/days.xlsx", view(self.days_export), {"kind": "xlsx"},
+                     name="campaigns_campaign_days_xlsx"),
                 path("<path:object_id>/preview/", view(self.preview_view), name="campaigns_campaign_preview"),
                 *super().get_urls()]
 
@@ -189,7 +276,7 @@ class CampaignAdmin(MerchantScopedAdmin):
         campaign = self._campaign(request, object_id)
         if not sees_figures(request.user):
             raise PermissionDenied
-        result = uplift.campaign_uplift(campaign)
+        result = uplift.measure_uplift(campaign)
         warnings = {"group_too_small": _("A group has fewer than %(n)d members: too small to tell.")
                     % {"n": uplift.MIN_GROUP},
                     "too_few_payers": _("Fewer than %(n)d members paid (or did not) in a group: the share of "
@@ -201,7 +288,7 @@ class CampaignAdmin(MerchantScopedAdmin):
             "title": _("Effect of %(name)s") % {"name": campaign.name}, "uplift": result, "measures": measures,
             "warnings": [warnings[code] for code in result.warnings], "days": uplift.per_day(campaign)})
 
-    def days_export(self, request, object_id):
+    def days_export(self, request, object_id, kind: str = "csv"):
         campaign = self._campaign(request, object_id)
         if not sees_figures(request.user):
             raise PermissionDenied
@@ -211,6 +298,9 @@ class CampaignAdmin(MerchantScopedAdmin):
                    exports.Column(_("messages"), lambda day: day.messages),
                    exports.Column(_("redeemed"), lambda day: day.redeemed),
                    exports.Column(_("money off taken"), lambda day: day.discount)]
+        if kind == "xlsx":
+            return exports.xlsx_response(f"campaign-{campaign.pk}-days", columns, uplift.per_day(campaign),
+                                         title=campaign.name)
         return exports.csv_response(f"campaign-{campaign.pk}-days", columns, uplift.per_day(campaign))
 
     def preview_view(self, request, object_id):

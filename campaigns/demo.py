@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from campaigns.models import (
     Campaign,
+    CampaignChannel,
     CampaignMessage,
     Channel,
     ChannelCondition,
@@ -25,15 +26,19 @@ from campaigns.models import (
     Occurrence,
 )
 from campaigns.services.holidays import preload_holidays
+from campaigns.services.landing import claim_from_landing, record_landing_view
 from campaigns.services.occurrences import run_occurrence, start_occurrence
 from campaigns.triggers import Due, triggers
 from coupons.demo import BIRTHDAY, WIN_BACK, backdate_redemption, template_for
-from coupons.models import Coupon, CouponIssuance
+from coupons.models import ClaimChannel, Coupon, CouponIssuance
 from coupons.services import redeem_coupon
 from loyalty.demo import DemoData
+from loyalty.errors import DomainError
 from merchants.models import CapPeriod, FrequencyCap, MarketingSettings, Member, Merchant, Store
 
 HOLIDAY_NAME = "会员日"
+# The holiday campaign's channels: (name, kind, views, claims) — the door poster brings more than the article.
+CHANNELS = [("门口海报", ClaimChannel.Kind.POSTER, 9, 3), ("公众号推文", ClaimChannel.Kind.ARTICLE, 5, 1)]
 
 
 def _campaigns(merchant: Merchant) -> list[tuple[str, dict, str, str | None]]:
@@ -148,6 +153,32 @@ def seed_history(merchant: Merchant) -> None:
             _backdate(occurrence, at)
             if occurrence.issuance_id:
                 _redeem_some(occurrence, at, rng)
+    seed_channels(merchant, rng)
+
+
+def seed_channels(merchant: Merchant, rng: random.Random) -> None:
+    """The holiday campaign handed out through a door poster and an article: views, claims by members, and one
+    coupon of each channel used at the counter, so the campaign's page has figures per channel."""
+    campaign = Campaign.objects.filter(merchant=merchant, trigger="holiday").first()
+    if campaign is None or campaign.coupon_template is None or campaign.channels.exists():
+        return
+    store = Store.objects.filter(merchant=merchant).order_by("pk").first()
+    members = list(Member.objects.filter(merchant=merchant).order_by("-pk")[:8])
+    for name, kind, views, claims in CHANNELS:
+        channel = CampaignChannel.objects.create(merchant=merchant, campaign=campaign, name=name, kind=kind)
+        for _view in range(views):
+            record_landing_view(campaign, channel=channel)
+        taken = []
+        for member in members[:claims]:
+            try:
+                taken.append(claim_from_landing(campaign, member, channel=channel))
+            except DomainError:
+                continue  # at its limit already (a member holding the coupon from a run): the next one claims
+        members = members[claims:]
+        if taken and store is not None:
+            coupon = taken[0]
+            bill = (coupon.template.minimum_bill or Decimal("0")) + Decimal(rng.randint(5, 60))
+            redeem_coupon(coupon, bill_amount=bill, store=store)
 
 
 class CampaignsDemo(DemoData):

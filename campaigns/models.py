@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coupons.models import ClaimChannel, new_channel_token
 from loyalty.benefits import BenefitLine
 from loyalty.models import OutboxMessage
 
@@ -86,6 +87,16 @@ class Campaign(models.Model):
     landing_text = models.TextField(_("landing page text"), blank=True)
     landing_views = models.PositiveIntegerField(_("landing page views"), default=0, editable=False)
     landing_claims = models.PositiveIntegerField(_("claims on the landing page"), default=0, editable=False)
+    # The uplift of revenue per member as last measured (services/uplift.measure_uplift): the list shows it without
+    # reading every delivery's window; the daily measurement refreshes campaigns whose windows are still open.
+    uplift_measured_at = models.DateTimeField(_("uplift measured at"), null=True, blank=True, editable=False)
+    uplift_revenue = models.DecimalField(_("revenue uplift per member"), max_digits=14, decimal_places=2, null=True,
+                                         blank=True, editable=False)
+    uplift_revenue_low = models.DecimalField(_("revenue uplift, interval low"), max_digits=14, decimal_places=2,
+                                             null=True, blank=True, editable=False)
+    uplift_revenue_high = models.DecimalField(_("revenue uplift, interval high"), max_digits=14, decimal_places=2,
+                                              null=True, blank=True, editable=False)
+    uplift_too_small = models.BooleanField(_("too small to tell"), default=False, editable=False)
     created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                    verbose_name=_("created by"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
@@ -116,6 +127,41 @@ class CampaignBenefit(BenefitLine):
     class Meta(BenefitLine.Meta):
         verbose_name = _("benefit of the campaign")
         verbose_name_plural = _("benefits of the campaign")
+
+
+class CampaignChannel(models.Model):
+    """A channel the campaign is handed out through (活动渠道): a poster in store, an SMS, an official-account
+    article, a partner shop. Each has its own landing-page link (/m/<slug>/campaigns/<id>/c/<token>/) and QR
+    poster, and counts the views and claims made through it on its row (moved with F()). Coupons claimed through
+    it carry `claim_channel`, the campaign coupon's own claim channel made for it on first use, so redemptions and
+    the money taken off bills are read from those coupons and the coupons report lists the channel too."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="channels",
+                                 verbose_name=_("campaign"))
+    name = models.CharField(_("name"), max_length=40, help_text=_("Where the link is shown, e.g. the door poster."))
+    kind = models.CharField(_("kind"), max_length=16, choices=ClaimChannel.Kind.choices,
+                            default=ClaimChannel.Kind.POSTER)
+    token = models.CharField(_("link token"), max_length=16, unique=True, editable=False, default=new_channel_token)
+    views = models.PositiveIntegerField(_("views"), default=0, editable=False,
+                                        help_text=_("Times the channel's link was opened."))
+    claims = models.PositiveIntegerField(_("claims"), default=0, editable=False,
+                                         help_text=_("Coupons members took through the channel's link."))
+    claim_channel = models.ForeignKey(
+        "coupons.ClaimChannel", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False,
+        verbose_name=_("claim channel of the coupon"),
+        help_text=_("The coupon's channel its claims are recorded with (made for the campaign's coupon)."))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("campaign channel")
+        verbose_name_plural = _("campaign channels")
+        ordering = ["campaign", "pk"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "name"], name="campaign_channel_name_unique")]
+
+    def __str__(self):
+        return f"{self.campaign} · {self.name}"
 
 
 class CampaignMessage(models.Model):

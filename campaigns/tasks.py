@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from campaigns.services import occurrences
+from campaigns.services import occurrences, uplift
 
 
 @shared_task
@@ -12,3 +12,9 @@ def schedule_campaigns() -> int:
 @shared_task(acks_late=True)
 def run_occurrence_task(occurrence_id: int) -> None:
     occurrences.run_occurrence(occurrence_id)
+
+
+@shared_task
+def measure_campaigns() -> int:
+    """Beat: keep each campaign's uplift figure (for its list and API) measured while its windows are open."""
+    return uplift.measure_open_campaigns()

@@ -5,7 +5,8 @@ is for) and which members that occurrence is about (`condition`: a set-based Q o
 added to the campaign's segment). Days are the merchant's days (`Merchant.zone`), counted from the day the
 occurrence is for, so a run resumed later picks the same people. Every trigger except the one-off runs at
 most once a day, at the campaign's hour; event triggers look at what happened on the day before (joined,
-first payment, level reached, stored value fell) or at what lies N days ahead (points or coupons expiring).
+first payment, level reached, stored value fell) or at what lies N days ahead (points, coupons or gift cards
+expiring).
 
 The 29 February rule: a member born on 29 February is celebrated on 28 February in years without one
 (on the day, and N days before it for "N days before").
@@ -31,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns.models import Campaign, HolidayDate
+from cards.giftcards.models import GiftCard, GiftCardUse
 from cards.membership.models import MembershipCard, PointsBucket
 from checkout.models import Payment
 from checkout.segments import VISIT_STATUSES
@@ -258,10 +260,32 @@ class CouponExpiring(DailyTrigger):
                                               valid_until__gte=start, valid_until__lt=end)))
 
 
+class GiftCardUnused(DailyTrigger):
+    """A gift card the member holds and has never used, N days before it expires (礼品卡到期提醒).
+
+    Unused: the card has never paid a bill (no `GiftCardUse`, so its balance is still what it was issued with) and
+    can still be spent or activated (active, received, not yet activated). Its expiry day is the last day it can
+    be spent: a card expiring at midnight (`expires_at` 2030-02-01 00:00, "valid until 31 January") expires on
+    31 January, so the window is (start, end] of that day. A card expires on one day only, so it is about one
+    occurrence only, and the occurrence's once-per-member key gives its holder that occurrence once (two cards
+    expiring the same day: one send)."""
+
+    code, order, needs = "gift_card_unused", 120, ("days",)
+    label = gettext_lazy("a gift card unused N days before it expires")
+    spendable = (GiftCard.Status.ACTIVE, GiftCard.Status.RECEIVED, GiftCard.Status.NOT_ACTIVATED)
+
+    def condition(self, campaign, due):
+        start, end = day_range(due.day + datetime.timedelta(days=campaign.days), campaign.merchant.zone)
+        cards = GiftCard.objects.filter(holder=OuterRef("pk"), status__in=self.spendable, balance__gt=0,
+                                        expires_at__gt=start, expires_at__lte=end).filter(
+            ~Exists(GiftCardUse.objects.filter(card=OuterRef("pk"))))
+        return Q(Exists(cards))
+
+
 triggers: Registry[Trigger] = Registry("campaign triggers")
 
 
 def register() -> None:
     for trigger in (Once(), Recurring(), Birthday(), Holiday(), Joined(), FirstPayment(), WakeUp(), PointsExpiring(),
-                    LevelReached(), StoredValueBelow(), CouponExpiring()):
+                    LevelReached(), StoredValueBelow(), CouponExpiring(), GiftCardUnused()):
         triggers.register(trigger)

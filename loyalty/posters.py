@@ -2,7 +2,8 @@
 
 The poster page (merchants' `StoreAdmin.posters_view`) asks every registered `PosterSource` for the merchant's
 posters: each store's self-pay page (checkout), joining (merchants), every claim link of a coupon template
-(coupons) and every red packet link (wallet). A card app adds its own posters with one registered source.
+(coupons), every red packet link (wallet) and every campaign page and channel (campaigns). A card app adds its
+own posters with one registered source.
 """
 
 from __future__ import annotations

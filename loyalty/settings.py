@@ -184,6 +184,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "coupons", "description": "Look a coupon up and redeem it."},
         {"name": "wallet", "description": "Stored value: balances and cash recharges."},
         {"name": "cards", "description": "Membership, punch, time and gift cards."},
+        {"name": "campaigns", "description": "The merchant's live campaigns, their coupon and their links."},
         {"name": "webhooks", "description": "What the payment platform reports to this platform."},
     ],
 }
@@ -279,6 +280,7 @@ CELERY_BEAT_SCHEDULE = {
     "membership-warn-level-drops": {"task": "membership.tasks.warn_level_drops", "schedule": 21600.0},
     "webhooks-dispatch": {"task": "webhooks.tasks.dispatch_webhooks", "schedule": 5.0},
     "campaigns-schedule": {"task": "campaigns.tasks.schedule_campaigns", "schedule": 300.0},
+    "campaigns-measure-uplift": {"task": "campaigns.tasks.measure_campaigns", "schedule": 21600.0},
     "outbox-deliver-due-messages": {"task": "loyalty.tasks.deliver_due_messages", "schedule": 60.0},
 }
 

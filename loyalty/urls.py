@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from campaigns import api as campaign_api
 from campaigns import views as campaign_views
 from cards.giftcards import api as giftcard_api
 from cards.punchcards import api as punchcard_api
@@ -31,6 +32,8 @@ api_v1 = [
     path("punchcards/sales", punchcard_api.CashSaleView.as_view(), name="punch-card-sale"),
     path("timecards/sales", timecard_api.CashSaleView.as_view(), name="time-card-sale"),
     path("giftcards/lookup", giftcard_api.BalanceLookupView.as_view(), name="giftcard-lookup"),
+    path("campaigns", campaign_api.CampaignListView.as_view(), name="campaign-list"),
+    path("campaigns/<int:campaign_id>", campaign_api.CampaignDetailView.as_view(), name="campaign-detail"),
     path("checkout/quote", checkout_api.QuoteView.as_view(), name="checkout-quote"),
     path("checkout/payments", checkout_api.PaymentListView.as_view(), name="checkout-payments"),
     path("checkout/payments/<int:payment_id>", checkout_api.PaymentDetailView.as_view(), name="checkout-payment"),

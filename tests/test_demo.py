@@ -147,6 +147,9 @@ def test_each_demo_merchant_has_birthday_holiday_and_wake_up_campaigns_with_hist
             holiday.occurrences.values_list("held_out", flat=True))
         issuances = holiday.occurrences.values("issuance")
         assert CouponRedemption.objects.filter(coupon__issuance__in=issuances).exists()
+        door = holiday.channels.get(name="门口海报")
+        assert door.views == 9 and door.claims >= 1
+        assert CouponRedemption.objects.filter(coupon__channel=door.claim_channel).exists()
 
 
 def test_each_demo_merchant_has_claim_channels_with_views_claims_and_redemptions_and_members_have_an_inbox():

@@ -24,6 +24,8 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Delivery, Occurrence, Outcome
 from campaigns.services.messages import short_link_for, short_url
@@ -32,7 +34,7 @@ from checkout.models import Payment
 from checkout.segments import VISIT_STATUSES
 from coupons.models import CouponRedemption, MassSendDelivery
 from loyalty.models import OutboxMessage
-from loyalty.money import ZERO, quantize
+from loyalty.money import ZERO, money_text, quantize
 from loyalty.replica import report_reads
 
 Z_95 = 1.96
@@ -191,6 +193,56 @@ def benefits_cost(campaign: Campaign) -> Cost:
 def campaign_uplift(campaign: Campaign) -> Uplift:
     with report_reads():
         return compare(member_results(campaign), benefits_cost(campaign))
+
+
+def _money(value: float) -> Decimal:
+    return quantize(Decimal(str(value)))
+
+
+def measure_uplift(campaign: Campaign, *, now: datetime.datetime | None = None) -> Uplift:
+    """Measure the campaign and keep its revenue uplift per member (with its interval, or "too small to tell") on
+    the campaign, where the list and the API read it without reading every delivery's window."""
+    result = campaign_uplift(campaign)
+    revenue = result.revenue
+    kept = {"uplift_measured_at": now or timezone.now(), "uplift_revenue": _money(revenue.difference),
+            "uplift_revenue_low": _money(revenue.low), "uplift_revenue_high": _money(revenue.high),
+            "uplift_too_small": revenue.too_small}
+    Campaign.objects.filter(pk=campaign.pk).update(**kept)
+    for name, value in kept.items():
+        setattr(campaign, name, value)
+    return result
+
+
+def uplift_text(campaign: Campaign) -> str:
+    """The kept revenue uplift per member as the list and the exports show it."""
+    if campaign.uplift_measured_at is None:
+        return _("not measured yet")
+    if campaign.uplift_too_small:
+        return _("too small to tell")
+    return _("%(difference)s per member (95 %% CI %(low)s to %(high)s)") % {
+        "difference": money_text(campaign.uplift_revenue), "low": money_text(campaign.uplift_revenue_low),
+        "high": money_text(campaign.uplift_revenue_high)}
+
+
+# The last run's windows open when its deliveries are recorded, on its due day or soon after: a day's margin.
+WINDOW_MARGIN = datetime.timedelta(days=1)
+
+
+def measure_open_campaigns(*, now: datetime.datetime | None = None) -> int:
+    """Beat: measure every campaign whose figure can still move: its last run's attribution window has not closed
+    (plus a day's margin) when it was last measured, or it was never measured. A campaign measured after its
+    windows closed keeps that figure for good, until a new run opens new windows. Returns how many were measured."""
+    now = now or timezone.now()
+    last_run = Occurrence.objects.filter(campaign=OuterRef("pk")).order_by("-due_at").values("due_at")[:1]
+    measured = 0
+    for campaign in Campaign.objects.annotate(last_run=Subquery(last_run)).filter(last_run__isnull=False) \
+            .select_related("merchant").order_by("pk"):
+        closes = campaign.last_run + datetime.timedelta(days=campaign.attribution_days) + WINDOW_MARGIN
+        if campaign.uplift_measured_at is not None and campaign.uplift_measured_at >= closes:
+            continue
+        measure_uplift(campaign, now=now)
+        measured += 1
+    return measured
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from tests.api.helpers import seed_api_data
 from tests.checkout.helpers import fund_wallet
 from wallet.models import Recharge
 
-SCHEMA_TAGS = {"members", "checkout", "coupons", "wallet", "cards", "webhooks"}
+SCHEMA_TAGS = {"members", "checkout", "coupons", "wallet", "cards", "campaigns", "webhooks"}
 MONEY_NAMES = {"amount", "bill", "discount", "amount_due", "refunded", "cashback", "cashback_earned", "principal",
                "bonus", "stored_value", "bill_amount", "bonus_now", "bonus_scheduled", "cashback_taken_back",
                "cashback_shortfall"}

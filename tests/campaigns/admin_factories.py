@@ -5,7 +5,7 @@ import datetime
 
 from django.utils import timezone
 
-from campaigns.models import HolidayDate, Occurrence, ShortLink
+from campaigns.models import CampaignChannel, HolidayDate, Occurrence, ShortLink
 from merchants.models import FrequencyCap, MarketingSettings
 from tests.campaigns.helpers import make_campaign
 
@@ -14,6 +14,7 @@ def _campaign(t):
     campaign = make_campaign(t.merchant, name="secret A campaign", inbox="Hello {name}",
                              rules=[("has_phone", "sms")])
     campaign.benefits.create(merchant=t.merchant, kind="points", quantity=5)
+    CampaignChannel.objects.create(merchant=t.merchant, campaign=campaign, name="secret A channel")
     return campaign
 
 

@@ -224,3 +224,56 @@ def test_coupon_expiring_in_n_days(tenant_a):
     campaign = make_campaign(tenant_a.merchant, trigger="coupon_expiring", days=3)
     assert _about(campaign, today) == {tenant_a.member.phone}
     assert _about(make_campaign(tenant_a.merchant, trigger="coupon_expiring", days=2), today) == set()
+
+
+def test_gift_card_unused_n_days_before_the_last_day_it_can_be_spent(tenant_a):
+    from cards.giftcards.models import FaceValue
+    from tests.giftcards.helpers import buy
+
+    # "valid until 31 January" stops at midnight on 1 February: 31 January is its expiry day.
+    [untouched] = buy(tenant_a.member, validity=FaceValue.Validity.FIXED_DATE, valid_until=datetime.date(2030, 1, 31))
+    other = _member(tenant_a.merchant, "13500000301")
+    buy(other, validity=FaceValue.Validity.FIXED_DATE, valid_until=datetime.date(2030, 2, 1))
+    campaign = make_campaign(tenant_a.merchant, trigger="gift_card_unused", days=7)
+    assert _about(campaign, datetime.date(2030, 1, 24)) == {tenant_a.member.phone}
+    assert _about(campaign, datetime.date(2030, 1, 25)) == {"13500000301"}
+    assert _about(campaign, datetime.date(2030, 1, 23)) == set()
+    on_the_day = make_campaign(tenant_a.merchant, trigger="gift_card_unused", days=0)
+    assert _about(on_the_day, datetime.date(2030, 1, 31)) == {tenant_a.member.phone}
+    assert untouched.expires_at == datetime.datetime(2030, 2, 1, tzinfo=tenant_a.merchant.zone)
+
+
+def test_a_gift_card_that_paid_a_bill_or_never_expires_is_not_unused(tenant_a):
+    from cards.giftcards.models import FaceValue
+    from tests.checkout.helpers import PAYMENTS, body
+    from tests.giftcards.helpers import buy
+
+    [used] = buy(tenant_a.member, validity=FaceValue.Validity.FIXED_DATE, valid_until=datetime.date(2030, 1, 31))
+    forever = _member(tenant_a.merchant, "13500000302")
+    buy(forever)
+    paid = tenant_a.api().post(PAYMENTS, body("10.00", tenant_a.member, gift_cards=[used.code]), format="json")
+    assert paid.status_code == 201, paid.content
+    campaign = make_campaign(tenant_a.merchant, trigger="gift_card_unused", days=7)
+    assert _about(campaign, datetime.date(2030, 1, 24)) == set()
+
+
+def test_gift_card_unused_gives_each_holder_its_occurrence_once(tenant_a):
+    from campaigns.models import Delivery
+    from campaigns.services.occurrences import run_occurrence, start_occurrence
+    from cards.giftcards.models import FaceValue
+    from tests.giftcards.helpers import buy
+
+    buy(tenant_a.member, quantity=2, validity=FaceValue.Validity.FIXED_DATE, valid_until=datetime.date(2030, 1, 31))
+    campaign = make_campaign(tenant_a.merchant, trigger="gift_card_unused", days=7)
+    at = datetime.datetime(2030, 1, 24, 10, tzinfo=tenant_a.merchant.zone)
+    assert triggers.get("gift_card_unused").due(campaign, now=at) == Due(key="2030-01-24", at=at)
+    first = start_occurrence(campaign, key="2030-01-24", at=at)
+    again = start_occurrence(campaign, key="2030-01-24", at=at)
+    run_occurrence(first.pk)
+    run_occurrence(again.pk)
+    assert list(Delivery.objects.filter(campaign=campaign).values_list("member__phone", flat=True)) == [
+        tenant_a.member.phone]
+
+
+def test_gift_card_unused_needs_the_days(tenant_a):
+    assert set(triggers.get("gift_card_unused").check(Campaign(trigger="gift_card_unused"))) == {"days"}
