@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns import errors
+from campaigns import errors, events
 from campaigns.models import Campaign, Channel, Delivery, Occurrence, Outcome
 from campaigns.services import messages
 from campaigns.triggers import Due, triggers
@@ -161,6 +161,8 @@ def _send_batch(occurrence_id: int, batch_size: int) -> bool:
         if occurrence.issuance_id:
             finish_issuance(occurrence.issuance_id)
         _close(occurrence, Occurrence.Status.COMPLETED)
+        # In the closing transaction, under the run's lock: a rerun finds it completed and writes no second event.
+        events.campaign_run_completed(occurrence)
         return True
     threshold = campaign.holdout_threshold
     outcomes: list[tuple[int, str, str, int]] = []

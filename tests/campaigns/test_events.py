@@ -35,3 +35,22 @@ def test_a_completed_run_is_one_event_with_its_counts_for_subscribers(tenant_a):
                           "treated": 100, "held_out": 12, "capped": 8, "messaged": 100}
     assert [d.kind for d in deliveries(endpoint)] == ["campaign_run.completed"]
 
+
+
+def test_a_run_writes_its_completion_once_whatever_the_reruns(tenant_a):
+    from campaigns.services.occurrences import run_occurrence, start_occurrence
+    from tests.campaigns.helpers import bulk_members
+    from tests.coupons.helpers import make_template
+
+    bulk_members(tenant_a.merchant, 12)
+    campaign = make_campaign(tenant_a.merchant, coupon_template=make_template(tenant_a.merchant, stock=None))
+    run = start_occurrence(campaign, key="once", start=False)
+    run_occurrence(run.pk, batch_size=5, max_batches=1)        # the worker dies after one batch: not finished yet
+    assert not Event.objects.filter(kind="campaign_run.completed").exists()
+    run_occurrence(run.pk, batch_size=5)
+    run_occurrence(run.pk, batch_size=5)                       # handed out again after it finished
+    [event] = Event.objects.filter(kind="campaign_run.completed")
+    done = Occurrence.objects.get(pk=run.pk)
+    assert event.data["run"] == run.pk
+    assert (event.data["eligible"], event.data["treated"], event.data["messaged"]) == (
+        done.eligible, done.treated, done.messaged) == (13, 13, 13)
