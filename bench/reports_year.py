@@ -178,9 +178,11 @@ def _row(out: TextIO, name: str, seconds: float, reference_seconds: float) -> di
     return {"seconds": seconds, "reference": reference_seconds, "ratio": ratio}
 
 
-def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout) -> dict[str, dict[str, float]]:
+def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout,
+        only: tuple[str, ...] = ()) -> dict[str, dict[str, float]]:
     """Time every registered report over the year (all stores, then one), its CSV and Excel export, and the
-    dashboard; returns {name: {"seconds", "reference", "ratio"}}, the reports under their codes."""
+    dashboard; returns {name: {"seconds", "reference", "ratio"}}, the reports under their codes. `only`: the
+    report codes (and "dashboard") to time, every one when empty."""
     from django.core.management import call_command
     from django.db import connection, connections
     from django.test import Client
@@ -235,6 +237,8 @@ def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout) -> dict[str
     out.write(f"{'the year, ' + str(scope.start) + ' – ' + str(scope.end):<44} {'seconds':>8} {'reference':>10} "
               f"{'ratio':>8}  target < {TARGET_SECONDS:.0f} s (best of {repeat})\n")
     for report in reports.all():
+        if only and report.code not in only:
+            continue
         reference_seconds = _best(reference, repeat)
         results[report.code] = _row(out, report.code, _best(lambda r=report: computed(r, scope), repeat),
                                     reference_seconds)
@@ -253,10 +257,12 @@ def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout) -> dict[str
         if response.status_code != 200:
             raise RuntimeError(f"/admin/{query} answered {response.status_code}")
 
-    for query, name in (("", "dashboard /admin/ (today, week, month; 30 days)"),
-                        ("?days=90", "dashboard /admin/?days=90"),
-                        (f"?store={one_store.pk}", "dashboard /admin/ one store")):
+    pages = (("", "dashboard /admin/ (today, week, month; 30 days)"), ("?days=90", "dashboard /admin/?days=90"),
+             (f"?store={one_store.pk}", "dashboard /admin/ one store"))
+    for query, name in () if only and "dashboard" not in only else pages:
         results[name] = _row(out, name, _best(lambda q=query: page(q), repeat), _best(reference, repeat))
+    if "finance.settlement" not in results:
+        return results
     with report_reads():
         raw = _best(lambda: settle(_grouped(scope)), 1)
     ratio = raw / results["finance.settlement"]["reference"]
@@ -268,9 +274,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", action="append", default=[], metavar="CODE",
+                        help="time only this report (its code, e.g. coupons) or 'dashboard'; repeatable")
     arguments = parser.parse_args()
     _setup()
-    run(payments=arguments.payments, repeat=arguments.repeat)
+    run(payments=arguments.payments, repeat=arguments.repeat, only=tuple(arguments.only))
 
 
 if __name__ == "__main__":

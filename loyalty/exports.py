@@ -19,17 +19,22 @@ from __future__ import annotations
 import abc
 import csv
 import datetime
+import io
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
-import tablib
 from django.db import models
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from loyalty.money import money_text
 from loyalty.registry import Registry
@@ -133,16 +138,52 @@ def csv_response(filename: str, columns: Sequence[Column], objects: Iterable[Any
 
 
 def xlsx_bytes(columns: Sequence[Column], objects: Iterable[Any], *, title: str = "") -> bytes:
-    produced = rows(columns, objects)
-    dataset = tablib.Dataset(headers=next(produced), title=(title or "export")[:31])
+    """The rows as one sheet, written by openpyxl in write-only mode.
+
+    Not through tablib's Dataset: its writer keeps a cell object per value, gives each a style lookup, then
+    reads every cell back to size the columns, which made a year's settlement (1,460 rows × 26 columns) 7× its
+    CSV. Here each row is streamed out once; the widths come from the values already in hand, the header is
+    the only styled row (one shared font) and stays frozen above the rest.
+    """
+    produced = list(rows(columns, objects))
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_sheet_title(title))
+    widths = [0] * len(columns)
     for row in produced:
-        dataset.append(row)
-    return dataset.export("xlsx")
+        for index, value in enumerate(row):
+            widths[index] = max(widths[index], _width(value))
+    for index, width in enumerate(widths, 1):
+        # Wide enough for the longest value, within what a screen shows (Excel's own limit is 255).
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width, 4) + 2, 60)
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for text in produced[0]:
+        heading = WriteOnlyCell(sheet, value=text)
+        heading.font = bold
+        header.append(heading)
+    sheet.append(header)
+    for row in produced[1:]:
+        sheet.append(row)
+    stream = io.BytesIO()
+    workbook.save(stream)
+    return stream.getvalue()
+
+
+def _sheet_title(title: str) -> str:
+    # Excel refuses these characters in a sheet's name and names longer than 31.
+    return (re.sub(r"[\\*?:/\[\]]", "-", title) or "export")[:31]
+
+
+def _width(value: Any) -> int:
+    """How many columns a value takes on screen: a Chinese character is two."""
+    text = str(value)
+    return len(text) + sum(1 for char in text if ord(char) > 0x2E7F)
 
 
 def xlsx_response(filename: str, columns: Sequence[Column], objects: Iterable[Any], *,
                   title: str = "") -> HttpResponse:
-    """An Excel workbook of the same rows and cells as the CSV (tablib, over openpyxl)."""
+    """An Excel workbook of the same rows and cells as the CSV (openpyxl, write-only)."""
     response = HttpResponse(xlsx_bytes(columns, objects, title=title), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
