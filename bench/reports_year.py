@@ -178,14 +178,17 @@ def _row(out: TextIO, name: str, seconds: float, reference_seconds: float) -> di
     return {"seconds": seconds, "reference": reference_seconds, "ratio": ratio}
 
 
-def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout) -> dict[str, dict[str, float]]:
+def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout,
+        only: tuple[str, ...] = ()) -> dict[str, dict[str, float]]:
     """Time every registered report over the year (all stores, then one), its CSV and Excel export, and the
-    dashboard; returns {name: {"seconds", "reference", "ratio"}}, the reports under their codes."""
+    dashboard; returns {name: {"seconds", "reference", "ratio"}}, the reports under their codes. `only` names
+    the reports to time (their codes, or "dashboard"); every one when empty."""
     from django.core.management import call_command
     from django.db import connection, connections
     from django.test import Client
 
     from bench import busy_merchant
+    from cards.membership.services.points_days import keep_points_days
     from finance.services.settlement import _grouped, settle, settle_days
     from loyalty.replica import report_reads
     from loyalty.reports import ReportScope, reports
@@ -215,6 +218,10 @@ def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout) -> dict[str
     written = settle_days(merchant, first=scope.start, last=scope.end)
     out.write(f"kept the settlement of the year's days ({written:,} figures) in {time.perf_counter() - started:.1f} s "
               "(finance.tasks.settle_recent_days keeps yesterday's from then on)\n")
+    started = time.perf_counter()
+    written = keep_points_days(merchant, first=scope.start, last=scope.end)
+    out.write(f"kept the points ledger of the year's days ({written:,} figures) in {time.perf_counter() - started:.1f} s "
+              "(membership.tasks.keep_points_days keeps yesterday's from then on)\n")
 
     def reference() -> None:
         with report_reads() as alias, connections[alias].cursor() as cursor:
@@ -235,6 +242,8 @@ def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout) -> dict[str
     out.write(f"{'the year, ' + str(scope.start) + ' – ' + str(scope.end):<44} {'seconds':>8} {'reference':>10} "
               f"{'ratio':>8}  target < {TARGET_SECONDS:.0f} s (best of {repeat})\n")
     for report in reports.all():
+        if only and report.code not in only:
+            continue
         reference_seconds = _best(reference, repeat)
         results[report.code] = _row(out, report.code, _best(lambda r=report: computed(r, scope), repeat),
                                     reference_seconds)
@@ -256,7 +265,10 @@ def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout) -> dict[str
     for query, name in (("", "dashboard /admin/ (today, week, month; 30 days)"),
                         ("?days=90", "dashboard /admin/?days=90"),
                         (f"?store={one_store.pk}", "dashboard /admin/ one store")):
-        results[name] = _row(out, name, _best(lambda q=query: page(q), repeat), _best(reference, repeat))
+        if not only or "dashboard" in only:
+            results[name] = _row(out, name, _best(lambda q=query: page(q), repeat), _best(reference, repeat))
+    if only and "finance.settlement" not in only:
+        return results
     with report_reads():
         raw = _best(lambda: settle(_grouped(scope)), 1)
     ratio = raw / results["finance.settlement"]["reference"]
@@ -268,9 +280,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", nargs="*", default=[],
+                        help="time only these reports (their codes, or dashboard); every one if not given")
     arguments = parser.parse_args()
     _setup()
-    run(payments=arguments.payments, repeat=arguments.repeat)
+    run(payments=arguments.payments, repeat=arguments.repeat, only=tuple(arguments.only))
 
 
 if __name__ == "__main__":
