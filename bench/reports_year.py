@@ -220,7 +220,8 @@ def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout,
               "(finance.tasks.settle_recent_days keeps yesterday's from then on)\n")
     started = time.perf_counter()
     written = keep_points_days(merchant, first=scope.start, last=scope.end)
-    out.write(f"kept the points ledger of the year's days ({written:,} figures) in {time.perf_counter() - started:.1f} s "
+    out.write(f"kept the points ledger of the year's days ({written:,} figures) in "
+              f"{time.perf_counter() - started:.1f} s "
               "(membership.tasks.keep_points_days keeps yesterday's from then on)\n")
 
     def reference() -> None:
