@@ -188,6 +188,7 @@ def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout,
     from django.test import Client
 
     from bench import busy_merchant
+    from cards.membership.services.points_days import keep_points_days
     from finance.services.settlement import _grouped, settle, settle_days
     from loyalty.replica import report_reads
     from loyalty.reports import ReportScope, reports
@@ -217,6 +218,11 @@ def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout,
     written = settle_days(merchant, first=scope.start, last=scope.end)
     out.write(f"kept the settlement of the year's days ({written:,} figures) in {time.perf_counter() - started:.1f} s "
               "(finance.tasks.settle_recent_days keeps yesterday's from then on)\n")
+    started = time.perf_counter()
+    written = keep_points_days(merchant, first=scope.start, last=scope.end)
+    out.write(f"kept the points ledger of the year's days ({written:,} figures) in "
+              f"{time.perf_counter() - started:.1f} s "
+              "(membership.tasks.keep_points_days keeps yesterday's from then on)\n")
 
     def reference() -> None:
         with report_reads() as alias, connections[alias].cursor() as cursor:

@@ -278,6 +278,7 @@ CELERY_BEAT_SCHEDULE = {
     "membership-warn-expiring-points": {"task": "membership.tasks.warn_expiring_points", "schedule": 21600.0},
     "membership-recompute-levels": {"task": "membership.tasks.recompute_levels", "schedule": 3600.0},
     "membership-warn-level-drops": {"task": "membership.tasks.warn_level_drops", "schedule": 21600.0},
+    "membership-keep-points-days": {"task": "membership.tasks.keep_points_days", "schedule": 3600.0},
     "webhooks-dispatch": {"task": "webhooks.tasks.dispatch_webhooks", "schedule": 5.0},
     "campaigns-schedule": {"task": "campaigns.tasks.schedule_campaigns", "schedule": 300.0},
     "campaigns-measure-uplift": {"task": "campaigns.tasks.measure_campaigns", "schedule": 21600.0},

@@ -118,10 +118,20 @@ def build_dashboard(*, merchant: Merchant | None, store_ids: tuple[int, ...], mo
             view = _tile_view(tile, tile.measure(scope), windows, money=money)
             if view.rows:
                 tiles.append(view)
-        daily = {row["day"]: row for row in Payment.objects.filter(
-            merchant_q, scope.stores_q(), created_at__gte=since, status__in=VISIT_STATUSES)
-            .annotate(day=TruncDate("created_at", tzinfo=zone)).order_by().values("day")
-            .annotate(count=Count("pk"), takings=Sum(TAKINGS, output_field=MoneyField()))}
+        # One read of the window's payments per day and store feeds both the trend and the top stores.
+        daily: dict[datetime.date, dict] = {}
+        by_store: dict[str, dict] = {}
+        for row in (Payment.objects.filter(merchant_q, scope.stores_q(), created_at__gte=since,
+                                           status__in=VISIT_STATUSES)
+                    .annotate(day=TruncDate("created_at", tzinfo=zone)).order_by().values("day", "store__name")
+                    .annotate(count=Count("pk"), takings=Sum(TAKINGS, output_field=MoneyField()))):
+            day = daily.setdefault(row["day"], {"count": 0, "takings": ZERO})
+            store = by_store.setdefault(row["store__name"], {"store__name": row["store__name"], "payments": 0,
+                                                             "takings": ZERO})
+            day["count"] += row["count"]
+            day["takings"] += row["takings"] or ZERO
+            store["payments"] += row["count"]
+            store["takings"] += row["takings"] or ZERO
         days = [today - datetime.timedelta(days=n) for n in range(trend_days - 1, -1, -1)]
         trend = [ChartSeries(_("payments"), [(d, daily[d]["count"] if d in daily else 0) for d in days])]
         if money:
@@ -132,11 +142,8 @@ def build_dashboard(*, merchant: Merchant | None, store_ids: tuple[int, ...], mo
                            .order_by().values("template__name")
                            .annotate(redeemed=Count("pk"), money_off=Sum("discount"))
                            .order_by("-redeemed", "template__name")[:TOP])
-        top_stores = list(Payment.objects.filter(merchant_q, scope.stores_q(), created_at__gte=since,
-                                                 status__in=VISIT_STATUSES)
-                          .order_by().values("store__name")
-                          .annotate(payments=Count("pk"), takings=Sum(TAKINGS, output_field=MoneyField()))
-                          .order_by("-takings" if money else "-payments", "store__name")[:TOP])
+        top_stores = sorted(by_store.values(), key=lambda store: (
+            -(store["takings"] if money else store["payments"]), store["store__name"]))[:TOP]
         dashboard = Dashboard(today=today, zone=str(zone), tiles=tiles, trend=trend, trend_days=trend_days,
                               top_coupons=top_coupons, top_stores=top_stores)
         if merchant is None:

@@ -311,3 +311,45 @@ class RefundTakeBack(TakeBack):
 
     def __str__(self):
         return f"{self.reference} −{self.points}"
+
+
+class PointsKeptDay(models.Model):
+    """A merchant's local day whose points ledger is summed in `PointsDay` (积分日汇总), built by
+    `membership.tasks.keep_points_days`. Reports read kept days from there and every other day (today, a day not
+    yet built) from the entries themselves, so a year answers fast and today is always up to date."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    day = models.DateField(_("day"))
+    built_at = models.DateTimeField(_("built at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("kept points day")
+        verbose_name_plural = _("kept points days")
+        constraints = [models.UniqueConstraint(fields=["merchant", "day"], name="points_kept_day_once")]
+
+    def __str__(self):
+        return f"{self.merchant_id} {self.day}"
+
+
+class PointsDay(models.Model):
+    """The points ledger of one kept day, one store (none for entries no store made) and one reason: the points
+    its entries added and took (apart, as a reason such as a staff adjustment goes both ways) and their number."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    day = models.DateField(_("day"))
+    store = models.ForeignKey("merchants.Store", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                              verbose_name=_("store"))
+    reason = models.CharField(_("reason"), max_length=32, choices=PointsReason.choices)
+    added = models.BigIntegerField(_("points added"), default=0)
+    taken = models.BigIntegerField(_("points taken"), default=0, help_text=_("Negative, as the ledger writes it."))
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("points day")
+        verbose_name_plural = _("points days")
+        indexes = [models.Index(fields=["merchant", "day"])]
+
+    def __str__(self):
+        return f"{self.merchant_id} {self.day} {self.reason} {self.added:+} {self.taken:+}"

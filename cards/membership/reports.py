@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cards.membership.models import MembershipCard, PointsBucket, PointsEntry, PointsReason
+from cards.membership.models import MembershipCard, PointsBucket, PointsReason
+from cards.membership.services.points_days import points_by_day
 from loyalty.reports import ChartSeries, Report, ReportResult, ReportScope, key_column
 
 SPENT = [PointsReason.COUPON_EXCHANGE, PointsReason.POINTS_DEDUCTION]
@@ -48,17 +49,19 @@ class MembershipCardsReport(Report):
                   .annotate(day=TruncDate("created_at", tzinfo=scope.zone)).order_by().values("day")
                   .annotate(n=Count("pk"))):
             row(c["day"])["opened"] = c["n"]
-        entries = PointsEntry.objects.filter(merchant, created_at__gte=first, created_at__lt=after)
-        if scope.store_ids:
-            entries = entries.filter(store_id__in=scope.store_ids)
-        for e in (entries.annotate(day=TruncDate("created_at", tzinfo=scope.zone)).order_by().values("day")
-                  .annotate(issued=Sum("delta", filter=Q(delta__gt=0) & ~Q(reason=PointsReason.POINTS_RETURNED)),
-                            spent=Sum("delta", filter=Q(reason__in=SPENT)),
-                            expired=Sum("delta", filter=Q(reason=PointsReason.EXPIRED)),
-                            taken_back=Sum("delta", filter=Q(reason=PointsReason.REFUND_TAKEN_BACK)))):
-            target = row(e["day"])
-            target.update(issued=e["issued"] or 0, spent=-(e["spent"] or 0), expired=-(e["expired"] or 0),
-                          taken_back=-(e["taken_back"] or 0))
+        # Past days from the kept daily sums (membership.PointsDay), today and unkept days from the entries.
+        moved = points_by_day(merchant_id=scope.merchant_id, start=scope.start, end=scope.end, zone=scope.zone,
+                              store_ids=scope.store_ids)
+        for (day, reason), points in moved.items():
+            target = row(day)
+            if reason != PointsReason.POINTS_RETURNED:
+                target["issued"] += points.added
+            if reason in SPENT:
+                target["spent"] -= points.delta
+            elif reason == PointsReason.EXPIRED:
+                target["expired"] -= points.delta
+            elif reason == PointsReason.REFUND_TAKEN_BACK:
+                target["taken_back"] -= points.delta
         table = [rows[day] for day in sorted(rows)]
         now = MembershipCard.objects.filter(merchant).aggregate(cards=Count("pk"), points=Sum("points"))
         start, end = next_month(timezone.localtime(timezone.now(), scope.zone).date())

@@ -18,7 +18,7 @@ day) shows as a difference.
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -74,15 +74,24 @@ class CardTerms:
                 days.add(day)
                 day += DAY
         moves: list[tuple[datetime.date, str, Decimal]] = []
+        # A period's days come one after another: the day before's value is the one just worked out.
+        previous: tuple[datetime.date, Decimal] | None = None
         for day in sorted(d for d in days if first <= d <= min(last, life_end)):
-            before = self.price if day == self.sold_on else self.value(day - DAY)
+            if day == self.sold_on:
+                before = self.price
+            elif previous is not None and previous[0] == day - DAY:
+                before = previous[1]
+            else:
+                before = self.value(day - DAY)
+            value = self.value(day)
             if day == self.sold_on:
                 moves.append((day, SOLD, self.price))
-            used = before - self.value(day)
+            used = before - value
             if used:
                 moves.append((day, USED, -used))
             if day == self.ended_on:
-                moves.append((day, REFUNDED if self.refunded else VOIDED, -self.value(day)))
+                moves.append((day, REFUNDED if self.refunded else VOIDED, -value))
+            previous = (day, value)
         return moves
 
 
@@ -129,12 +138,14 @@ def card_activity(cards: Iterable[CardTerms], *, first: datetime.date, last: dat
     """The cards' moves over the days `first`..`last`, what they owed before and what moved after (up to today)."""
     before = later = ZERO
     per_day: dict[datetime.date, dict[str, Amount]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for terms in cards:
-        before += terms.owed(first - DAY)
+    # Cards sold the same day on the same terms move alike: each distinct card's days are walked once (a busy
+    # merchant's year of time cards is a few distinct ones per day, each a period of hundreds of days).
+    for terms, alike in Counter(cards).items():
+        before += terms.owed(first - DAY) * alike
         if last < today:
-            later += terms.owed(today) - terms.owed(last)
+            later += (terms.owed(today) - terms.owed(last)) * alike
         for day, reason, amount in terms.moves(first, last, today):
-            per_day[day][reason] += amount
+            per_day[day][reason] += amount * alike
     days = [DayMovements(day=day, by_reason=dict(moves)) for day, moves in sorted(per_day.items())]
     return Activity(before=before, days=days, after=later, held_now=held_now)
 
