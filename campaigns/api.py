@@ -49,7 +49,8 @@ class CampaignDetailView(ContractView):
 
     tag = "campaigns"
 
-    @contract(responses=CampaignSerializer, operation_id="campaigns_detail", errors=[errors.CAMPAIGN_NOT_FOUND])
+    @contract(responses=CampaignSerializer, operation_id="campaigns_detail",
+              errors=[errors.CAMPAIGN_NOT_FOUND, loyalty_errors.NOT_FOUND])
     def get(self, request, campaign_id: int):
         campaign = _campaigns(request.auth).filter(pk=campaign_id).first()
         if campaign is None:
