@@ -37,7 +37,7 @@ def _run_with_payments(t, **fields) -> Campaign:
 
 
 @REPLICA
-def test_measuring_keeps_the_revenue_uplift_with_its_interval_on_the_campaign(tenant_a):
+def test_measuring_keeps_the_revenue_uplift_with_its_interval_on_the_campaign(tenant_a, in_english):
     campaign = _run_with_payments(tenant_a)
     result = measure_uplift(campaign)
     kept = Campaign.objects.get(pk=campaign.pk)
