@@ -26,6 +26,7 @@ from finance.models import SettledDay, SettlementFigure
 from loyalty.money import ZERO, quantize
 from loyalty.reports import ReportScope
 from loyalty.usable_cards import merchant_today, merchant_zone
+from merchants.kept_days import day_runs
 from merchants.models import Merchant, StaffMember, Store, Terminal
 
 SETTLED = (Payment.Status.PAID, Payment.Status.PARTLY_REFUNDED, Payment.Status.REFUNDED)
@@ -204,17 +205,6 @@ def _kept(scope: ReportScope, days: list[datetime.date], merchant_ids: Sequence[
     return Grouped(**grouped)
 
 
-def _runs(days: list[datetime.date]) -> list[tuple[datetime.date, datetime.date]]:
-    """Consecutive days as (first, last) runs: each run is read from the payments in one go."""
-    runs: list[tuple[datetime.date, datetime.date]] = []
-    for day in sorted(days):
-        if runs and runs[-1][1] + datetime.timedelta(days=1) == day:
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-    return runs
-
-
 def read_settlement(scope: ReportScope) -> list[SettlementRow]:
     """The settlement for `scope`: payments on the day they were made, refunds on the day they were made.
 
@@ -229,7 +219,7 @@ def read_settlement(scope: ReportScope) -> list[SettlementRow]:
                                                 day__lte=scope.end).values_list("day", flat=True))
         parts = [_kept(scope, kept)] if kept else []
         kept_set = set(kept)
-        for first, last in _runs([day for day in days if day not in kept_set]):
+        for first, last in day_runs([day for day in days if day not in kept_set]):
             parts.append(_grouped(replace(scope, start=first, end=last)))
     rows = settle(Grouped(payments=chain(*(part.payments for part in parts)),
                           adjustments=chain(*(part.adjustments for part in parts)),
@@ -254,7 +244,7 @@ def _every_merchant(scope: ReportScope) -> list[Grouped]:
     # Merchants usually keep the same days (one task keeps them all): one clause per distinct run of days.
     by_run: dict[tuple[datetime.date, datetime.date], list[int]] = defaultdict(list)
     for merchant_id, days in kept.items():
-        for run in _runs(days):
+        for run in day_runs(days):
             by_run[run].append(merchant_id)
     skip = [(merchant_ids, *replace(scope, start=first, end=last).bounds())
             for (first, last), merchant_ids in sorted(by_run.items())]

@@ -9,7 +9,7 @@ figures are the entries' own whichever way a day is read.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -18,6 +18,7 @@ from django.db.models.functions import TruncDate
 
 from cards.membership.models import PointsDay, PointsEntry, PointsKeptDay
 from loyalty.usable_cards import merchant_today, merchant_zone
+from merchants.kept_days import day_runs
 from merchants.models import Merchant
 
 
@@ -41,17 +42,6 @@ def _bounds(first: datetime.date, last: datetime.date,
             zone: datetime.tzinfo) -> tuple[datetime.datetime, datetime.datetime]:
     return (datetime.datetime.combine(first, datetime.time.min, tzinfo=zone),
             datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone))
-
-
-def _runs(days: Iterable[datetime.date]) -> list[tuple[datetime.date, datetime.date]]:
-    """Consecutive days as (first, last) runs: each run is read from the entries in one statement."""
-    runs: list[tuple[datetime.date, datetime.date]] = []
-    for day in sorted(days):
-        if runs and runs[-1][1] + datetime.timedelta(days=1) == day:
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-    return runs
 
 
 def _entries(merchant_id: int | None, store_ids: Sequence[int]):
@@ -97,7 +87,7 @@ def points_by_day(*, merchant_id: int | None, start: datetime.date, end: datetim
     kept_set = set(kept)
     every_day = (start + datetime.timedelta(days=n) for n in range((end - start).days + 1))
     entries = _entries(merchant_id, store_ids)
-    for first, last in _runs(day for day in every_day if day not in kept_set):
+    for first, last in day_runs(day for day in every_day if day not in kept_set):
         for row in _from_entries(entries, first, last, zone):
             add(row["day"], row["reason"], row["added_sum"], row["taken_sum"], row["n"])
     return moved

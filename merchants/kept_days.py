@@ -1,0 +1,53 @@
+"""What every kept-days table (finance's settlement, membership's points) shares: past days are built once into
+a table a report reads, today is read live. Here: consecutive days grouped into runs (each run is read from the
+raw rows in one statement), and the backfill command's shape (`--days 400` after an import or a restore)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+
+from django.core.management.base import BaseCommand, CommandError
+
+from loyalty.usable_cards import merchant_today
+from merchants.models import Merchant
+
+
+def day_runs(days: Iterable[datetime.date]) -> list[tuple[datetime.date, datetime.date]]:
+    """Consecutive days as (first, last) runs."""
+    runs: list[tuple[datetime.date, datetime.date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + datetime.timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+class KeepDaysCommand(BaseCommand):
+    """Build a kept-days table for the last N days, for one merchant or every one; idempotent."""
+
+    def keep(self, merchant: Merchant, *, first: datetime.date, last: datetime.date) -> int:
+        """Build the merchant's days from first to last; return how many figures were written."""
+        raise NotImplementedError
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=7)
+        parser.add_argument("--merchant", help="the merchant's slug; every merchant if not given")
+
+    def handle(self, *args, days, merchant, **options):
+        merchants = Merchant.objects.all()
+        if merchant:
+            merchants = merchants.filter(slug=merchant)
+            if not merchants.exists():
+                raise CommandError(f"No merchant {merchant!r}.")
+        for each in merchants:
+            today = merchant_today(each)
+            written = self.keep(each, first=today - datetime.timedelta(days=days), last=today)
+            self.stdout.write(f"{each.slug}: {written} figures over {days} days")
+
+
+def keeping(build: Callable[..., int], help_text: str) -> type[KeepDaysCommand]:
+    """A backfill command for one kept-days builder (`build(merchant, first=, last=) -> figures written`)."""
+    return type("Command", (KeepDaysCommand,), {"help": help_text, "keep": lambda self, merchant, **days:
+                                                 build(merchant, **days)})
