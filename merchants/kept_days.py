@@ -25,11 +25,10 @@ def day_runs(days: Iterable[datetime.date]) -> list[tuple[datetime.date, datetim
 
 
 class KeepDaysCommand(BaseCommand):
-    """Build a kept-days table for the last N days, for one merchant or every one; idempotent."""
+    """Build a kept-days table for the last N days, for one merchant or every one; idempotent. `keep` is the
+    table's builder, `keep(merchant, first=, last=) -> figures written`, set by `keeping()`."""
 
-    def keep(self, merchant: Merchant, *, first: datetime.date, last: datetime.date) -> int:
-        """Build the merchant's days from first to last; return how many figures were written."""
-        raise NotImplementedError
+    keep: Callable[..., int]
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, default=7)
@@ -48,6 +47,5 @@ class KeepDaysCommand(BaseCommand):
 
 
 def keeping(build: Callable[..., int], help_text: str) -> type[KeepDaysCommand]:
-    """A backfill command for one kept-days builder (`build(merchant, first=, last=) -> figures written`)."""
-    return type("Command", (KeepDaysCommand,), {"help": help_text, "keep": lambda self, merchant, **days:
-                                                 build(merchant, **days)})
+    """The backfill command of one kept-days builder."""
+    return type("Command", (KeepDaysCommand,), {"help": help_text, "keep": staticmethod(build)})
