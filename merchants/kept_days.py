@@ -8,9 +8,24 @@ import datetime
 from collections.abc import Callable, Iterable
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from loyalty.usable_cards import merchant_today
 from merchants.models import Merchant
+
+# The first key of the advisory lock a kept-days builder holds (the second: its table and the merchant).
+KEEPING_LOCK_SPACE = 7203
+
+
+def serialise_keeping(table: str, merchant_id: int) -> None:
+    """Hold, until the transaction ends, the right to rebuild one merchant's days of one kept table, so that two
+    builders at once (the hourly task and an operator's backfill) take turns: the second replaces the first's
+    figures instead of failing on the unique day key. An advisory lock, so nothing a payment locks is held;
+    Postgres only, as SQLite writes one transaction at a time."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [KEEPING_LOCK_SPACE, f"{table}:{merchant_id}"])
 
 
 def day_runs(days: Iterable[datetime.date]) -> list[tuple[datetime.date, datetime.date]]:

@@ -26,7 +26,7 @@ from finance.models import SettledDay, SettlementFigure
 from loyalty.money import ZERO, quantize
 from loyalty.reports import ReportScope
 from loyalty.usable_cards import merchant_today, merchant_zone
-from merchants.kept_days import day_runs
+from merchants.kept_days import day_runs, serialise_keeping
 from merchants.models import Merchant, StaffMember, Store, Terminal
 
 SETTLED = (Payment.Status.PAID, Payment.Status.PARTLY_REFUNDED, Payment.Status.REFUNDED)
@@ -274,6 +274,7 @@ def settle_days(merchant: Merchant, *, first: datetime.date, last: datetime.date
                        for values in getattr(grouped, attribute))
     days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
     with transaction.atomic():
+        serialise_keeping("settlement", merchant.pk)
         SettlementFigure.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()
         SettlementFigure.objects.bulk_create(figures, batch_size=5000)
         SettledDay.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()

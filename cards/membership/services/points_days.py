@@ -18,7 +18,7 @@ from django.db.models.functions import TruncDate
 
 from cards.membership.models import PointsDay, PointsEntry, PointsKeptDay
 from loyalty.usable_cards import merchant_today, merchant_zone
-from merchants.kept_days import day_runs
+from merchants.kept_days import day_runs, serialise_keeping
 from merchants.models import Merchant
 
 
@@ -105,6 +105,7 @@ def keep_points_days(merchant: Merchant, *, first: datetime.date, last: datetime
                for row in _from_entries(_entries(merchant.pk, ()), first, last, zone, by_store=True)]
     days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
     with transaction.atomic():
+        serialise_keeping("points", merchant.pk)
         PointsDay.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()
         PointsDay.objects.bulk_create(figures, batch_size=5000)
         PointsKeptDay.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()
