@@ -411,23 +411,31 @@ def take_back_given(card_ids, *, wanted: int, reference: str) -> tuple[int, int]
 # --- reading ----------------------------------------------------------------------------------------------
 
 
-def liability(card: PunchCard) -> Decimal:
-    """What the merchant still owes on a card: the price paid ÷ uses, for each use left (unlimited: 0 here)."""
+def liability(card: PunchCard, *, today: datetime.date) -> Decimal:
+    """What the merchant still owes on a card: the price paid ÷ uses, for each use left (unlimited: 0 here). A card
+    past its last valid day owes nothing: its uses expired then, as the roll-forward counts them."""
     if card.unlimited or not card.uses_total or card.status != PunchCard.Status.ACTIVE:
+        return ZERO
+    if card.valid_until is not None and card.valid_until < today:
         return ZERO
     return quantize(card.price_paid * card.uses_left / card.uses_total)
 
 
 def liability_per_store(merchant_id: int | None = None) -> dict[tuple[str, str], Decimal]:
-    """Unused uses of paid cards, at the price paid per use, per merchant and store sold at."""
+    """Unused uses of paid cards still valid on the merchant's today, at the price paid per use, per merchant and
+    store sold at."""
     cards = PunchCard.objects.filter(status=PunchCard.Status.ACTIVE, uses_left__gt=0, price_paid__gt=0,
-                                     unlimited=False)
+                                     unlimited=False).select_related("merchant", "store")
     if merchant_id is not None:
         cards = cards.filter(merchant_id=merchant_id)
     owed: dict[tuple[str, str], Decimal] = {}
-    for row in cards.values("merchant__slug", "store__name", "price_paid", "uses_left", "uses_total").iterator():
-        key = (row["merchant__slug"], row["store__name"] or "online")
-        owed[key] = owed.get(key, ZERO) + quantize(row["price_paid"] * row["uses_left"] / row["uses_total"])
+    today: dict[int, datetime.date] = {}
+    for card in cards.only("merchant__slug", "merchant__time_zone", "store__name", "price_paid", "uses_left",
+                           "uses_total", "unlimited", "status", "valid_until").iterator(chunk_size=2000):
+        if card.merchant_id not in today:
+            today[card.merchant_id] = merchant_today(card.merchant)
+        key = (card.merchant.slug, card.store.name if card.store else "online")
+        owed[key] = owed.get(key, ZERO) + liability(card, today=today[card.merchant_id])
     return owed
 
 
@@ -460,8 +468,9 @@ def product_figures(product: PunchCardProduct) -> ProductFigures:
     uses = PunchCardUse.objects.filter(product=product, undone_at__isnull=True).aggregate(n=Sum("count"))["n"] or 0
     active = PunchCard.objects.filter(product=product, status=PunchCard.Status.ACTIVE).filter(
         Q(unlimited=True) | Q(uses_left__gt=0))
-    owed = sum((liability(card) for card in active.only("price_paid", "uses_left", "uses_total", "unlimited",
-                                                        "status")), ZERO)
+    today = merchant_today(product.merchant)
+    owed = sum((liability(card, today=today) for card in active.only(
+        "price_paid", "uses_left", "uses_total", "unlimited", "status", "valid_until")), ZERO)
     return ProductFigures(sold=sold["n"], revenue=quantize((sold["revenue"] or 0) - (sold["refunded"] or 0)),
                           uses=uses, active_holders=active.values("member").distinct().count(), liability=owed)
 

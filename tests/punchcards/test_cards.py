@@ -15,7 +15,7 @@ from loyalty import payments
 from loyalty.errors import DomainError
 from loyalty.ledgers import audit_all
 from loyalty.money import quantize
-from loyalty.usable_cards import card_code, find_card
+from loyalty.usable_cards import card_code, find_card, merchant_today
 from merchants import services as merchant_services
 from tests.punchcards.helpers import make_product
 
@@ -223,3 +223,18 @@ def test_the_dynamic_code_finds_the_card_and_refuses_another_merchant(tenant_a, 
     with pytest.raises(DomainError) as raised:
         find_card(tenant_a.merchant, old)
     assert raised.value.code == "card_code_expired"
+
+
+def test_a_card_past_its_last_valid_day_owes_nothing_in_the_audit_and_the_figures(tenant_a):
+    """Its uses expired at the end of its last valid day, as the roll-forward counts them: the audit's liability
+    and the product's figures agree with it."""
+    product = make_product(tenant_a.merchant, uses=4, price=D("100.00"))
+    valid = services.sell_card(product, tenant_a.member, store=tenant_a.store)
+    expired = services.sell_card(product, tenant_a.member, store=tenant_a.store)
+    today = merchant_today(tenant_a.merchant)
+    PunchCard.objects.filter(pk=valid.pk).update(valid_until=today)  # its last day is today: still owed
+    PunchCard.objects.filter(pk=expired.pk).update(valid_until=today - datetime.timedelta(days=1))
+    report = next(r for r in audit_all(tenant_a.merchant.pk) if r.name == "punchcards")
+    assert report.clean
+    assert report.liabilities["punch card uses"] == D("100.00")
+    assert services.product_figures(product).liability == D("100.00")
