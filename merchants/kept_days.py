@@ -13,6 +13,13 @@ from loyalty.usable_cards import merchant_today
 from merchants.models import Merchant
 
 
+def day_bounds(first: datetime.date, last: datetime.date,
+               zone: datetime.tzinfo) -> tuple[datetime.datetime, datetime.datetime]:
+    """The instants [start of `first`, start of the day after `last`) of the local days `first`..`last`."""
+    return (datetime.datetime.combine(first, datetime.time.min, tzinfo=zone),
+            datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone))
+
+
 def day_runs(days: Iterable[datetime.date]) -> list[tuple[datetime.date, datetime.date]]:
     """Consecutive days as (first, last) runs."""
     runs: list[tuple[datetime.date, datetime.date]] = []
