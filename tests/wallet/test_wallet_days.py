@@ -9,9 +9,11 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import F, Max
 from django.utils import timezone
 
+from cards.membership.models import PointsEntry
 from checkout.services import Bill, pay, refund_payment
 from finance.reports import LiabilityRollForward
 from loyalty.celery import app
@@ -202,3 +204,13 @@ def test_another_merchants_kept_days_are_not_read(tenant_a, tenant_b):
     assert wallet_by_day(merchant_id=tenant_b.merchant.pk, pocket=Pocket.PRINCIPAL, start=other.start,
                          end=other.end, zone=other.zone, store_ids=(tenant_a.store.pk,)) == {}
     assert all(row["closing"] == 0 for row in _pocket_rows(other) if row["code"] != "wallet.principal")
+
+
+def test_the_ledgers_read_by_time_have_an_index_on_merchant_and_time():
+    """The roll-forward's sums before and after its window and today's live part read a merchant's entries by
+    time: without the index each of them scans the merchant's whole ledger."""
+    for model in (WalletEntry, PointsEntry):
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+        assert any(found["index"] and found["columns"] == ["merchant_id", "created_at"]
+                   for found in constraints.values()), model.__name__
