@@ -195,6 +195,7 @@ def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout,
     from loyalty.usable_cards import merchant_today, merchant_zone
     from merchants.models import Merchant, StaffMember, StaffRole, Store
     from reports.views import _export
+    from wallet.services.wallet_days import keep_wallet_days
 
     merchant_id = build(payments, out=out)
     merchant = Merchant.objects.get(pk=merchant_id)
@@ -223,6 +224,11 @@ def run(*, payments: int, repeat: int = 3, out: TextIO = sys.stdout,
     out.write(f"kept the points ledger of the year's days ({written:,} figures) in "
               f"{time.perf_counter() - started:.1f} s "
               "(membership.tasks.keep_points_days keeps yesterday's from then on)\n")
+    started = time.perf_counter()
+    written = keep_wallet_days(merchant, first=scope.start, last=scope.end)
+    out.write(f"kept the wallet ledger of the year's days ({written:,} figures) in "
+              f"{time.perf_counter() - started:.1f} s "
+              "(wallet.tasks.keep_wallet_days keeps yesterday's from then on)\n")
 
     def reference() -> None:
         with report_reads() as alias, connections[alias].cursor() as cursor:

@@ -271,6 +271,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "loyalty.tasks.purge_idempotency_records", "schedule": 3600.0},
     "wallet-pay-due-instalments": {"task": "wallet.tasks.pay_due_instalments", "schedule": 3600.0},
     "wallet-expire-cashback": {"task": "wallet.tasks.expire_cashback", "schedule": 3600.0},
+    "wallet-keep-wallet-days": {"task": "wallet.tasks.keep_wallet_days", "schedule": 3600.0},
     "coupons-return-unclaimed-gifts": {"task": "coupons.tasks.return_unclaimed_gifts", "schedule": 600.0},
     "coupons-expire": {"task": "coupons.tasks.expire_coupons", "schedule": 3600.0},
     "giftcards-expire": {"task": "giftcards.tasks.expire_gift_cards", "schedule": 3600.0},

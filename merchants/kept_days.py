@@ -28,6 +28,13 @@ def serialise_keeping(table: str, merchant_id: int) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [KEEPING_LOCK_SPACE, f"{table}:{merchant_id}"])
 
 
+def day_bounds(first: datetime.date, last: datetime.date,
+               zone: datetime.tzinfo) -> tuple[datetime.datetime, datetime.datetime]:
+    """The instants [start of `first`, start of the day after `last`) of the local days `first`..`last`."""
+    return (datetime.datetime.combine(first, datetime.time.min, tzinfo=zone),
+            datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone))
+
+
 def day_runs(days: Iterable[datetime.date]) -> list[tuple[datetime.date, datetime.date]]:
     """Consecutive days as (first, last) runs."""
     runs: list[tuple[datetime.date, datetime.date]] = []

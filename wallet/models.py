@@ -481,10 +481,55 @@ class WalletEntry(LedgerEntry):
         verbose_name_plural = _("wallet ledger entries")
         ordering = ["-created_at", "-pk"]
         constraints = entry_constraints("wallet_entry")
-        indexes = [models.Index(fields=["wallet", "-created_at", "-id"]), models.Index(fields=["merchant", "reason"])]
+        # (merchant, created_at): the liability roll-forward's sums before and after its window, today's live
+        # part of the kept days and the dashboard's windows read a merchant's entries by time.
+        indexes = [models.Index(fields=["wallet", "-created_at", "-id"]), models.Index(fields=["merchant", "reason"]),
+                   models.Index(fields=["merchant", "created_at"])]
 
     def __str__(self):
         return f"{self.get_pocket_display()} {self.delta:+}"
+
+
+class WalletKeptDay(models.Model):
+    """A merchant's local day whose wallet ledger is summed in `WalletDay` (资金日汇总), built by
+    `wallet.tasks.keep_wallet_days`. Reports read kept days from there and every other day (today, a day not yet
+    built) from the entries themselves, so a year answers fast and today is always up to date."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    day = models.DateField(_("day"))
+    built_at = models.DateTimeField(_("built at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("kept wallet day")
+        verbose_name_plural = _("kept wallet days")
+        constraints = [models.UniqueConstraint(fields=["merchant", "day"], name="wallet_kept_day_once")]
+
+    def __str__(self):
+        return f"{self.merchant_id} {self.day}"
+
+
+class WalletDay(models.Model):
+    """The wallet ledger of one kept day, one pocket, one store (none for entries no store made) and one reason:
+    the sum of its entries' changes and their number."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("merchant"))
+    day = models.DateField(_("day"))
+    pocket = models.CharField(_("pocket"), max_length=10, choices=Pocket.choices)
+    store = models.ForeignKey("merchants.Store", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                              verbose_name=_("store"))
+    reason = models.CharField(_("reason"), max_length=20, choices=WalletEntry.Reason.choices)
+    delta = MoneyField(_("change"))
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("wallet day")
+        verbose_name_plural = _("wallet days")
+        indexes = [models.Index(fields=["merchant", "day"])]
+
+    def __str__(self):
+        return f"{self.merchant_id} {self.day} {self.pocket} {self.reason} {self.delta:+}"
 
 
 class BalanceTier(models.Model):

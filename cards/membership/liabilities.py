@@ -7,16 +7,14 @@ The roll-forward counts points (exact integers); a figure is worth `reduce_money
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from cards.membership.models import MembershipCard, MembershipProgram, PointsEntry, PointsReason
 from cards.membership.services.points_days import points_by_day
-from loyalty.liabilities import Activity, Amount, DayMovements, LedgerInstrument, Movement, Unit
+from loyalty.liabilities import Amount, LedgerInstrument, Movement, Unit
 from loyalty.money import quantize
 
 
@@ -35,28 +33,12 @@ class PointsLiability(LedgerInstrument):
                PointsReason.POINTS_DEDUCTION: Movement.REDEEMED, PointsReason.COUPON_EXCHANGE: Movement.REDEEMED,
                PointsReason.EXPIRED: Movement.EXPIRED}
 
-    def activity(self, *, merchant_id: int | None, first: datetime.datetime, after: datetime.datetime,
-                 zone: datetime.tzinfo) -> Activity:
-        """The ledger's reading, with the window's days from the kept daily sums (membership.PointsDay) where the
-        window is whole local days: the year's entries are then one small read instead of a scan of all of them."""
-        start, end = first.astimezone(zone).date(), (after.astimezone(zone) - datetime.timedelta(days=1)).date()
-        whole_days = (first == datetime.datetime.combine(start, datetime.time.min, tzinfo=zone)
-                      and after == datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min,
-                                                             tzinfo=zone))
-        if not whole_days or end < start:
-            return super().activity(merchant_id=merchant_id, first=first, after=after, zone=zone)
-        entries = self._entries(merchant_id)
-        before = entries.filter(created_at__lt=first).aggregate(total=Sum("delta"))["total"] or 0
-        later = entries.filter(created_at__gte=after).aggregate(total=Sum("delta"))["total"] or 0
-        balances = self.balance_model.objects.all()
-        if merchant_id is not None:
-            balances = balances.filter(merchant_id=merchant_id)
-        held = balances.aggregate(total=Sum(self.balance_field))["total"] or 0
-        per_day: dict[datetime.date, dict[str, Amount]] = defaultdict(dict)
-        for (day, reason), moved in points_by_day(merchant_id=merchant_id, start=start, end=end, zone=zone).items():
-            per_day[day][reason] = moved.delta
-        days = [DayMovements(day=day, by_reason=dict(sorted(moves.items()))) for day, moves in sorted(per_day.items())]
-        return Activity(before=int(before), days=days, after=int(later), held_now=int(held))
+    def kept_moves(self, *, merchant_id: int | None, start: datetime.date, end: datetime.date,
+                   zone: datetime.tzinfo) -> dict[tuple[datetime.date, str], Amount]:
+        """From the kept daily sums (membership.PointsDay): the year's entries are one small read instead of a scan
+        of all of them."""
+        return {key: moved.delta
+                for key, moved in points_by_day(merchant_id=merchant_id, start=start, end=end, zone=zone).items()}
 
     def value(self, amount: Amount, *, merchant_id: int | None) -> Decimal | None:
         return self.valuer(merchant_id=merchant_id)(amount)

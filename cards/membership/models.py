@@ -233,7 +233,10 @@ class PointsEntry(CardLedgerEntry):
         verbose_name_plural = _("points ledger entries")
         ordering = ["-created_at", "-pk"]
         constraints = entry_constraints("points_entry")
-        indexes = [models.Index(fields=["card", "-created_at", "-id"]), models.Index(fields=["merchant", "reason"])]
+        # (merchant, created_at): the liability roll-forward's sums before and after its window and today's live
+        # part of the kept points days read a merchant's entries by time.
+        indexes = [models.Index(fields=["card", "-created_at", "-id"]), models.Index(fields=["merchant", "reason"]),
+                   models.Index(fields=["merchant", "created_at"])]
 
     def __str__(self):
         return f"{self.get_reason_display()} {self.delta:+}"

@@ -16,9 +16,11 @@ from checkout.models import Payment
 from finance.models import SettledDay, SettlementFigure
 from finance.services.settlement import settle_days
 from loyalty.usable_cards import merchant_today
-from tests.checkout.helpers import program_with_levels
+from tests.checkout.helpers import fund_wallet, program_with_levels
 from tests.conftest import requires_postgres
 from tests.finance.helpers import a_day_of_payments
+from wallet.models import WalletDay, WalletEntry, WalletKeptDay
+from wallet.services.wallet_days import keep_wallet_days
 
 pytestmark = [requires_postgres(), pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -72,3 +74,18 @@ def test_two_points_day_builders_at_once_take_turns(tenant_a):
     assert errors == []
     assert PointsDay.objects.filter(merchant=tenant_a.merchant).count() == alone == 1
     assert PointsKeptDay.objects.filter(merchant=tenant_a.merchant).count() == 1
+
+
+def test_two_wallet_day_builders_at_once_take_turns(tenant_a):
+    fund_wallet(tenant_a.member, "100.00")
+    WalletEntry.objects.filter(wallet__member=tenant_a.member).update(
+        created_at=timezone.now() - datetime.timedelta(days=1))
+    yesterday = merchant_today(tenant_a.merchant) - datetime.timedelta(days=1)
+    alone = keep_wallet_days(tenant_a.merchant, first=yesterday, last=yesterday)
+
+    errors = _second_builder_while_the_first_is_open(
+        lambda: keep_wallet_days(tenant_a.merchant, first=yesterday, last=yesterday))
+
+    assert errors == []
+    assert WalletDay.objects.filter(merchant=tenant_a.merchant).count() == alone >= 1
+    assert WalletKeptDay.objects.filter(merchant=tenant_a.merchant).count() == 1

@@ -18,7 +18,7 @@ from django.db.models.functions import TruncDate
 
 from cards.membership.models import PointsDay, PointsEntry, PointsKeptDay
 from loyalty.usable_cards import merchant_today, merchant_zone
-from merchants.kept_days import day_runs, serialise_keeping
+from merchants.kept_days import day_bounds, day_runs, serialise_keeping
 from merchants.models import Merchant
 
 
@@ -38,12 +38,6 @@ class Moved:
 ByDayReason = dict[tuple[datetime.date, str], Moved]
 
 
-def _bounds(first: datetime.date, last: datetime.date,
-            zone: datetime.tzinfo) -> tuple[datetime.datetime, datetime.datetime]:
-    return (datetime.datetime.combine(first, datetime.time.min, tzinfo=zone),
-            datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone))
-
-
 def _entries(merchant_id: int | None, store_ids: Sequence[int]):
     entries = PointsEntry.objects.all() if merchant_id is None else PointsEntry.objects.filter(merchant_id=merchant_id)
     return entries.filter(store_id__in=store_ids) if store_ids else entries
@@ -51,7 +45,7 @@ def _entries(merchant_id: int | None, store_ids: Sequence[int]):
 
 def _from_entries(entries, first: datetime.date, last: datetime.date, zone: datetime.tzinfo, *,
                   by_store: bool = False):
-    low, high = _bounds(first, last, zone)
+    low, high = day_bounds(first, last, zone)
     keys = ("day", "store", "reason") if by_store else ("day", "reason")
     return (entries.filter(created_at__gte=low, created_at__lt=high)
             .annotate(day=TruncDate("created_at", tzinfo=zone)).order_by().values(*keys)
