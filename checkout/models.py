@@ -185,7 +185,12 @@ class Payment(models.Model):
         # Reports and the dashboard read one merchant's payments of a range of days, every store at once.
         indexes = [models.Index(fields=["merchant", "store", "-created_at"]),
                    models.Index(fields=["member", "-created_at"]),
-                   models.Index(fields=["merchant", "created_at"], name="payment_merchant_day")]
+                   models.Index(fields=["merchant", "created_at"], name="payment_merchant_day"),
+                   # Each member's visits and spend (the members report's RFM classes and their segment filter)
+                   # read from the index alone, already grouped by member: no sort, no heap. Keys, not INCLUDE,
+                   # so SQLite has the same index.
+                   models.Index(fields=["merchant", "member", "created_at", "status", "amount_due", "refunded_amount"],
+                                name="payment_member_visits")]
 
     def __str__(self):
         return self.number
