@@ -51,6 +51,7 @@ class _Compiled:
     sql: str
     slots: list[int | _Constant]  # each parameter: the position of the caller's value, or a constant of the read
     compiler: Any
+    converters: dict  # the compiler's, per column (worked out once: `results_iter` would each time)
     model: type[Model]
     fields: tuple[int, int]
     init_list: list[str]
@@ -68,9 +69,11 @@ class _Compiled:
             rows = cursor.fetchall()
         if self.compiler.has_extra_select:
             rows = [row[:self.compiler.col_count] for row in rows]
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
         start, end = self.fields
         found = []
-        for row in self.compiler.results_iter([rows]):
+        for row in rows:
             instance = self.model.from_db(alias, self.init_list, row[start:end])
             for populator in self.populators:
                 populator.populate(row, instance)
@@ -126,6 +129,7 @@ class CompiledRead:
         first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         return _Compiled(
             sql=sql, slots=slots, compiler=compiler, model=klass_info["model"], fields=(first, last),
+            converters=compiler.get_converters([column[0] for column in compiler.select[:compiler.col_count]]),
             init_list=[column[0].target.attname for column in compiler.select[first:last]],
             populators=get_related_populators(klass_info, compiler.select, queryset.db),
             annotations=dict(compiler.annotation_col_map or {}), locks=bool(queryset.query.select_for_update))
