@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -95,17 +97,21 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-# Fields whose `get_db_prep_save` hands back a value of its one type as it is (an int, a text, a flag): a held
-# insert takes such a value (or None) straight from the row (a payment inserts some 140), any other through the field.
+# Fields whose `get_db_prep_save` on Postgres (the only database writes are held on) hands back a value of its one
+# type as it is (an int, a text, a flag, a decimal, a day, an aware time): a held insert takes such a value (or None)
+# straight from the row (a payment inserts some 140), any other through the field.
 _PLAIN_TYPES = {models.AutoField: int, models.BigAutoField: int, models.IntegerField: int,
                 models.BigIntegerField: int, models.PositiveIntegerField: int, models.PositiveSmallIntegerField: int,
                 models.SmallIntegerField: int, models.BooleanField: bool, models.CharField: str,
-                models.TextField: str}
+                models.TextField: str, models.DecimalField: Decimal, models.DateField: datetime.date,
+                models.DateTimeField: datetime.datetime}
 
 
 def _plain_type(model_field: models.Field) -> type | None:
     if isinstance(model_field, models.ForeignKey):
         return _PLAIN_TYPES.get(type(model_field.target_field))
+    if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
+        return None  # `pre_save` sets it
     return _PLAIN_TYPES.get(type(model_field))
 
 
@@ -179,7 +185,8 @@ def insert(rows: Sequence[models.Model]) -> list[models.Model]:
         for model_field, _column, foreign, plain in fields:
             if plain is not None and not (foreign and model_field.is_cached(row)):
                 value = state[model_field.attname]
-                if value is None or type(value) is plain:
+                # A naive time is made aware (with a warning) by the field.
+                if value is None or (type(value) is plain and (plain is not datetime.datetime or value.tzinfo)):
                     values.append("%s")
                     params.append(value)
                     continue

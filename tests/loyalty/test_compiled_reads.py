@@ -8,13 +8,14 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from cards.membership import services as membership
 from cards.membership.models import MembershipCard, PointsBucket, PointsEntry, PointsReason
 from cards.membership.services import ledger
 from coupons.models import Coupon
 from coupons.services import redemption
-from loyalty.compiled import CompiledRead
+from loyalty.compiled import CompiledRead, update_rows
 from merchants.models import Member
 from tests.checkout.helpers import coupon_for, give_points
 
@@ -98,3 +99,13 @@ def test_the_coupon_a_payment_finds_by_code_is_unchanged_through_the_service(ten
         found = redemption.find_coupon_by_code(tenant_a.merchant, coupon.code, for_update=True, store=tenant_a.store)
     assert (found.pk, found.template.name, found.store_allowed) == (coupon.pk, coupon.template.name, True)
     assert Coupon.objects.get(pk=coupon.pk).state == coupon.state
+
+
+def test_a_row_update_changes_only_the_rows_its_conditions_match_and_says_how_many(tenant_a):
+    coupon = coupon_for(tenant_a.member)
+    now = timezone.now()
+    assert update_rows(Coupon, {"pk": coupon.pk, "state": Coupon.State.USED}, {"state": Coupon.State.VOID}) == 0
+    assert update_rows(Coupon, {"pk": coupon.pk, "state": coupon.state},
+                       {"state": Coupon.State.USED, "used_at": now}) == 1
+    stored = Coupon.objects.get(pk=coupon.pk)
+    assert (stored.state, stored.used_at) == (Coupon.State.USED, now)

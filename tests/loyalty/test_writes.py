@@ -114,8 +114,8 @@ def test_a_row_somebody_listens_to_is_saved_as_the_orm_saves_it(tenant_a):
 
 @requires_postgres()
 def test_a_held_insert_sends_plain_values_as_the_row_holds_them_and_others_through_their_field(wallet):
-    """A text, an int or a flag of its own field's type goes as it is; anything else (an int in a text field, a
-    decimal) the field prepares, as `save()` would."""
+    """A value of its own field's type (a text, an int, a decimal, an aware time) goes as it is; anything else (an
+    int in a text field) the field prepares, as `save()` would."""
     recharge = Recharge.objects.get(wallet=wallet)
     with written_together():
         move_lots(Recharge, {recharge.pk: {"principal_left": D("-1.00")}})
