@@ -154,6 +154,8 @@ def _value(held: _Held, row: models.Model, model_field: models.Field, db=connect
             return f"(SELECT {pk} FROM {write.name} ORDER BY {pk} LIMIT 1 OFFSET {position})", []
         if parent is not None:
             row.__dict__[model_field.attname] = parent.pk  # as `save()` would, keeping the cached parent
+            if type(parent.pk) is int:
+                return "%s", [parent.pk]
     value = model_field.get_db_prep_save(model_field.pre_save(row, True), db)
     if hasattr(value, "resolve_expression"):
         raise ValueError(f"{type(row).__name__}.{model_field.name}: an expression cannot be held")
