@@ -64,6 +64,11 @@ class BillInputSerializer(StrictSerializer):
         "The login of the merchant's staff member at the till, for the settlement per cashier: a staff member "
         "of this merchant, not held to another store (`cashier_unknown`, `cashier_wrong_store`)."))
 
+    @classmethod
+    def fields_made_from(cls) -> list:
+        """What the fields are made of besides the declaration (`loyalty.serializers.checking`): the tenders."""
+        return tenders.all()
+
     def get_fields(self):
         """The bill's own fields, and the one each registered tender reads from it (`request_field`, as a
         tender's `request_schema()` describes it), so a new tender's input is neither refused nor undocumented."""

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from coupons import errors
 from coupons.models import Coupon
+from loyalty.compiled import update_rows
 from loyalty.errors import DomainError
 
 S = Coupon.State
@@ -42,7 +43,7 @@ def move(coupon: Coupon, target: str, **fields) -> None:
                           _("A coupon that is %(current)s cannot become %(target)s.") % {
                               "current": Coupon.State(coupon.state).label, "target": Coupon.State(target).label},
                           field="state", status_code=409)
-    changed = Coupon.objects.filter(pk=coupon.pk, state=coupon.state).update(state=target, **fields)
+    changed = update_rows(Coupon, {"pk": coupon.pk, "state": coupon.state}, {"state": target, **fields})
     if not changed:
         raise DomainError(errors.COUPON_STATE_CHANGE, _("The coupon changed meanwhile; try again."),
                           field="state", status_code=409)

@@ -34,7 +34,7 @@ from rest_framework.views import APIView
 
 from loyalty import config_cache, errors
 from loyalty.errors import error_codes
-from loyalty.serializers import refuse_unknown_fields
+from loyalty.serializers import checking, refuse_unknown_fields
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class ContractMixin:
             data = request.data
             if not isinstance(data, dict):
                 raise errors.DomainError(errors.MALFORMED_REQUEST, _("Send a JSON object."))
-            refuse_unknown_fields(found.request(), data)
+            refuse_unknown_fields(checking(found.request), data)
 
     def finalize_response(self, request, response, *args, **kwargs):
         timezone.deactivate()

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
 
 from loyalty import errors
+from loyalty.compiled import update_rows
 from loyalty.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -230,10 +231,9 @@ def _in_one_transaction(view_method, view, request, args, kwargs, *, scope: str,
 
 def _complete(record: IdempotencyRecord, response) -> None:
     body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        state=IdempotencyRecord.State.COMPLETED, response_status=response.status_code,
-        response_body=body, completed_at=timezone.now(),
-    )
+    update_rows(IdempotencyRecord, {"pk": record.pk}, {
+        "state": IdempotencyRecord.State.COMPLETED, "response_status": response.status_code,
+        "response_body": body, "completed_at": timezone.now()})
 
 
 def purge_expired_records() -> int:

@@ -177,20 +177,22 @@ def draw_lots(lots: Iterable[models.Model], amount: Amount, *, field: str = "rem
 
 
 def lots_covering(lots: QuerySet, amount: Amount, *, order: Sequence[Any], value: str | Expression = "remaining",
-                  also: Q | None = None) -> list[models.Model]:
+                  also: Q | None = None, read: bool = True) -> list[models.Model] | QuerySet:
     """The lots of `lots`, in `order`, that a draw of `amount` reaches: those whose running sum of `value`
     (a field, or an expression: what a lot may give) before them is still short of it, and any matching
     `also`; in one read whatever the member holds.
 
     A member with 5,000 lots paying 3.00 reads the handful that pay it, not the 5,000: the running sum is a
     window in the database (`SUM(...) OVER (ORDER BY ...)`), filtered around (Django wraps it in a subquery).
+    With `read=False`, the queryset unread (for a `loyalty.compiled` read).
     """
     given = F(value) if isinstance(value, str) else value
     before = Window(Sum(given), order_by=list(order)) - given
     reach = Q(_lot_sum_before__lt=amount) if amount > 0 else Q(pk__in=[])
     if also is not None:
         reach |= also
-    return list(lots.annotate(_lot_sum_before=before).filter(reach).order_by(*order))
+    covering = lots.annotate(_lot_sum_before=before).filter(reach).order_by(*order)
+    return list(covering) if read else covering
 
 
 def move_lots(model: type[models.Model], moves: dict[Any, dict[str, Amount]], *, money: bool = True) -> int:
@@ -270,7 +272,12 @@ def take_back(owed: Amount, *, still_held: Amount, spent: Amount) -> Taken:
 def lock_rows(queryset: QuerySet) -> list[models.Model]:
     """Lock rows for the rest of the transaction in pk order: every lock helper goes through here, so two
     transactions locking the same accounts never wait on each other in a circle."""
-    return list(queryset.select_for_update().order_by("pk"))
+    return list(locking(queryset))
+
+
+def locking(queryset: QuerySet) -> QuerySet:
+    """The rows of `queryset` locked in pk order, as `lock_rows` locks them (for a `loyalty.compiled` read)."""
+    return queryset.select_for_update().order_by("pk")
 
 
 class MemberAccount(ABC):

@@ -105,6 +105,40 @@ def find_unknown_field(serializer: serializers.Serializer, data, prefix: str = "
     return None
 
 
+# One unbound instance of each request serializer, for the unknown-field check of every call (`checking`): its
+# fields are deep copies of the declared ones, made once rather than on every request. Each is kept with the
+# objects its fields were made from (their ids are in the key: kept alive, no later object takes an id).
+_checkers: dict[tuple, tuple[serializers.Serializer, tuple]] = {}
+
+
+def checking(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """An instance of `serializer_class` to check a body's keys against (`refuse_unknown_fields`), kept for the next
+    call when its fields are known from its class: its declared ones (no `get_fields` of its own, nor in a nested
+    serializer), or made from the objects its `fields_made_from()` names (checkout's bill: the registered tenders)."""
+    made_from = getattr(serializer_class, "fields_made_from", None)
+    if made_from is not None:
+        parts = tuple(made_from())
+    elif _declared_only(serializer_class):
+        parts = ()
+    else:
+        return serializer_class()
+    key = (serializer_class, *map(id, parts))
+    found = _checkers.get(key)
+    if found is None:
+        found = _checkers[key] = (serializer_class(), parts)
+    return found[0]
+
+
+def _declared_only(serializer_class: type[serializers.Serializer]) -> bool:
+    if serializer_class.get_fields is not serializers.Serializer.get_fields:
+        return False
+    for field in getattr(serializer_class, "_declared_fields", {}).values():
+        nested = field.child if isinstance(field, serializers.ListSerializer) else field
+        if isinstance(nested, serializers.BaseSerializer) and not _declared_only(type(nested)):
+            return False
+    return True
+
+
 def refuse_unknown_fields(serializer: serializers.Serializer, data) -> None:
     unknown = find_unknown_field(serializer, data)
     if unknown:

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import signals
 
 
@@ -95,7 +97,51 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _value(held: _Held, row: models.Model, model_field: models.Field) -> tuple[str, list[Any]]:
+# Fields whose `get_db_prep_save` on Postgres (the only database writes are held on) hands back a value of its one
+# type as it is (an int, a text, a flag, a decimal, a day, an aware time): a held insert takes such a value (or None)
+# straight from the row (a payment inserts some 140), any other through the field.
+_PLAIN_TYPES = {models.AutoField: int, models.BigAutoField: int, models.IntegerField: int,
+                models.BigIntegerField: int, models.PositiveIntegerField: int, models.PositiveSmallIntegerField: int,
+                models.SmallIntegerField: int, models.BooleanField: bool, models.CharField: str,
+                models.TextField: str, models.DecimalField: Decimal, models.DateField: datetime.date,
+                models.DateTimeField: datetime.datetime}
+
+
+def _plain_type(model_field: models.Field) -> type | None:
+    if isinstance(model_field, models.ForeignKey):
+        return _PLAIN_TYPES.get(type(model_field.target_field))
+    if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
+        return None  # `pre_save` sets it
+    return _PLAIN_TYPES.get(type(model_field))
+
+
+@dataclass(frozen=True)
+class _Insertable:
+    """What every held insert of a model needs of its fields, worked out once a model."""
+
+    table: str
+    pk: str
+    pk_position: int
+    # Each concrete field: the field, its quoted column, whether it is a foreign key (it may name a row held in the
+    # same statement), and the one type a value of it is sent as the row holds it (None: always through the field).
+    fields: list[tuple[models.Field, str, bool, type | None]]
+
+
+_insertables: dict[type[models.Model], _Insertable] = {}
+
+
+def _insertable(model: type[models.Model]) -> _Insertable:
+    found = _insertables.get(model)
+    if found is None:
+        fields = list(model._meta.concrete_fields)
+        found = _insertables[model] = _Insertable(
+            table=_quote(model._meta.db_table), pk=_quote(model._meta.pk.column),
+            pk_position=fields.index(model._meta.pk),
+            fields=[(f, _quote(f.column), isinstance(f, models.ForeignKey), _plain_type(f)) for f in fields])
+    return found
+
+
+def _value(held: _Held, row: models.Model, model_field: models.Field, db=connection) -> tuple[str, list[Any]]:
     """The placeholder and parameters of one field of a row to insert; a reference to a row inserted in the same
     statement is a sub-select of its CTE."""
     if isinstance(model_field, models.ForeignKey) and model_field.is_cached(row):
@@ -108,7 +154,9 @@ def _value(held: _Held, row: models.Model, model_field: models.Field) -> tuple[s
             return f"(SELECT {pk} FROM {write.name} ORDER BY {pk} LIMIT 1 OFFSET {position})", []
         if parent is not None:
             row.__dict__[model_field.attname] = parent.pk  # as `save()` would, keeping the cached parent
-    value = model_field.get_db_prep_save(model_field.pre_save(row, True), connection)
+            if type(parent.pk) is int:
+                return "%s", [parent.pk]
+    value = model_field.get_db_prep_save(model_field.pre_save(row, True), db)
     if hasattr(value, "resolve_expression"):
         raise ValueError(f"{type(row).__name__}.{model_field.name}: an expression cannot be held")
     return "%s", [value]
@@ -127,18 +175,30 @@ def insert(rows: Sequence[models.Model]) -> list[models.Model]:
         else:
             model.objects.bulk_create(rows)
         return rows
-    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and getattr(rows[0], f.attname) is None)]
+    plan = _insertable(model)
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: every attribute of the `connection` proxy is a lookup
+    fields = plan.fields
+    if getattr(rows[0], model._meta.pk.attname) is None:  # the pk only when the rows bring it
+        fields = [*fields[:plan.pk_position], *fields[plan.pk_position + 1:]]
     placeholders, params = [], []
     for row in rows:
         values = []
-        for model_field in fields:
-            placeholder, value = _value(held, row, model_field)
+        state = row.__dict__
+        for model_field, _column, foreign, plain in fields:
+            if plain is not None and not (foreign and model_field.is_cached(row)):
+                value = state[model_field.attname]
+                # A naive time is made aware (with a warning) by the field.
+                if value is None or (type(value) is plain and (plain is not datetime.datetime or value.tzinfo)):
+                    values.append("%s")
+                    params.append(value)
+                    continue
+            placeholder, value = _value(held, row, model_field, db)
             values.append(placeholder)
             params += value
         placeholders.append("(" + ", ".join(values) + ")")
     write = _Write(f"w{len(held.writes) + 1}", (
-        f"INSERT INTO {_quote(model._meta.db_table)} ({', '.join(_quote(f.column) for f in fields)}) "
-        f"VALUES {', '.join(placeholders)} RETURNING {_quote(model._meta.pk.column)}"), params, rows)
+        f"INSERT INTO {plan.table} ({', '.join(column for _field, column, _foreign, _plain in fields)}) "
+        f"VALUES {', '.join(placeholders)} RETURNING {plan.pk}"), params, rows)
     held.writes.append(write)
     for position, row in enumerate(rows):
         held.inserted[id(row)] = (write, position)

@@ -57,6 +57,22 @@ def test_payment_benchmark_runs_the_project_beside_the_least_django_payment_and_
     assert "payments recorded" in out and ": True" in out, out
 
 
+def test_payment_cpu_benchmark_prints_each_sides_cpu_a_payment_and_their_ratio():
+    """bench/pay_profile.py at a tiny size: the project and the least Django payment in-process, CPU of each."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the payment benchmark runs against Postgres")
+    settings = connection.settings_dict
+    url = (f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST'] or '127.0.0.1'}:"
+           f"{settings['PORT'] or 5432}/{settings['NAME']}")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "pay_profile.py"), "--payments", "4", "--windows", "1", "--rounds", "1",
+         "--members", "2", "--warm-up", "2", "--skip-migrate"],
+        env={**os.environ, "DATABASE_URL": url}, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"project app [0-9.]+ ms \+ Postgres [0-9.]+ ms; reference app", result.stdout), result.stdout
+    assert "answers other than 201" not in result.stderr, result.stderr
+
+
 @pytest.mark.django_db(databases=["default", "replica"], transaction=True)  # reports read the replica
 def test_reports_year_benchmark_times_every_registered_report():
     from bench.reports_year import build, run

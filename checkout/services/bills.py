@@ -16,6 +16,7 @@ from checkout.models import CheckoutSettings, RandomReductionDay
 from checkout.services.config import merchant_config
 from coupons.services import find_coupon_by_code
 from coupons.services.rules import check_usable
+from loyalty.compiled import CompiledRead
 from loyalty.errors import DomainError
 from loyalty.ledgers import read_member_accounts
 from loyalty.money import ZERO, parse_amount
@@ -92,6 +93,16 @@ def parse_points(points) -> int | str | None:
     return points or None
 
 
+def _first(queryset):
+    """`queryset.first()`, unread: the rows `first()` would take, for a `loyalty.compiled` read."""
+    return (queryset if queryset.ordered else queryset.order_by("pk"))[:1]
+
+
+# Every payment by phone looks its payer up (loyalty.compiled).
+_member_by_phone = CompiledRead(
+    lambda merchant_id, phone: _first(Member.objects.filter(merchant_id=merchant_id, phone=phone)), int, str)
+
+
 def find_member(merchant, member: dict | None) -> tuple[Member | None, str]:
     """The payer named by phone or by a scanned member QR code; an unknown phone is a payer who is not a member."""
 
@@ -103,7 +114,7 @@ def find_member(merchant, member: dict | None) -> tuple[Member | None, str]:
         found = resolve_member_code(merchant, str(member["code"]), field="member")
     elif member.get("phone"):
         phone = normalize_phone(str(member["phone"]))
-        found = Member.objects.filter(merchant_id=merchant.pk, phone=phone).first()
+        found = next(iter(_member_by_phone(merchant.pk, phone)), None)
         if found is None:
             return None, phone
     else:

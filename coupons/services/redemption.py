@@ -13,8 +13,26 @@ from coupons.models import Coupon, CouponRedemption
 from coupons.services.lifecycle import coupon_for_update, reversal_window
 from coupons.services.rules import FIELD, coupon_discount, store_allowed
 from loyalty import writes
+from loyalty.compiled import CompiledRead
 from loyalty.errors import DomainError
 from loyalty.money import quantize
+
+
+def _coupons_by_code(merchant_id: int, code: str, *, for_update: bool, store_id: int | None):
+    if for_update:
+        coupons = Coupon.objects.select_for_update(of=("self",)).select_related("template")
+    else:
+        coupons = Coupon.objects.select_related("template", "member")
+    coupons = coupons.filter(merchant_id=merchant_id, code=code)
+    if store_id is not None:
+        coupons = coupons.annotate(**store_allowed(store_id))
+    return coupons.order_by()[:1]
+
+
+# A payment with a coupon locks it so (loyalty.compiled).
+_coupon_locked_for_store = CompiledRead(
+    lambda merchant_id, code, store_id: _coupons_by_code(merchant_id, code, for_update=True, store_id=store_id),
+    int, str, int)
 
 
 def find_coupon_by_code(merchant, code: str, *, for_update: bool = False, store=None) -> Coupon:
@@ -29,15 +47,12 @@ def find_coupon_by_code(merchant, code: str, *, for_update: bool = False, store=
     if not codes.is_well_formed(normalized):
         raise DomainError(errors.COUPON_CODE_MISTYPED,
                           _("This code looks mistyped: check the characters and type it again."), field=FIELD)
-    if for_update:
-        coupons = Coupon.objects.select_for_update(of=("self",)).select_related("template")
+    if for_update and store is not None:
+        coupon = next(iter(_coupon_locked_for_store(merchant.pk, normalized, store.pk)), None)
     else:
-        coupons = Coupon.objects.select_related("template", "member")
-    coupons = coupons.filter(merchant_id=merchant.pk, code=normalized)
-    if store is not None:
-        coupons = coupons.annotate(**store_allowed(store))
-    coupon = coupons.order_by()[:1]
-    coupon = coupon[0] if coupon else None
+        coupon = _coupons_by_code(merchant.pk, normalized, for_update=for_update,
+                                  store_id=store.pk if store is not None else None)
+        coupon = coupon[0] if coupon else None
     if coupon is None:
         raise DomainError(errors.COUPON_NOT_FOUND, _("There is no coupon with this code."), field=FIELD,
                           status_code=404)

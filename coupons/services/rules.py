@@ -37,14 +37,15 @@ def validity_for(template: CouponTemplate, issued_at: datetime.datetime) -> tupl
     return max(start, issued_at), end
 
 
-def store_allowed(store) -> dict:
+def store_allowed(store_id: int) -> dict:
     """Annotations for a coupon queryset saying, in the same query, whether the coupon's template lets it be
-    used at `store` (no stores named, or this one among them): `check_usable` reads it rather than the stores."""
+    used at the store `store_id` (no stores named, or this one among them): `check_usable` reads it rather than
+    the stores."""
     stores = CouponTemplate.stores.through.objects.filter(coupontemplate_id=OuterRef("template_id"))
-    allowed = Case(When(~Exists(stores), then=Value(True)), When(Exists(stores.filter(store_id=store.pk)),
+    allowed = Case(When(~Exists(stores), then=Value(True)), When(Exists(stores.filter(store_id=store_id)),
                                                                   then=Value(True)),
                    default=Value(False), output_field=BooleanField())
-    return {"store_checked": Value(store.pk), "store_allowed": allowed}
+    return {"store_checked": Value(store_id), "store_allowed": allowed}
 
 
 def effective_state(coupon: Coupon, at: datetime.datetime | None = None) -> str:

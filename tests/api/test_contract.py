@@ -365,3 +365,21 @@ def test_what_the_input_pattern_admits_is_read_and_what_is_read_has_a_writing_it
         assert value is not None
     if value is not None:
         assert re.fullmatch(AMOUNT_INPUT_PATTERN, f"{value:.2f}")
+
+
+def test_the_unknown_field_check_keeps_one_request_serializer_and_makes_a_new_one_for_a_new_tender():
+    """`loyalty.serializers.checking`: the fields are copied once, not on every call, and a tender registered later
+    is read from the body at once (the bill's fields are made from the tenders)."""
+    from types import SimpleNamespace
+
+    from checkout.serializers import BillInputSerializer, MemberReference
+    from loyalty.serializers import checking, find_unknown_field
+    from loyalty.tenders import tenders
+
+    assert checking(BillInputSerializer) is checking(BillInputSerializer)
+    assert checking(MemberReference) is checking(MemberReference)
+    body = {"amount": "10.00", "vouchers": ["V-1"]}
+    assert find_unknown_field(checking(BillInputSerializer), body) == "vouchers"
+    with tenders.registered(SimpleNamespace(code="voucher", order=99, request_field="vouchers")):
+        assert find_unknown_field(checking(BillInputSerializer), body) is None
+    assert find_unknown_field(checking(BillInputSerializer), body) == "vouchers"

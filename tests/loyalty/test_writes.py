@@ -110,3 +110,21 @@ def test_a_row_somebody_listens_to_is_saved_as_the_orm_saves_it(tenant_a):
         assert store.pk is not None
     assert Store.objects.filter(pk=store.pk).exists()
     assert not any(query["sql"].startswith("WITH") for query in captured)
+
+
+@requires_postgres()
+def test_a_held_insert_sends_plain_values_as_the_row_holds_them_and_others_through_their_field(wallet):
+    """A value of its own field's type (a text, an int, a decimal, an aware time) goes as it is; anything else (an
+    int in a text field) the field prepares, as `save()` would."""
+    recharge = Recharge.objects.get(wallet=wallet)
+    with written_together():
+        move_lots(Recharge, {recharge.pk: {"principal_left": D("-1.00")}})
+        [debit] = writes.insert([_debit(wallet, reference=1234)])
+        wallet.principal -= D("1.00")
+        writes.update(wallet, ["principal"])
+        entry = _entry(wallet, debit, "-1.00", D("99.00"))
+        entry.reference = "R-1234"
+        writes.insert([entry])
+    stored = WalletDebit.objects.get(pk=debit.pk)
+    assert (stored.reference, stored.amount) == ("1234", D("1.00"))
+    assert WalletEntry.objects.get(pk=entry.pk).debit_id == debit.pk

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loyalty import writes
+from loyalty.compiled import CompiledRead
 from loyalty.errors import DomainError
 from loyalty.ledgers import (
     MemberAccount,
@@ -17,6 +18,7 @@ from loyalty.ledgers import (
     draw_lots,
     give_back,
     lock_rows,
+    locking,
     lots_covering,
     move_lots,
     post_entries,
@@ -64,10 +66,17 @@ class WalletAccount(MemberAccount):
         return Wallet.objects.filter(member=member).first()
 
 
+# A payment locks its member's wallet: compiled once (loyalty.compiled).
+_one_wallet_locked = CompiledRead(lambda member_id: locking(Wallet.objects.filter(member_id=member_id)), int)
+
+
 def wallets_for_update(*members: Member) -> list[Wallet]:
     """Lock the members' wallets in pk order (loyalty.ledgers.lock_rows), opening any that is missing."""
     wanted = {member.pk for member in members}
-    found = lock_rows(Wallet.objects.filter(member_id__in=wanted))
+    if len(wanted) == 1:
+        found = _one_wallet_locked(members[0].pk)
+    else:
+        found = lock_rows(Wallet.objects.filter(member_id__in=wanted))
     if len(found) < len(wanted):
         opened = {wallet.member_id for wallet in found}
         for member in members:
@@ -161,6 +170,12 @@ def _payment_moves(plan: dict[str, Decimal], reason: str, *, sign: int, debit: W
         "store": store, "staff": staff, "terminal": terminal}) for pocket in POCKETS if plan.get(pocket)]
 
 
+_recharges_with_value_left = CompiledRead(
+    lambda wallet_id: Recharge.objects.filter(wallet_id=wallet_id).filter(
+        Q(principal_left__gt=0) | Q(bonus_left__gt=0)).only("pk", "principal_left", "bonus_left").order_by("pk"),
+    int)
+
+
 def debit_wallet(member: Member, amount, *, reference: str, use_cashback: bool = True, store=None, terminal=None,
                  staff=None, locked: Wallet | None = None, draw_order: str | None = None) -> WalletDebit:
     """Pay `amount` from the member's wallet (cashback, then stored value in the merchant's draw order).
@@ -188,9 +203,7 @@ def debit_wallet(member: Member, amount, *, reference: str, use_cashback: bool =
         plan = plan_wallet_draw(wallet, amount, order=order, use_cashback=use_cashback)
         recharges = []
         if plan[Pocket.PRINCIPAL] > 0 or plan[Pocket.BONUS] > 0:
-            recharges = list(Recharge.objects.filter(wallet=wallet).filter(
-                Q(principal_left__gt=0) | Q(bonus_left__gt=0)).only("pk", "principal_left", "bonus_left")
-                .order_by("pk"))
+            recharges = _recharges_with_value_left(wallet.pk)
         recharge_moves: dict = {}
         lot_moves: dict = {}
         sources = {

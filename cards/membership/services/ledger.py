@@ -39,8 +39,19 @@ from cards.membership.services.levels import (
 )
 from cards.membership.services.pricing import MAX_POINTS, experience_for_payment, points_for_payment
 from loyalty import writes
+from loyalty.compiled import CompiledRead
 from loyalty.errors import DomainError
-from loyalty.ledgers import MemberAccount, Move, draw_lots, lock_rows, lots_covering, move_lots, post_entries, take_back
+from loyalty.ledgers import (
+    MemberAccount,
+    Move,
+    draw_lots,
+    lock_rows,
+    locking,
+    lots_covering,
+    move_lots,
+    post_entries,
+    take_back,
+)
 from loyalty.money import ZERO, parse_amount
 from merchants.models import Member
 
@@ -102,11 +113,17 @@ def card_for(member: Member) -> MembershipCard:
     return card if card is not None else _open_card(member)
 
 
+# A payment locks its member's card: compiled once (loyalty.compiled).
+_one_card_locked = CompiledRead(lambda member_id: locking(MembershipCard.objects.filter(member_id=member_id)), int)
+
+
 def cards_for_update(*members: Member) -> list[MembershipCard]:
     """Lock the members' cards for the rest of the transaction, in pk order: the one lock every change takes."""
     wanted = {member.pk for member in members}
 
     def lock() -> list[MembershipCard]:
+        if len(wanted) == 1:
+            return _one_card_locked(members[0].pk)
         return lock_rows(MembershipCard.objects.filter(member_id__in=wanted))
 
     cards = lock()
@@ -241,13 +258,32 @@ def _buckets_to_spend(card: MembershipCard, points: int, today: datetime.date, *
     """The card's buckets a spend of `points` needs, first-expiring first, in one read however many it holds:
     those past their day (the spend expires them first), the live ones the spend reaches and, for a payment
     that also earns, the bucket of the earning's expiry day (`earn_day`: None for points that never expire)."""
+    if points <= 0:
+        return list(_spend_reach(card.pk, points, today, earn_day))
+    if earn_day is False or earn_day is None:
+        return _spend_reach_compiled[earn_day](card.pk, points, today)
+    return _spend_reach_compiled["day"](card.pk, points, today, earn_day)
+
+
+def _spend_reach(card_id: int, points: int, today: datetime.date,
+                 earn_day: datetime.date | None | bool = False):
     due = Q(expires_on__lt=today)
     also = due
     if earn_day is not False:
         also |= Q(expires_on__isnull=True) if earn_day is None else Q(expires_on=earn_day)
     spendable = Case(When(due, then=Value(0)), default=F("remaining"), output_field=IntegerField())
-    return lots_covering(PointsBucket.objects.filter(card=card, remaining__gt=0), points,
-                         order=list(FIRST_EXPIRING_FIRST), value=spendable, also=also)
+    return lots_covering(PointsBucket.objects.filter(card_id=card_id, remaining__gt=0), points,
+                         order=list(FIRST_EXPIRING_FIRST), value=spendable, also=also, read=False)
+
+
+# Every payment that uses points reads them (loyalty.compiled): one compiled read for each kind of earning day
+# (none, points that never expire, a day).
+_spend_reach_compiled = {
+    False: CompiledRead(_spend_reach, int, int, datetime.date),
+    None: CompiledRead(lambda card_id, points, today: _spend_reach(card_id, points, today, None),
+                       int, int, datetime.date),
+    "day": CompiledRead(_spend_reach, int, int, datetime.date, datetime.date),
+}
 
 
 def _spend(card: MembershipCard, points: int, reason: str, *, now: datetime.datetime, reference: str = "",
