@@ -38,7 +38,19 @@ def _stand_in(kind: type, position: int) -> Any:
         return Decimal(_FIRST_STAND_IN + position) / 100
     if kind is datetime.date:
         return datetime.date(1901, 1, 1) + datetime.timedelta(days=position)
-    raise TypeError(f"a compiled read takes int, str, Decimal or date values, not {kind.__name__}")
+    if kind is datetime.datetime:
+        return datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(seconds=position)
+    raise TypeError(f"a compiled read takes int, str, Decimal, date or datetime values, not {kind.__name__}")
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """A read sent as other SQL than its queryset's own, with the same columns (`rewrite(sql, params)` makes it
+    of the queryset's); where reads are not compiled (not Postgres), `elsewhere()` gives the rows."""
+
+    queryset: QuerySet
+    rewrite: Callable[[str, list], tuple[str, list]]
+    elsewhere: Callable[[], list[Model]]
 
 
 @dataclass(frozen=True)
@@ -111,13 +123,13 @@ def update_rows(model: type[Model], where: dict[str, Any], values: dict[str, Any
 class CompiledRead:
     """A read of model instances written as a queryset of some values (`build(*values)`), compiled once.
 
-    `kinds` are the values' types (int, str, Decimal, date). A value must reach the SQL as it is given (a
-    filter's or an annotation's value, not something made of it): the first compile checks that each one is
-    found among the parameters. When the queryset's shape depends on something else than the values (which
+    `kinds` are the values' types (int, str, Decimal, date, datetime); `build` may give a `Rewritten` read. A
+    value must reach the SQL as it is given (a filter's or an annotation's value, not something made of it):
+    the first compile checks that each one is found among the parameters. When the queryset's shape depends on something else than the values (which
     filters it has), the caller names that `shape`; each shape is compiled once.
     """
 
-    def __init__(self, build: Callable[..., QuerySet], *kinds: type):
+    def __init__(self, build: Callable[..., QuerySet | Rewritten], *kinds: type):
         self.build = build
         self.kinds = kinds
         self._compiled: dict[tuple[str, Hashable], _Compiled] = {}
@@ -129,18 +141,22 @@ class CompiledRead:
         alias = "default"
         compiled = self._compiled.get((alias, shape))
         if compiled is None:
-            queryset = self.build(*values)
+            built = self.build(*values)
+            queryset = built.queryset if isinstance(built, Rewritten) else built
             alias = queryset.db
             if connections[alias].vendor != "postgresql":
-                return list(queryset)
+                return built.elsewhere() if isinstance(built, Rewritten) else list(queryset)
             compiled = self._compiled[(alias, shape)] = self._compile(shape)
         return compiled.run(alias, values)
 
     def _compile(self, shape: Hashable) -> _Compiled:
         stand_ins = [_stand_in(kind, position) for position, kind in enumerate(self.kinds)]
-        queryset = self.build(*stand_ins)
+        built = self.build(*stand_ins)
+        queryset = built.queryset if isinstance(built, Rewritten) else built
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
+        if isinstance(built, Rewritten):
+            sql, params = built.rewrite(sql, list(params))
         slots: list[int | _Constant] = []
         for param in params:
             position = next((position for position, stand_in in enumerate(stand_ins)

@@ -28,10 +28,14 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import Expression, F, Q, QuerySet, Sum, Window
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import RowNumber
+from django.db.models.sql.where import WhereNode
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loyalty import writes
+from loyalty.compiled import Rewritten
 from loyalty.money import ZERO, quantize
 from loyalty.registry import Registry
 
@@ -177,7 +181,8 @@ def draw_lots(lots: Iterable[models.Model], amount: Amount, *, field: str = "rem
 
 
 def lots_covering(lots: QuerySet, amount: Amount, *, order: Sequence[Any], value: str | Expression = "remaining",
-                  also: Q | None = None, read: bool = True) -> list[models.Model] | QuerySet:
+                  also: Q | None = None, read: bool = True, first: int | None = None,
+                  beyond: Q | None = None) -> list[models.Model] | QuerySet | Rewritten:
     """The lots of `lots`, in `order`, that a draw of `amount` reaches: those whose running sum of `value`
     (a field, or an expression: what a lot may give) before them is still short of it, and any matching
     `also`; in one read whatever the member holds.
@@ -185,14 +190,69 @@ def lots_covering(lots: QuerySet, amount: Amount, *, order: Sequence[Any], value
     A member with 5,000 lots paying 3.00 reads the handful that pay it, not the 5,000: the running sum is a
     window in the database (`SUM(...) OVER (ORDER BY ...)`), filtered around (Django wraps it in a subquery).
     With `read=False`, the queryset unread (for a `loyalty.compiled` read).
+
+    With `first` (and `read=False`), a read for `loyalty.compiled` that sums only the first `first` lots in
+    `order` (an index in that order stops there: no sort of every lot), with the lots matching `beyond`
+    wherever they are, and reads them all the same way in the same statement only when those do not reach
+    `amount` (see `_prefix_or_all`). It draws exactly what the full read draws provided every lot matching
+    `also` but not `beyond` comes before every lot with a value in `order` (lots past their day sort first).
     """
+    if first is not None and not read and amount > 0:
+        # The lots by pk alone (the pks come from `lots`): with `lots`' own filters too, Postgres would read
+        # every lot of the member to join them.
+        reached = lots.all()
+        reached.query.where = WhereNode()
+        reached = reached.filter(pk__in=_first_lots(lots, order, first, beyond))
+        full = _covering(lots, amount, order, value, also)
+        return Rewritten(_covering(reached, amount, order, value, also),
+                         lambda sql, params: _prefix_or_all(sql, params, full, amount, first),
+                         lambda: list(full))
+    covering = _covering(lots, amount, order, value, also)
+    return list(covering) if read else covering
+
+
+def _first_lots(lots: QuerySet, order: Sequence[Any], first: int, beyond: Q | None) -> RawSQL:
+    """The pks of the first `first` lots in `order` (a LIMIT the index in that order serves: the planner, told
+    how many, walks it and stops), and of those matching `beyond` (a union: with an OR of two IN, Postgres
+    would filter every lot of the member)."""
+    sql, params = _sql(lots.order_by(*order).values("pk"))
+    sql, params = f"({sql} LIMIT %s)", [*params, first]
+    if beyond is not None:
+        also_sql, also_params = _sql(lots.filter(beyond).order_by().values("pk"))
+        sql, params = f"{sql} UNION ALL ({also_sql})", [*params, *also_params]
+    return RawSQL(sql, params)
+
+
+def _sql(queryset: QuerySet) -> tuple[str, list]:
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    return sql, list(params)
+
+
+def _covering(lots: QuerySet, amount: Amount, order: Sequence[Any], value: str | Expression,
+              also: Q | None) -> QuerySet:
     given = F(value) if isinstance(value, str) else value
-    before = Window(Sum(given), order_by=list(order)) - given
+    through = Window(Sum(given), order_by=list(order))
     reach = Q(_lot_sum_before__lt=amount) if amount > 0 else Q(pk__in=[])
     if also is not None:
         reach |= also
-    covering = lots.annotate(_lot_sum_before=before).filter(reach).order_by(*order)
-    return list(covering) if read else covering
+    return (lots.annotate(_lot_sum_before=through - given, _lot_sum_through=through,
+                          _lot_rank=Window(RowNumber(), order_by=list(order)))
+            .filter(reach).order_by(*order))
+
+
+def _prefix_or_all(sql: str, params: list, full: QuerySet, amount: Amount, first: int) -> tuple[str, list]:
+    """One statement: the prefix's lots if they are enough, else the full read's, never both.
+
+    The first `first` lots are enough when one of them brings the running sum to `amount`, or when there are
+    fewer (they are all the lots). Short of `amount`, every one of them is in the prefix read (none has reached
+    it), so counting them there tells. Postgres runs the full read only when its one-time filter is true.
+    """
+    full_sql, full_params = _sql(full)
+    enough = ('SELECT COALESCE(BOOL_OR(p."_lot_rank" <= %s AND p."_lot_sum_through" >= %s), FALSE) '
+              'OR COUNT(*) FILTER (WHERE p."_lot_rank" <= %s) < %s AS e FROM p')
+    return (f"WITH p AS ({sql}), enough AS ({enough}) SELECT * FROM p WHERE (SELECT e FROM enough) UNION ALL "
+            f'SELECT * FROM ({full_sql}) AS f WHERE NOT (SELECT e FROM enough) ORDER BY "_lot_rank"',
+            [*params, first, amount, first, first, *full_params])
 
 
 def move_lots(model: type[models.Model], moves: dict[Any, dict[str, Amount]], *, money: bool = True) -> int:

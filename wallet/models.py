@@ -371,7 +371,12 @@ class CashbackLot(ValueLot):
             models.CheckConstraint(condition=Q(remaining__gte=0) & Q(remaining__lte=models.F("amount")),
                                    name="cashback_lot_remaining_in_range"),
         ]
-        indexes = [models.Index(fields=["expired", "expires_at"])]
+        indexes = [
+            models.Index(fields=["expired", "expires_at"]),
+            # A payment's draw reads the first lots in spending order (loyalty.ledgers.lots_covering(first=)).
+            models.Index(fields=["wallet", "expires_at", "id"], condition=Q(expired=False),
+                         name="cashback_lot_spend_order"),
+        ]
 
     def __str__(self):
         return f"{self.get_source_display()} {self.amount}"

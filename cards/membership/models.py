@@ -202,7 +202,12 @@ class PointsBucket(ValueLot):
             models.CheckConstraint(condition=Q(remaining__gte=0) & Q(remaining__lte=models.F("earned")),
                                    name="points_bucket_remaining_in_range"),
         ]
-        indexes = [models.Index(fields=["expires_on", "remaining"])]
+        indexes = [
+            models.Index(fields=["expires_on", "remaining"]),
+            # A spend reads the first buckets in spending order (loyalty.ledgers.lots_covering(first=)).
+            models.Index(fields=["card", "expires_on", "id"], condition=Q(remaining__gt=0),
+                         name="points_bucket_spend_order"),
+        ]
 
     def __str__(self):
         return f"{self.card} · {self.remaining}/{self.earned} · {self.expires_on or '∞'}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -131,14 +132,36 @@ def _expire_due_lots(wallet: Wallet, now) -> None:
 def _lots_to_spend(wallet: Wallet, amount: Decimal, now) -> tuple[list[CashbackLot], list[CashbackLot]]:
     """The cashback lots of a locked wallet a payment of `amount` needs, in one read however many it holds: those
     past their day (expired first, in pk order) and the live ones, soonest expiry first, that reach `amount` (at
-    least what the payment will take from cashback, which is known only once the expired ones are gone)."""
-    due = Q(expires_at__lte=now)
-    spendable = Case(When(due, then=Value(ZERO)), default=F("remaining"), output_field=DecimalField())
-    lots = lots_covering(CashbackLot.objects.filter(wallet=wallet, expired=False).filter(Q(remaining__gt=0) | due)
-                         .only("pk", "remaining", "expires_at", "expired"), amount,
-                         order=[F("expires_at").asc(nulls_last=True), "pk"], value=spendable, also=due)
+    least what the payment will take from cashback, which is known only once the expired ones are gone).
+
+    Only the first lots are summed (`lots_covering(first=)`), as many as lots of 0.25 on average would take."""
+    if amount > 0:
+        first = min(LOTS_FIRST + int(amount * 4), LOTS_MAX_FIRST)
+        lots = _lots_reaching(wallet.pk, amount, now, first)
+    else:
+        lots = list(_lots_reach(wallet.pk, amount, now))
     past = [lot for lot in lots if lot.expires_at is not None and lot.expires_at <= now]
     return sorted(past, key=lambda lot: lot.pk), [lot for lot in lots if lot not in past and lot.remaining > 0]
+
+
+# The lots summed before a draw reads every lot of the wallet (in the same statement): a few past their day and
+# four a unit of the amount, at most so many.
+LOTS_FIRST = 64
+LOTS_MAX_FIRST = 2_000
+
+
+def _lots_reach(wallet_id: int, amount: Decimal, now, first: int | None = None):
+    due = Q(expires_at__lte=now)
+    spendable = Case(When(due, then=Value(ZERO)), default=F("remaining"), output_field=DecimalField())
+    return lots_covering(CashbackLot.objects.filter(wallet_id=wallet_id, expired=False)
+                         .filter(Q(remaining__gt=0) | due).only("pk", "remaining", "expires_at", "expired"),
+                         amount, order=[F("expires_at").asc(nulls_last=True), "pk"], value=spendable, also=due,
+                         read=False, first=first)
+
+
+# Every payment that draws cashback reads its lots (loyalty.compiled).
+_lots_reaching = CompiledRead(lambda wallet_id, amount, now, first: _lots_reach(wallet_id, amount, now, first),
+                              int, Decimal, datetime.datetime, int)
 
 
 def _expire_lots(wallet: Wallet, due) -> None:

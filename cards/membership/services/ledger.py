@@ -257,32 +257,47 @@ def _buckets_to_spend(card: MembershipCard, points: int, today: datetime.date, *
                       earn_day: datetime.date | None | bool = False) -> list[PointsBucket]:
     """The card's buckets a spend of `points` needs, first-expiring first, in one read however many it holds:
     those past their day (the spend expires them first), the live ones the spend reaches and, for a payment
-    that also earns, the bucket of the earning's expiry day (`earn_day`: None for points that never expire)."""
+    that also earns, the bucket of the earning's expiry day (`earn_day`: None for points that never expire).
+
+    Only the first buckets are summed (`lots_covering(first=)`): every bucket holds a point at least, so
+    `points` of them and a few past their day are enough but for a card with more buckets past their day."""
     if points <= 0:
         return list(_spend_reach(card.pk, points, today, earn_day))
+    first = min(points, MAX_PREFIX) + PAST_DAY_ALLOWANCE
     if earn_day is False or earn_day is None:
-        return _spend_reach_compiled[earn_day](card.pk, points, today)
-    return _spend_reach_compiled["day"](card.pk, points, today, earn_day)
+        return _spend_reach_compiled[earn_day](card.pk, points, today, first)
+    return _spend_reach_compiled["day"](card.pk, points, today, first, earn_day)
+
+
+# Buckets summed before a spend reads every bucket of the card: a spend of more points than this still reads its
+# buckets in one statement, the first ones and then all.
+MAX_PREFIX = 2_000
+PAST_DAY_ALLOWANCE = 16
 
 
 def _spend_reach(card_id: int, points: int, today: datetime.date,
-                 earn_day: datetime.date | None | bool = False):
+                 earn_day: datetime.date | None | bool = False, *, first: int | None = None):
     due = Q(expires_on__lt=today)
     also = due
+    beyond = None
     if earn_day is not False:
-        also |= Q(expires_on__isnull=True) if earn_day is None else Q(expires_on=earn_day)
+        beyond = Q(expires_on__isnull=True) if earn_day is None else Q(expires_on=earn_day)
+        also |= beyond
     spendable = Case(When(due, then=Value(0)), default=F("remaining"), output_field=IntegerField())
     return lots_covering(PointsBucket.objects.filter(card_id=card_id, remaining__gt=0), points,
-                         order=list(FIRST_EXPIRING_FIRST), value=spendable, also=also, read=False)
+                         order=list(FIRST_EXPIRING_FIRST), value=spendable, also=also, read=False,
+                         first=first, beyond=beyond)
 
 
 # Every payment that uses points reads them (loyalty.compiled): one compiled read for each kind of earning day
 # (none, points that never expire, a day).
 _spend_reach_compiled = {
-    False: CompiledRead(_spend_reach, int, int, datetime.date),
-    None: CompiledRead(lambda card_id, points, today: _spend_reach(card_id, points, today, None),
-                       int, int, datetime.date),
-    "day": CompiledRead(_spend_reach, int, int, datetime.date, datetime.date),
+    False: CompiledRead(lambda card_id, points, today, first: _spend_reach(card_id, points, today, first=first),
+                        int, int, datetime.date, int),
+    None: CompiledRead(lambda card_id, points, today, first: _spend_reach(card_id, points, today, None, first=first),
+                       int, int, datetime.date, int),
+    "day": CompiledRead(lambda card_id, points, today, first, earn_day: _spend_reach(
+        card_id, points, today, earn_day, first=first), int, int, datetime.date, int, datetime.date),
 }
 
 
