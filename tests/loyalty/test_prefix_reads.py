@@ -156,3 +156,24 @@ def test_a_draw_from_the_bounded_read_takes_the_amount_exactly_and_no_lot_twice(
     assert sum((taken for _lot, taken in drawn), D("0.00")) == min(amount, available)
     assert short == max(amount - available, D("0.00"))
     assert len({lot.pk for lot, _taken in drawn}) == len(drawn)
+
+
+@pytest.mark.parametrize("newest_first", [False, True])
+@pytest.mark.parametrize("points, first", [(4, 10), (4, 1), (40, 3), (40, 90)])
+def test_a_draw_and_a_take_back_read_the_buckets_the_full_read_gives(tenant_a, newest_first, points, first):
+    give_points(tenant_a.member, 10)
+    card = membership.card_for(tenant_a.member)
+    today = datetime.date.today()
+    with rolled_back():
+        PointsBucket.objects.bulk_create([
+            PointsBucket(merchant_id=card.merchant_id, card=card, expires_on=None if days is None
+                         else today + datetime.timedelta(days=days), earned=3, remaining=3,
+                         created_at=tenant_a.member.joined_at)
+            for days in (-2, 0, 5, 9, 30, None)])
+        with CaptureQueriesContext(connection) as statements:
+            bounded = ledger._draw_reach[newest_first](card.pk, points, today, first)
+        full = list(ledger._live_reach(card.pk, points, today, None, newest_first=newest_first))
+    assert [(b.pk, b.expires_on, b._lot_sum_before) for b in bounded] == [
+        (b.pk, b.expires_on, b._lot_sum_before) for b in full]
+    assert len(statements) == 1
+    assert all(b.expires_on is None or b.expires_on >= today for b in bounded)  # live buckets only

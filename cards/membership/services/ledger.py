@@ -199,25 +199,34 @@ def _credit(card: MembershipCard, program: MembershipProgram | None, points: int
     return _record(card, points, reason, bucket=bucket, now=now, **who)
 
 
-def _live_buckets(card: MembershipCard, today: datetime.date):
-    return (PointsBucket.objects.filter(card=card, remaining__gt=0)
-            .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today)))
-
-
 FIRST_EXPIRING_FIRST = (F("expires_on").asc(nulls_last=True), "pk")
 
 
 def _draw(card: MembershipCard, points: int, today: datetime.date, *, newest_first: bool = False) -> None:
     """Take `points` from a locked card's live buckets, first-expiring first (or last, to undo an earning):
-    one read of the buckets it reaches, one UPDATE of them all."""
-    order = [F("expires_on").desc(nulls_first=True), "-pk"] if newest_first else list(FIRST_EXPIRING_FIRST)
-    drawn, points = draw_lots(lots_covering(_live_buckets(card, today).only("pk", "remaining", "expires_on"),
-                                            points, order=order), points)
+    one read of the buckets it reaches (of the first `points` in that order, every bucket holding a point at
+    least; of all of them only if those fall short), one UPDATE of them all."""
+    first = min(points, MAX_PREFIX) + PAST_DAY_ALLOWANCE
+    drawn, points = draw_lots(_draw_reach[newest_first](card.pk, points, today, first), points)
     if points:
         raise DomainError(errors.POINTS_INSUFFICIENT, _("Not enough points."), field="points", status_code=409)
     moves: dict[int, dict[str, int]] = {}
     _save_draw(drawn, moves)
     move_lots(PointsBucket, moves, money=False)
+
+
+def _live_reach(card_id: int, points: int, today: datetime.date, first: int, *, newest_first: bool):
+    order = [F("expires_on").desc(nulls_first=True), "-pk"] if newest_first else list(FIRST_EXPIRING_FIRST)
+    live = (PointsBucket.objects.filter(card_id=card_id, remaining__gt=0)
+            .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today)))
+    return lots_covering(live.only("pk", "remaining", "expires_on"), points, order=order, read=False, first=first)
+
+
+# A refund's take-back (newest first) and a plain draw read their buckets compiled once (loyalty.compiled).
+_draw_reach = {newest_first: CompiledRead(
+    lambda card_id, points, today, first, newest_first=newest_first: _live_reach(
+        card_id, points, today, first, newest_first=newest_first), int, int, datetime.date, int)
+    for newest_first in (False, True)}
 
 
 def _save_draw(drawn: list[tuple[PointsBucket, int]], moves: dict[int, dict[str, int]]) -> None:
