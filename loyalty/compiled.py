@@ -125,8 +125,9 @@ class CompiledRead:
 
     `kinds` are the values' types (int, str, Decimal, date, datetime); `build` may give a `Rewritten` read. A
     value must reach the SQL as it is given (a filter's or an annotation's value, not something made of it):
-    the first compile checks that each one is found among the parameters. When the queryset's shape depends on something else than the values (which
-    filters it has), the caller names that `shape`; each shape is compiled once.
+    the first compile checks that each one is found among the parameters. When the queryset's shape depends
+    on something else than the values (which filters it has), the caller names that `shape`; each shape is
+    compiled once.
     """
 
     def __init__(self, build: Callable[..., QuerySet | Rewritten], *kinds: type):

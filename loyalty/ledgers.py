@@ -182,7 +182,7 @@ def draw_lots(lots: Iterable[models.Model], amount: Amount, *, field: str = "rem
 
 def lots_covering(lots: QuerySet, amount: Amount, *, order: Sequence[Any], value: str | Expression = "remaining",
                   also: Q | None = None, read: bool = True, first: int | None = None,
-                  beyond: Q | None = None) -> list[models.Model] | QuerySet | Rewritten:
+                  beyond: Q | None = None, within: Q | None = None) -> list[models.Model] | QuerySet | Rewritten:
     """The lots of `lots`, in `order`, that a draw of `amount` reaches: those whose running sum of `value`
     (a field, or an expression: what a lot may give) before them is still short of it, and any matching
     `also`; in one read whatever the member holds.
@@ -194,15 +194,19 @@ def lots_covering(lots: QuerySet, amount: Amount, *, order: Sequence[Any], value
     With `first` (and `read=False`), a read for `loyalty.compiled` that sums only the first `first` lots in
     `order` (an index in that order stops there: no sort of every lot), with the lots matching `beyond`
     wherever they are, and reads them all the same way in the same statement only when those do not reach
-    `amount` (see `_prefix_or_all`). It draws exactly what the full read draws provided every lot matching
-    `also` but not `beyond` comes before every lot with a value in `order` (lots past their day sort first).
+    `amount` (see `_prefix_or_all`). The first lots are taken among those matching `within` (those with
+    something left, which a partial index holds: not the emptied ones, which would have to be walked past).
+    It draws exactly what the full read draws provided every lot matching `also` but not `beyond` comes
+    before every lot with a value in `order` (lots past their day sort first), and every lot the full read
+    gives that does not match `within` matches `beyond`.
     """
     if first is not None and not read and amount > 0:
         # The lots by pk alone (the pks come from `lots`): with `lots`' own filters too, Postgres would read
         # every lot of the member to join them.
         reached = lots.all()
         reached.query.where = WhereNode()
-        reached = reached.filter(pk__in=_first_lots(lots, order, first, beyond))
+        reached = reached.filter(pk__in=_first_lots(lots if within is None else lots.filter(within), order, first,
+                                                     None if beyond is None else lots.filter(beyond)))
         full = _covering(lots, amount, order, value, also)
         return Rewritten(_covering(reached, amount, order, value, also),
                          lambda sql, params: _prefix_or_all(sql, params, full, amount, first),
@@ -211,14 +215,14 @@ def lots_covering(lots: QuerySet, amount: Amount, *, order: Sequence[Any], value
     return list(covering) if read else covering
 
 
-def _first_lots(lots: QuerySet, order: Sequence[Any], first: int, beyond: Q | None) -> RawSQL:
+def _first_lots(lots: QuerySet, order: Sequence[Any], first: int, beyond: QuerySet | None) -> RawSQL:
     """The pks of the first `first` lots in `order` (a LIMIT the index in that order serves: the planner, told
-    how many, walks it and stops), and of those matching `beyond` (a union: with an OR of two IN, Postgres
-    would filter every lot of the member)."""
+    how many, walks it and stops), and of the lots `beyond` (a union: with an OR of two IN, Postgres would
+    filter every lot of the member)."""
     sql, params = _sql(lots.order_by(*order).values("pk"))
     sql, params = f"({sql} LIMIT %s)", [*params, first]
     if beyond is not None:
-        also_sql, also_params = _sql(lots.filter(beyond).order_by().values("pk"))
+        also_sql, also_params = _sql(beyond.order_by().values("pk"))
         sql, params = f"{sql} UNION ALL ({also_sql})", [*params, *also_params]
     return RawSQL(sql, params)
 
@@ -245,7 +249,9 @@ def _prefix_or_all(sql: str, params: list, full: QuerySet, amount: Amount, first
 
     The first `first` lots are enough when one of them brings the running sum to `amount`, or when there are
     fewer (they are all the lots). Short of `amount`, every one of them is in the prefix read (none has reached
-    it), so counting them there tells. Postgres runs the full read only when its one-time filter is true.
+    it), so counting them there tells. A lot `beyond` them ranks after them, or (past its day, worth nothing)
+    before: then the count is too high and the fall back runs, never wrongly. Postgres runs the full read
+    only when its one-time filter is true.
     """
     full_sql, full_params = _sql(full)
     enough = ('SELECT COALESCE(BOOL_OR(p."_lot_rank" <= %s AND p."_lot_sum_through" >= %s), FALSE) '

@@ -373,9 +373,11 @@ class CashbackLot(ValueLot):
         ]
         indexes = [
             models.Index(fields=["expired", "expires_at"]),
-            # A payment's draw reads the first lots in spending order (loyalty.ledgers.lots_covering(first=)).
-            models.Index(fields=["wallet", "expires_at", "id"], condition=Q(expired=False),
+            # A payment's draw reads the first lots with something left in spending order, and those of the
+            # wallet past their day (loyalty.ledgers.lots_covering(first=)).
+            models.Index(fields=["wallet", "expires_at", "id"], condition=Q(expired=False, remaining__gt=0),
                          name="cashback_lot_spend_order"),
+            models.Index(fields=["wallet", "expires_at"], condition=Q(expired=False), name="cashback_lot_not_expired"),
         ]
 
     def __str__(self):

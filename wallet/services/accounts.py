@@ -156,7 +156,7 @@ def _lots_reach(wallet_id: int, amount: Decimal, now, first: int | None = None):
     return lots_covering(CashbackLot.objects.filter(wallet_id=wallet_id, expired=False)
                          .filter(Q(remaining__gt=0) | due).only("pk", "remaining", "expires_at", "expired"),
                          amount, order=[F("expires_at").asc(nulls_last=True), "pk"], value=spendable, also=due,
-                         read=False, first=first)
+                         read=False, first=first, within=Q(remaining__gt=0), beyond=due)
 
 
 # Every payment that draws cashback reads its lots (loyalty.compiled).
