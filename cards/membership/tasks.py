@@ -1,14 +1,11 @@
 """Scheduled membership work (celery beat): points expiry, expiry warnings, level reviews, drop warnings and the
 kept daily points sums the reports read."""
 
-import datetime
-
 from celery import shared_task
 
 from cards.membership import services
 from cards.membership.services import points_days
-from loyalty.usable_cards import merchant_today
-from merchants.models import Merchant
+from merchants.kept_days import keep_recent_days
 
 
 @shared_task(name="membership.tasks.expire_points")
@@ -32,17 +29,6 @@ def warn_level_drops() -> int:
     return services.warn_level_drops()
 
 
-# Late entries (a refund's take-back, an expiry run that was down) land on the day they are written, so the
-# days just past are summed again until a week has gone by.
-KEEP_DAYS_BACK = 7
-
-
 @shared_task(name="membership.tasks.keep_points_days", ignore_result=True)
 def keep_points_days() -> int:
-    """Idempotent: a day summed again replaces its figures."""
-    written = 0
-    for merchant in Merchant.objects.all().iterator():
-        yesterday = merchant_today(merchant) - datetime.timedelta(days=1)
-        first = yesterday - datetime.timedelta(days=KEEP_DAYS_BACK - 1)
-        written += points_days.keep_points_days(merchant, first=first, last=yesterday)
-    return written
+    return keep_recent_days(points_days.keep_points_days)

@@ -15,9 +15,10 @@ from checkout.services import Bill, pay
 from finance.models import SettledDay, SettlementFigure
 from finance.reports import DailySettlement
 from finance.services.settlement import Grouped, settle, settle_days
-from finance.tasks import DAYS_BACK, settle_recent_days
+from finance.tasks import settle_recent_days
 from loyalty.replica import REPLICA_ALIAS
 from loyalty.reports import ReportScope
+from merchants.kept_days import DAYS_BACK
 from tests.conftest import staff_client
 from tests.finance.helpers import a_day_by_cashier, a_day_of_payments, today_scope
 
