@@ -172,19 +172,23 @@ def processes(*, named: str = "", parent: int | None = None) -> list[int]:
 
 def warm_up(side: str, port: int, key: str, phone: str, requests: int) -> None:
     """Payments until every worker has loaded its URLs, translations and connections and compiled its reads (not
-    measured), the same on both sides: 1.00 paid without a coupon, from stored value and points on the project."""
+    measured), the same on both sides: a small bill paid without a coupon (on the project from stored value and
+    points, as the timed payments pay)."""
     for n in range(requests):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         if side == PROJECT:
             path, headers = "/api/v1/checkout/payments", {"Authorization": f"Terminal {key}"}
-            body = {"amount": "1.00", "member": {"phone": phone}, "points": 100, "use_wallet": True,
+            body = {"amount": "10.00", "member": {"phone": phone}, "points": 100, "use_wallet": True,
                     "bill_id": f"warm-{secrets.token_hex(4)}-{n}"}
         else:
-            path, headers, body = "/pay", {}, {"amount": "1.00", "phone": phone}
+            path, headers, body = "/pay", {}, {"amount": "10.00", "phone": phone}
         connection.request("POST", path, body=json.dumps(body), headers={
             **headers, "Content-Type": "application/json", "Idempotency-Key": f"warm-{secrets.token_hex(4)}-{n}"})
-        connection.getresponse().read()
+        response = connection.getresponse()
+        answer = response.read()
         connection.close()
+        if response.status != 201:  # a warm-up that only met an error would leave the pay path cold
+            raise SystemExit(f"warm-up payment on the {side} answered {response.status}: {answer[:300]!r}")
 
 
 def queries_per_payment(key: str, phone: str, codes: list[str]) -> int:
@@ -219,7 +223,7 @@ PROJECT, REFERENCE = "project", "reference"
 # Postgres backends can be told from everything else the machine runs.
 # Payments a worker makes before the windows: enough that each has compiled its hot reads (loyalty.compiled) and
 # filled its caches, on both sides alike.
-WARM_UP_PER_WORKER = 25
+WARM_UP_PER_WORKER = 20
 APP_NAMES = {PROJECT: "bench-pay-project", REFERENCE: "bench-pay-reference"}
 
 
