@@ -524,7 +524,8 @@ class WalletDay(models.Model):
                                  verbose_name=_("merchant"))
     day = models.DateField(_("day"))
     pocket = models.CharField(_("pocket"), max_length=10, choices=Pocket.choices)
-    store = models.ForeignKey("merchants.Store", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+    # As the entries it sums: a store deleted leaves its figures, with no store, so kept and live readings agree.
+    store = models.ForeignKey("merchants.Store", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                               verbose_name=_("store"))
     reason = models.CharField(_("reason"), max_length=20, choices=WalletEntry.Reason.choices)
     delta = MoneyField(_("change"))

@@ -347,7 +347,8 @@ class PointsDay(models.Model):
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
                                  verbose_name=_("merchant"))
     day = models.DateField(_("day"))
-    store = models.ForeignKey("merchants.Store", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+    # As the entries it sums: a store deleted leaves its figures, with no store, so kept and live readings agree.
+    store = models.ForeignKey("merchants.Store", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                               verbose_name=_("store"))
     reason = models.CharField(_("reason"), max_length=32, choices=PointsReason.choices)
     added = models.BigIntegerField(_("points added"), default=0)

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import F, Max
 from django.utils import timezone
 
-from cards.membership.models import PointsEntry
+from cards.membership.models import PointsDay, PointsEntry
 from checkout.services import Bill, pay, refund_payment
 from finance.reports import LiabilityRollForward
 from loyalty.celery import app
@@ -214,3 +214,11 @@ def test_the_ledgers_read_by_time_have_an_index_on_merchant_and_time():
             constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
         assert any(found["index"] and found["columns"] == ["merchant_id", "created_at"]
                    for found in constraints.values()), model.__name__
+
+
+def test_a_deleted_stores_kept_figures_stay_as_its_entries_do():
+    """The entries keep their rows with no store when a store is deleted; the kept days must too, or the kept
+    reading of those days would sum less than the live one."""
+    for kept, entries in ((WalletDay, WalletEntry), (PointsDay, PointsEntry)):
+        assert (kept._meta.get_field("store").remote_field.on_delete
+                is entries._meta.get_field("store").remote_field.on_delete)
