@@ -8,9 +8,9 @@ import datetime
 from collections.abc import Callable, Iterable
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, models, transaction
 
-from loyalty.usable_cards import merchant_today
+from loyalty.usable_cards import merchant_today, merchant_zone
 from merchants.models import Merchant
 
 # The first key of the advisory lock a kept-days builder holds (the second: its table and the merchant).
@@ -48,6 +48,42 @@ def keep_recent_days(build: Callable[..., int]) -> int:
         yesterday = merchant_today(merchant) - datetime.timedelta(days=1)
         written += build(merchant, first=yesterday - datetime.timedelta(days=DAYS_BACK - 1), last=yesterday)
     return written
+
+
+def replace_kept_days(merchant: Merchant, *, first: datetime.date, last: datetime.date, table: str,
+                      figure_model: type[models.Model], kept_model: type[models.Model],
+                      figures: list[models.Model]) -> int:
+    """Write `figures` as the merchant's days `first`..`last` of one kept table and mark those days kept, in one
+    transaction that replaces whatever those days held (a builder's rewrite, idempotent); the figures written."""
+    days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+    with transaction.atomic():
+        serialise_keeping(table, merchant.pk)
+        figure_model.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()
+        figure_model.objects.bulk_create(figures, batch_size=5000)
+        kept_model.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()
+        kept_model.objects.bulk_create([kept_model(merchant=merchant, day=day) for day in days])
+    return len(figures)
+
+
+def kept_days_of(kept_model: type[models.Model], *, merchant_id: int | None, start: datetime.date,
+                 end: datetime.date, zone: datetime.tzinfo) -> set[datetime.date]:
+    """The days of `start`..`end` a reading may take from one kept table: none for every merchant at once, nor in a
+    zone other than the merchant's (a kept day is a day of the merchant's zone; elsewhere its rows fall on other
+    days)."""
+    if merchant_id is None:
+        return set()
+    merchant = Merchant.objects.only("pk", "time_zone").get(pk=merchant_id)
+    if merchant_zone(merchant).key != getattr(zone, "key", str(zone)):
+        return set()
+    return set(kept_model.objects.filter(merchant_id=merchant_id, day__gte=start, day__lte=end)
+               .values_list("day", flat=True))
+
+
+def unkept_runs(start: datetime.date, end: datetime.date,
+                kept: set[datetime.date]) -> list[tuple[datetime.date, datetime.date]]:
+    """The days of `start`..`end` not kept, as runs of consecutive days, each read from the raw rows at once."""
+    every_day = (start + datetime.timedelta(days=n) for n in range((end - start).days + 1))
+    return day_runs(day for day in every_day if day not in kept)
 
 
 def day_runs(days: Iterable[datetime.date]) -> list[tuple[datetime.date, datetime.date]]:

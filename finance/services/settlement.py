@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import chain
 
-from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import pgettext
@@ -26,7 +25,7 @@ from finance.models import SettledDay, SettlementFigure
 from loyalty.money import ZERO, quantize
 from loyalty.reports import ReportScope
 from loyalty.usable_cards import merchant_today, merchant_zone
-from merchants.kept_days import day_runs, serialise_keeping
+from merchants.kept_days import day_runs, replace_kept_days
 from merchants.models import Merchant, StaffMember, Store, Terminal
 
 SETTLED = (Payment.Status.PAID, Payment.Status.PARTLY_REFUNDED, Payment.Status.REFUNDED)
@@ -272,14 +271,8 @@ def settle_days(merchant: Merchant, *, first: datetime.date, last: datetime.date
     for attribute, prefix in KINDS:
         figures.extend(figure(values, f"{prefix}:{values['kind_code']}", values["amount"])
                        for values in getattr(grouped, attribute))
-    days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
-    with transaction.atomic():
-        serialise_keeping("settlement", merchant.pk)
-        SettlementFigure.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()
-        SettlementFigure.objects.bulk_create(figures, batch_size=5000)
-        SettledDay.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()
-        SettledDay.objects.bulk_create([SettledDay(merchant=merchant, day=day) for day in days])
-    return len(figures)
+    return replace_kept_days(merchant, first=first, last=last, table="settlement", figure_model=SettlementFigure,
+                             kept_model=SettledDay, figures=figures)
 
 
 def _name(rows: list[SettlementRow]) -> None:

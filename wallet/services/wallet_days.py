@@ -13,13 +13,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from loyalty.money import ZERO, quantize
 from loyalty.usable_cards import merchant_today, merchant_zone
-from merchants.kept_days import day_bounds, day_runs, serialise_keeping
+from merchants.kept_days import day_bounds, kept_days_of, replace_kept_days, unkept_runs
 from merchants.models import Merchant
 from wallet.models import WalletDay, WalletEntry, WalletKeptDay
 
@@ -47,23 +46,15 @@ def wallet_by_day(*, merchant_id: int | None, pocket: str, start: datetime.date,
     """What moved `pocket` on each local day of `start`..`end`, by reason, over the stores asked for (every one if
     none). Sums of two-place amounts, exact to the cent."""
     moved: ByDayReason = defaultdict(lambda: ZERO)
-    kept: list[datetime.date] = []
-    if merchant_id is not None:
-        merchant = Merchant.objects.only("pk", "time_zone").get(pk=merchant_id)
-        # A kept day is a day of the merchant's zone: in another zone its entries fall on other days.
-        if merchant_zone(merchant).key == getattr(zone, "key", str(zone)):
-            kept = list(WalletKeptDay.objects.filter(merchant_id=merchant_id, day__gte=start, day__lte=end)
-                        .values_list("day", flat=True))
+    kept = kept_days_of(WalletKeptDay, merchant_id=merchant_id, start=start, end=end, zone=zone)
     if kept:
         figures = WalletDay.objects.filter(merchant_id=merchant_id, pocket=pocket, day__gte=start, day__lte=end)
         if store_ids:
             figures = figures.filter(store_id__in=store_ids)
         for row in figures.order_by().values("day", "reason").annotate(total=Sum("delta")):
             moved[row["day"], row["reason"]] += quantize(Decimal(row["total"]))
-    kept_set = set(kept)
-    every_day = (start + datetime.timedelta(days=n) for n in range((end - start).days + 1))
     entries = _entries(merchant_id, pocket, store_ids)
-    for first, last in day_runs(day for day in every_day if day not in kept_set):
+    for first, last in unkept_runs(start, end, kept):
         for row in _from_entries(entries, first, last, zone):
             # SQLite hands a money sum back with float noise; the entries themselves have two places.
             moved[row["day"], row["reason"]] += quantize(Decimal(row["total"]))
@@ -80,11 +71,5 @@ def keep_wallet_days(merchant: Merchant, *, first: datetime.date, last: datetime
     figures = [WalletDay(merchant_id=merchant.pk, day=row["day"], pocket=row["pocket"], store_id=row["store"],
                          reason=row["reason"], delta=quantize(Decimal(row["total"])), count=row["n"])
                for row in _from_entries(_entries(merchant.pk, None, ()), first, last, zone, "pocket", "store")]
-    days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
-    with transaction.atomic():
-        serialise_keeping("wallet", merchant.pk)
-        WalletDay.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()
-        WalletDay.objects.bulk_create(figures, batch_size=5000)
-        WalletKeptDay.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()
-        WalletKeptDay.objects.bulk_create([WalletKeptDay(merchant=merchant, day=day) for day in days])
-    return len(figures)
+    return replace_kept_days(merchant, first=first, last=last, table="wallet", figure_model=WalletDay,
+                             kept_model=WalletKeptDay, figures=figures)

@@ -12,13 +12,12 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 from cards.membership.models import PointsDay, PointsEntry, PointsKeptDay
 from loyalty.usable_cards import merchant_today, merchant_zone
-from merchants.kept_days import day_bounds, day_runs, serialise_keeping
+from merchants.kept_days import day_bounds, kept_days_of, replace_kept_days, unkept_runs
 from merchants.models import Merchant
 
 
@@ -64,13 +63,7 @@ def points_by_day(*, merchant_id: int | None, start: datetime.date, end: datetim
         target.taken += int(taken or 0)
         target.count += int(count or 0)
 
-    kept: list[datetime.date] = []
-    if merchant_id is not None:
-        merchant = Merchant.objects.only("pk", "time_zone").get(pk=merchant_id)
-        # A kept day is a day of the merchant's zone: in another zone its entries fall on other days.
-        if merchant_zone(merchant).key == getattr(zone, "key", str(zone)):
-            kept = list(PointsKeptDay.objects.filter(merchant_id=merchant_id, day__gte=start, day__lte=end)
-                        .values_list("day", flat=True))
+    kept = kept_days_of(PointsKeptDay, merchant_id=merchant_id, start=start, end=end, zone=zone)
     if kept:
         figures = PointsDay.objects.filter(merchant_id=merchant_id, day__gte=start, day__lte=end)
         if store_ids:
@@ -78,10 +71,8 @@ def points_by_day(*, merchant_id: int | None, start: datetime.date, end: datetim
         for row in (figures.order_by().values("day", "reason")
                     .annotate(added_sum=Sum("added"), taken_sum=Sum("taken"), n=Sum("count"))):
             add(row["day"], row["reason"], row["added_sum"], row["taken_sum"], row["n"])
-    kept_set = set(kept)
-    every_day = (start + datetime.timedelta(days=n) for n in range((end - start).days + 1))
     entries = _entries(merchant_id, store_ids)
-    for first, last in day_runs(day for day in every_day if day not in kept_set):
+    for first, last in unkept_runs(start, end, kept):
         for row in _from_entries(entries, first, last, zone):
             add(row["day"], row["reason"], row["added_sum"], row["taken_sum"], row["n"])
     return moved
@@ -97,11 +88,5 @@ def keep_points_days(merchant: Merchant, *, first: datetime.date, last: datetime
     figures = [PointsDay(merchant_id=merchant.pk, day=row["day"], store_id=row["store"], reason=row["reason"],
                          added=row["added_sum"] or 0, taken=row["taken_sum"] or 0, count=row["n"])
                for row in _from_entries(_entries(merchant.pk, ()), first, last, zone, by_store=True)]
-    days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
-    with transaction.atomic():
-        serialise_keeping("points", merchant.pk)
-        PointsDay.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()
-        PointsDay.objects.bulk_create(figures, batch_size=5000)
-        PointsKeptDay.objects.filter(merchant=merchant, day__gte=first, day__lte=last).delete()
-        PointsKeptDay.objects.bulk_create([PointsKeptDay(merchant=merchant, day=day) for day in days])
-    return len(figures)
+    return replace_kept_days(merchant, first=first, last=last, table="points", figure_model=PointsDay,
+                             kept_model=PointsKeptDay, figures=figures)
