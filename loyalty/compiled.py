@@ -24,6 +24,8 @@ from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 from django.db.transaction import TransactionManagementError
 
+from loyalty import prepared
+
 # Stand-in values, one a parameter, that no constant of a read equals (inside an integer column's range: the
 # ORM refuses a lookup past it).
 _FIRST_STAND_IN = 1_987_654_300
@@ -77,7 +79,7 @@ class _Compiled:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = [values[slot] if isinstance(slot, int) else slot.value for slot in self.slots]
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            prepared.execute(cursor, self.sql, params)
             rows = cursor.fetchall()
         if self.compiler.has_extra_select:
             rows = [row[:self.compiler.col_count] for row in rows]
@@ -114,9 +116,9 @@ def update_rows(model: type[Model], where: dict[str, Any], values: dict[str, Any
         field = meta.pk if name == "pk" else meta.get_field(name)
         conditions.append(f"{quote(field.column)} = %s")
         params.append(field.get_db_prep_value(field.get_prep_value(value), connection))
+    sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}",
-                       params)
+        prepared.execute(cursor, sql, params)
         return cursor.rowcount
 
 

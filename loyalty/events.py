@@ -21,6 +21,7 @@ from django.db import connection, models
 from django.dispatch import Signal
 from django.utils.functional import Promise
 
+from loyalty import prepared
 from loyalty.models import Event
 from loyalty.registry import Registry
 from loyalty.tenancy import MERCHANT_MODEL_LABEL
@@ -186,8 +187,8 @@ def _insert(events: list[Event]) -> None:
                 params += [last + 1, event.content_type_id, event.object_id]
         rows.append("(" + ", ".join(placeholders) + ")")
     with connection.cursor() as cursor:
-        cursor.execute(f'INSERT INTO {table} ({columns}) VALUES {", ".join(rows)} RETURNING "id", "sequence"',
-                       params)
+        prepared.execute(cursor, f'INSERT INTO {table} ({columns}) VALUES {", ".join(rows)} RETURNING "id", "sequence"',
+                         params)
         returned = cursor.fetchall()
     for event, (pk, sequence) in zip(events, returned, strict=True):
         event.pk, event.sequence = pk, sequence

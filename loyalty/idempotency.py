@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
 
-from loyalty import errors
+from loyalty import errors, prepared
 from loyalty.compiled import update_rows
 from loyalty.models import IdempotencyRecord
 
@@ -89,7 +89,8 @@ def _claim_in_transaction(scope: str, key: str, fingerprint: str):
     table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(
+        prepared.execute(
+            cursor,
             f'INSERT INTO {table} ("scope", "key", "request_hash", "state", "created_at") '
             'SELECT %s, %s, %s, %s, %s WHERE pg_try_advisory_xact_lock(%s, hashtext(%s)) '
             'ON CONFLICT ("scope", "key") DO NOTHING RETURNING "id"',

@@ -28,6 +28,8 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import signals
 
+from loyalty import prepared
+
 
 @dataclass
 class _Write:
@@ -260,7 +262,7 @@ def _send(writes: list[_Write]) -> None:
             returning.append((write, f"(SELECT array_agg({pk} ORDER BY {pk}) FROM {write.name})"))
     select = ", ".join(expression for _write, expression in returning) or "1"
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(parts)} SELECT {select}", params)
+        prepared.execute(cursor, f"WITH {', '.join(parts)} SELECT {select}", params)
         answer = cursor.fetchone()
     for (write, _expression), pks in zip(returning, answer, strict=False):
         for row, pk in zip(write.rows, pks, strict=True):
