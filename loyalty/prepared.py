@@ -141,10 +141,10 @@ class PreparedStatements:
         name = f"loyalty_{self.made}"
         execute = f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
         deallocate = ""
-        if len(self.executes) >= KEPT:
+        while len(self.executes) >= KEPT:
             _key, oldest = self.executes.popitem(last=False)
             self.written_as.pop(oldest, None)
-            deallocate = f"DEALLOCATE {oldest.split()[1].split('(')[0]}; "
+            deallocate += f"DEALLOCATE {oldest.split()[1].split('(')[0]}; "
         declared = f" ({', '.join(types)})" if types else ""
         prepare = f"{deallocate}PREPARE {name}{declared} AS {numbered}; {execute}"
         self.written_as[prepare] = sql

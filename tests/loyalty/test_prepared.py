@@ -1,0 +1,177 @@
+"""The pay path's statements prepared once a connection (loyalty.prepared): prepared the second time a connection
+sees one, sent by name from then on, recorded as written, kept across rolled-back transactions, bounded, and
+sent as before where they cannot be."""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from loyalty import prepared
+from tests.checkout.helpers import PAYMENTS, body, fund_wallet, give_points, program_with_levels
+from wallet.models import WalletEntry
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def requires_postgres():
+    return pytest.mark.skipif(connection.vendor != "postgresql",
+                              reason="prepared statements are Postgres's: elsewhere every statement is sent as written")
+
+
+def _statement(label: str) -> str:
+    """A statement no other test sends (a connection outlives a test, and so do its prepared statements)."""
+    return f'SELECT %s::int + 1 AS "{label}_{uuid.uuid4().hex[:8]}", %s::text AS "t"'
+
+
+def _run(sql, params):
+    """The rows, and what reached the driver (the connection's execute wrappers see it) and Django's record."""
+    sent = []
+
+    def note(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as recorded, connection.execute_wrapper(note), connection.cursor() as c:
+        prepared.execute(c, sql, params)
+        rows = c.fetchall()
+    return rows, sent, [query["sql"] for query in recorded.captured_queries]
+
+
+def _prepared_names() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, statement FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
+
+
+@requires_postgres()
+def test_a_statement_seen_twice_is_prepared_then_sent_by_name_and_recorded_as_written():
+    sql = _statement("twice")
+    first, second, third = (_run(sql, [n, "a'b%"]) for n in (1, 2, 3))
+    assert [rows for rows, _sent, _recorded in (first, second, third)] == [[(2, "a'b%")], [(3, "a'b%")], [(4, "a'b%")]]
+    assert first[1] == [sql]  # the first time, as written
+    assert second[1][0].startswith("PREPARE loyalty_") and "; EXECUTE loyalty_" in second[1][0]
+    assert third[1][0].startswith("EXECUTE loyalty_") and "SELECT" not in third[1][0]
+    name = third[1][0].split()[1].split("(")[0]
+    assert "AS \"twice_" in _prepared_names()[name] and "$1::int + 1" in _prepared_names()[name]
+    # Django's record (connection.queries, CaptureQueriesContext, the SQL log) is the statement with its values.
+    for n, (_rows, _sent, recorded) in enumerate((first, second, third), start=1):
+        assert recorded == [sql.replace("%s::int", f"{n}::int").replace("%s::text", "'a''b%'::text")]
+
+
+@requires_postgres()
+def test_a_prepared_statement_outlives_a_rolled_back_transaction():
+    sql = _statement("rolled_back")
+    _run(sql, [1, "x"])
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        rows, sent, _recorded = _run(sql, [2, "x"])  # prepared inside the transaction
+        assert sent[0].startswith("PREPARE") and rows == [(3, "x")]
+        raise ZeroDivisionError
+    rows, sent, _recorded = _run(sql, [5, "x"])
+    assert sent[0].startswith("EXECUTE") and rows == [(6, "x")]
+
+
+@requires_postgres()
+def test_values_of_another_type_are_prepared_for_their_own_types_and_choices_as_their_base_type():
+    sql = 'SELECT %s AS "a", %s AS "b", %s AS "c", %s AS "d", %s AS "e", %s::text AS "f"'
+    sql = sql.replace('"a"', f'"a_{uuid.uuid4().hex[:8]}"')
+    now = timezone.now()
+    small = [1, D("1.50"), now, datetime.date(2026, 12, 1), True, WalletEntry.Reason.PAYMENT]
+    large = [2**40, D("2.50"), now, datetime.date(2026, 12, 2), False, "plain"]
+    for values in (small, small, large, large, small):
+        rows, _sent, _recorded = _run(sql, values)
+        assert rows == [(*values[:5], str(values[5]))]
+    declared = {statement.split(" AS ")[0].split("(", 1)[1] for name, statement in _prepared_names().items()
+                if sql.split('"')[1] in statement}
+    assert declared == {"int4, numeric, timestamptz, date, boolean, unknown)",
+                        "int8, numeric, timestamptz, date, boolean, unknown)"}
+
+
+@requires_postgres()
+def test_a_list_is_sent_as_written_and_never_prepared():
+    sql = f'SELECT %s AS "ids_{uuid.uuid4().hex[:8]}"'
+    for _time in range(3):
+        rows, sent, _recorded = _run(sql, [[1, 2]])
+        assert sent == [sql] and rows == [([1, 2],)]
+
+
+@requires_postgres()
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_keeps_so_many_and_deallocates_the_least_recently_used(monkeypatch):
+    monkeypatch.setattr(prepared, "KEPT", 2)
+    connection.close()  # a connection of no prepared statement
+    statements = [_statement(f"kept{n}") for n in range(3)]
+    names = []
+    for sql in statements:
+        _run(sql, [1, "x"])
+        _rows, sent, _recorded = _run(sql, [1, "x"])
+        names.append(sent[0].split("; EXECUTE ")[1].split("(")[0])
+    left = _prepared_names()
+    assert names[0] not in left and names[1] in left and names[2] in left
+    assert len(connection.prepared_statements.executes) == 2
+    rows, sent, _recorded = _run(statements[0], [7, "x"])  # seen again: prepared again, another name
+    assert rows == [(8, "x")] and names[0] not in sent[0]
+
+
+@requires_postgres()
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_has_prepared_nothing():
+    sql = _statement("reconnect")
+    _run(sql, [1, "x"])
+    _run(sql, [1, "x"])
+    connection.close()
+    rows, sent, _recorded = _run(sql, [2, "x"])
+    assert sent == [sql] and rows == [(3, "x")]
+
+
+@requires_postgres()
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_postgres_cannot_prepare_fails_once_then_is_sent_as_written():
+    """`pg_typeof('text')` works with a quoted value but not with a parameter of no type: the try to prepare it
+    fails (in a transaction it would fail the transaction, as any failed statement does); from then on the
+    connection sends it as written."""
+    sql = f'SELECT pg_typeof(%s)::text AS "typeof_{uuid.uuid4().hex[:8]}"'
+    assert _run(sql, ["a"])[0] == [("unknown",)]
+    with pytest.raises(DatabaseError, match="could not determine data type"):
+        _run(sql, ["a"])
+    for _time in range(2):
+        rows, sent, _recorded = _run(sql, ["a"])
+        assert sent == [sql] and rows == [("unknown",)]
+
+
+def test_elsewhere_every_statement_is_sent_as_written():
+    if connection.vendor == "postgresql":
+        pytest.skip("on Postgres statements are prepared (the tests above)")
+    sql = 'SELECT %s + 1 AS "n"'
+    for n in range(3):
+        rows, sent, _recorded = _run(sql, [n])
+        assert sent == [sql] and rows == [(n + 1,)]
+
+
+@requires_postgres()
+def test_a_payment_once_warm_sends_its_own_statements_by_name(tenant_a):
+    """After two payments of one shape on a connection, every statement of the next one goes by name: the claim,
+    the reads and locks, the held writes, the coupon-free bill's events and the stored answer."""
+    program_with_levels(tenant_a.merchant)
+    give_points(tenant_a.member, 1_000)
+    fund_wallet(tenant_a.member, "500.00")
+    sent = []
+
+    def note(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    for n in range(3):
+        sent.clear()
+        with connection.execute_wrapper(note):
+            response = tenant_a.api().post(PAYMENTS, body("20.00", tenant_a.member, points=100, use_wallet=True),
+                                           format="json", HTTP_IDEMPOTENCY_KEY=f"prepared-{n}")
+        assert response.status_code == 201, response.json()
+    # The test's own transaction makes the payment's a savepoint.
+    own = [sql for sql in sent if not sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert len(own) >= 10 and all(sql.startswith("EXECUTE loyalty_") for sql in own), sent
