@@ -3,6 +3,7 @@ written in Django's record of what a statement sent by name was."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.backends.postgresql import base, operations
 
 from loyalty.prepared import PreparedStatements
@@ -22,5 +23,5 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_new_connection(self, conn_params):
         # A new session has prepared nothing.
-        self.prepared_statements = PreparedStatements()
+        self.prepared_statements = PreparedStatements() if settings.PREPARED_STATEMENTS else None
         return super().get_new_connection(conn_params)

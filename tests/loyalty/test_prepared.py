@@ -175,3 +175,17 @@ def test_a_payment_once_warm_sends_its_own_statements_by_name(tenant_a):
     # The test's own transaction makes the payment's a savepoint.
     own = [sql for sql in sent if not sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
     assert len(own) >= 10 and all(sql.startswith("EXECUTE loyalty_") for sql in own), sent
+
+
+@requires_postgres()
+@pytest.mark.django_db(transaction=True)
+def test_with_prepared_statements_off_a_connection_sends_every_statement_as_written(settings):
+    settings.PREPARED_STATEMENTS = False  # behind a pooler in transaction mode
+    connection.close()
+    try:
+        sql = _statement("off")
+        for n in range(3):
+            rows, sent, _recorded = _run(sql, [n, "x"])
+            assert sent == [sql] and rows == [(n + 1, "x")]
+    finally:
+        connection.close()  # the next test's connection prepares again
