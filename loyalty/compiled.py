@@ -21,7 +21,11 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import get_related_populators
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 from django.db.transaction import TransactionManagementError
 
 from loyalty import prepared
@@ -72,6 +76,7 @@ class _Compiled:
     populators: list
     annotations: dict[str, int]
     locks: bool
+    plain: bool  # its instances can be made by filling their attributes (`_plain_instances`)
 
     def run(self, alias: str, values: Sequence[Any]) -> list[Model]:
         connection = connections[alias]
@@ -86,6 +91,9 @@ class _Compiled:
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
         start, end = self.fields
+        if self.plain and not self.populators and not (pre_init.has_listeners(self.model)
+                                                       or post_init.has_listeners(self.model)):
+            return self._filled(alias, rows)
         found = []
         for row in rows:
             instance = self.model.from_db(alias, self.init_list, row[start:end])
@@ -93,6 +101,21 @@ class _Compiled:
                 populator.populate(row, instance)
             for name, position in self.annotations.items():
                 setattr(instance, name, row[position])
+            found.append(instance)
+        return found
+
+    def _filled(self, alias: str, rows: list) -> list[Model]:
+        """The instances `from_db` would make, their attributes filled at once: a draw reads dozens of lots, and
+        `Model.__init__` (its two signals, a `setattr` a field) was most of what each cost."""
+        start, end = self.fields
+        columns = [*zip(self.init_list, range(start, end), strict=True), *self.annotations.items()]
+        new, model = object.__new__, self.model
+        found = []
+        for row in rows:
+            instance = new(model)
+            state = instance._state = ModelState()
+            state.adding, state.db = False, alias
+            instance.__dict__.update({name: row[position] for name, position in columns})
             found.append(instance)
         return found
 
@@ -120,6 +143,20 @@ def update_rows(model: type[Model], where: dict[str, Any], values: dict[str, Any
     with connection.cursor() as cursor:
         prepared.execute(cursor, sql, params)
         return cursor.rowcount
+
+
+def _plain_instances(model: type[Model], attnames: list[str]) -> bool:
+    """Whether `model.from_db` amounts to setting these attributes on a new instance: the model makes its
+    instances as Django does (no `from_db` or `__init__` of its own) and no field's attribute does more when set
+    (a foreign key's id clears a cached row, which a new instance has not). Signal receivers are checked on each
+    read."""
+    if model.from_db.__func__ is not Model.from_db.__func__ or model.__init__ is not Model.__init__:
+        return False
+    for name in attnames:
+        attribute = model.__dict__.get(name, getattr(model, name, None))
+        if attribute is not None and type(attribute) not in (DeferredAttribute, ForeignKeyDeferredAttribute):
+            return False
+    return True
 
 
 class CompiledRead:
@@ -176,4 +213,6 @@ class CompiledRead:
             converters=compiler.get_converters([column[0] for column in compiler.select[:compiler.col_count]]),
             init_list=[column[0].target.attname for column in compiler.select[first:last]],
             populators=get_related_populators(klass_info, compiler.select, queryset.db),
-            annotations=dict(compiler.annotation_col_map or {}), locks=bool(queryset.query.select_for_update))
+            annotations=dict(compiler.annotation_col_map or {}), locks=bool(queryset.query.select_for_update),
+            plain=_plain_instances(klass_info["model"], [column[0].target.attname
+                                                         for column in compiler.select[first:last]]))

@@ -280,11 +280,12 @@ def move_lots(model: type[models.Model], moves: dict[Any, dict[str, Amount]], *,
         value = f"{table}.{columns[name]} + v.column{position}"
         assignments.append(f"{columns[name]} = {f'ROUND({value}, 2)' if money else value}")
     zero = ZERO if money else 0
-    rows, params = [], []
+    params = []
     for lot_pk, deltas in moves.items():
-        rows.append("(" + ", ".join(["%s"] * (len(fields) + 1)) + ")")
-        params += [lot_pk, *(deltas.get(name, zero) for name in fields)]
-    sql = (f"UPDATE {table} SET {', '.join(assignments)} FROM (VALUES {', '.join(rows)}) AS v "
+        params.append(lot_pk)
+        params += [deltas.get(name, zero) for name in fields]
+    row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+    sql = (f"UPDATE {table} SET {', '.join(assignments)} FROM (VALUES {', '.join([row] * len(moves))}) AS v "
            f"WHERE {table}.{pk} = v.column1")
     if writes.held_statement(model, list(moves), sql, params):
         return len(moves)  # sent with the payment's other writes (loyalty.writes); the caller holds the lots' lock

@@ -352,8 +352,10 @@ class CashbackLot(ValueLot):
         CASHBACK = "cashback", _("cashback")
         RED_PACKET = "red_packet", _("red packet")
 
+    # No index of its own: (wallet, source, reference) serves a wallet's lots, and each index is written again by
+    # every lot a draw takes from (issue 16: a heavy member's payment draws dozens).
     wallet = models.ForeignKey(Wallet, on_delete=models.CASCADE, related_name="cashback_lots",
-                               verbose_name=_("wallet"))
+                               verbose_name=_("wallet"), db_index=False)
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     reference = models.CharField(_("reference"), max_length=64)
     amount = MoneyField(_("amount"))

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.signals import post_init
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -109,3 +110,25 @@ def test_a_row_update_changes_only_the_rows_its_conditions_match_and_says_how_ma
                        {"state": Coupon.State.USED, "used_at": now}) == 1
     stored = Coupon.objects.get(pk=coupon.pk)
     assert (stored.state, stored.used_at) == (Coupon.State.USED, now)
+
+
+def test_instances_are_the_orms_own_and_a_post_init_receiver_sees_them(tenant_a):
+    give_points(tenant_a.member, 10)
+    card = membership.card_for(tenant_a.member)
+    read = CompiledRead(lambda card_id: PointsBucket.objects.filter(card_id=card_id).only("pk", "remaining"), int)
+    [filled] = read(card.pk)
+    [plain] = PointsBucket.objects.filter(card_id=card.pk).only("pk", "remaining")
+    assert (filled._state.adding, filled._state.db) == (plain._state.adding, plain._state.db)
+    assert filled.get_deferred_fields() == plain.get_deferred_fields()
+    assert (filled.remaining, filled.earned) == (plain.remaining, plain.earned)  # a deferred field loads on use
+    seen = []
+
+    def watch(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_init.connect(watch, sender=PointsBucket)
+    try:
+        [watched] = read(card.pk)
+    finally:
+        post_init.disconnect(watch, sender=PointsBucket)
+    assert seen == [watched.pk]

@@ -232,7 +232,8 @@ _draw_reach = {newest_first: CompiledRead(
 def _save_draw(drawn: list[tuple[PointsBucket, int]], moves: dict[int, dict[str, int]]) -> None:
     """Note what a draw took from each bucket, relative to the row (the caller writes `moves` in one UPDATE)."""
     for bucket, take in drawn:
-        _add_moves(moves, bucket.pk, remaining=-take)
+        row = moves.setdefault(bucket.pk, {})
+        row["remaining"] = row.get("remaining", 0) - take
 
 
 def expire_due_buckets(card: MembershipCard, now: datetime.datetime) -> int:
