@@ -129,8 +129,9 @@ class Payment(models.Model):
         REFUNDED = "refunded", _("refunded")
         FAILED = "failed", _("failed")
 
+    # No index of its own (nor the member's): the indexes below lead with it, and every payment writes each index.
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="payments",
-                                 verbose_name=_("merchant"))
+                                 db_index=False, verbose_name=_("merchant"))
     number = models.CharField(_("number"), max_length=24, unique=True, default=_new_number, editable=False)
     store = models.ForeignKey("merchants.Store", on_delete=models.PROTECT, related_name="payments",
                               verbose_name=_("store"))
@@ -140,7 +141,7 @@ class Payment(models.Model):
     cashier = models.ForeignKey("merchants.StaffMember", on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="+", verbose_name=_("cashier"))
     member = models.ForeignKey("merchants.Member", on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="payments", verbose_name=_("member"))
+                               related_name="payments", db_index=False, verbose_name=_("member"))
     payer_phone = models.CharField(_("payer's phone"), max_length=16, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.TERMINAL)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PAID)
@@ -205,7 +206,8 @@ class PaymentAdjustment(models.Model):
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
                                  verbose_name=_("merchant"))
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="adjustments",
+    # No index of its own: the (payment, position) constraint's leads with it.
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="adjustments", db_index=False,
                                 verbose_name=_("payment"))
     position = models.PositiveSmallIntegerField(_("position"))
     kind = models.CharField(_("kind"), max_length=16, choices=step_choices)
@@ -230,7 +232,9 @@ class PaymentTender(models.Model):
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
                                  verbose_name=_("merchant"))
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="tenders", verbose_name=_("payment"))
+    # No index of its own: the (payment, kind) constraint's leads with it.
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="tenders", db_index=False,
+                                verbose_name=_("payment"))
     kind = models.CharField(_("kind"), max_length=32, choices=tender_choices)
     amount = MoneyField(_("amount"))
     refunded = MoneyField(_("refunded"), default=ZERO)

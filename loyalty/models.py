@@ -153,10 +153,11 @@ class Event(models.Model):
     """
 
     uuid = models.UUIDField(_("event id"), default=uuid.uuid4, unique=True, editable=False)
+    # No index of its own (nor the object type's): the indexes below lead with it, and a payment writes two events.
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="events",
-                                 verbose_name=_("merchant"))
+                                 db_index=False, verbose_name=_("merchant"))
     kind = models.CharField(_("kind"), max_length=64, help_text=_("What happened, e.g. coupon.voided."))
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+",
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", db_index=False,
                                      verbose_name=_("object type"))
     object_id = models.PositiveBigIntegerField(_("object id"))
     subject = GenericForeignKey("content_type", "object_id")

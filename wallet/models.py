@@ -395,7 +395,9 @@ class WalletDebit(models.Model):
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
                                  verbose_name=_("merchant"))
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="debits", verbose_name=_("wallet"))
+    # No index of its own: the (wallet, reference) constraint's leads with it.
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="debits", db_index=False,
+                               verbose_name=_("wallet"))
     reference = models.CharField(_("reference"), max_length=64)
     amount = MoneyField(_("amount"))
     principal = MoneyField(_("from principal"), default=ZERO)
@@ -475,7 +477,12 @@ class WalletEntry(LedgerEntry):
         CASHBACK_EXPIRED = "cashback_expired", _("cashback expired")
         CASHBACK_TAKEN_BACK = "cashback_taken_back", _("cashback taken back on refund")
 
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries", verbose_name=_("wallet"))
+    # No index of the wallet or the merchant alone: the indexes below lead with each, and a payment writes an entry
+    # a pocket it takes from.
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+", db_index=False,
+                                 verbose_name=_("merchant"))
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries", db_index=False,
+                               verbose_name=_("wallet"))
     pocket = models.CharField(_("pocket"), max_length=10, choices=Pocket.choices)
     delta = MoneyField(_("change"))
     balance_after = MoneyField(_("balance after"))

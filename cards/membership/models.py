@@ -229,8 +229,12 @@ class CardLedgerEntry(LedgerEntry):
 class PointsEntry(CardLedgerEntry):
     """The append-only points ledger (积分明细): one row per change of a card's points."""
 
+    # No index of the card or the merchant alone: the indexes below lead with each, and a payment writes two
+    # entries or more.
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+", db_index=False,
+                                 verbose_name=_("merchant"))
     card = models.ForeignKey(MembershipCard, on_delete=models.PROTECT, related_name="points_entries",
-                             verbose_name=_("card"))
+                             db_index=False, verbose_name=_("card"))
     delta = models.IntegerField(_("change"))
     balance_after = models.IntegerField(_("balance after"))
     reason = models.CharField(_("reason"), max_length=32, choices=PointsReason.choices)
@@ -257,8 +261,9 @@ class ExperienceEntry(CardLedgerEntry):
     A payment moves both; a recharge or a gift only experience. Re-evaluated levels sum the last N days of it.
     """
 
+    # No index of its own: the (card, created_at) index leads with it.
     card = models.ForeignKey(MembershipCard, on_delete=models.PROTECT, related_name="experience_entries",
-                             verbose_name=_("card"))
+                             db_index=False, verbose_name=_("card"))
     delta = models.IntegerField(_("experience change"), default=0)
     balance_after = models.IntegerField(_("experience after"))
     spend = MoneyField(_("spend change"), default=Decimal("0.00"))
@@ -283,7 +288,8 @@ class PaymentEarning(models.Model):
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+",
                                  verbose_name=_("merchant"))
-    card = models.ForeignKey(MembershipCard, on_delete=models.CASCADE, related_name="earnings",
+    # No index of its own: the (card, reference) constraint's leads with it.
+    card = models.ForeignKey(MembershipCard, on_delete=models.CASCADE, related_name="earnings", db_index=False,
                              verbose_name=_("card"))
     reference = models.CharField(_("payment reference"), max_length=64)
     paid_amount = MoneyField(_("amount paid"))
