@@ -18,8 +18,10 @@ class CheckoutConfig(AppConfig):
         from checkout.panels import VisitsPanel
         from checkout.posters import SelfPayPosters
         from checkout.pricing_steps import RandomReductionStep
+        from checkout.services.config import config_key
         from checkout.tenders import OutsideTender
         from checkout.views import self_pay_tile
+        from loyalty.config_cache import read_with_the_terminal
         from loyalty.demo import demo_data
         from loyalty.errors import register_api_errors
         from loyalty.events import event_kinds
@@ -44,3 +46,4 @@ class CheckoutConfig(AppConfig):
             HOME_SECTIONS.append(self_pay_tile)
         segments.register()
         register_api_errors(api_errors.API_ERRORS)
+        read_with_the_terminal(config_key)  # every quote and payment prices with it

@@ -29,9 +29,23 @@ SECONDS = 60
 # Versions outlive the values kept under them (a version that expires reads as a new one).
 VERSION_SECONDS = 24 * 3600
 logger = logging.getLogger(__name__)
-# What one API call has read from the cache already (`remembered`): a payment asks for the merchant's configuration
-# and the webhook subscriptions twice each, and pays one round trip and one unpickling for each.
-_remembered: contextvars.ContextVar[dict | None] = contextvars.ContextVar("config_cache_remembered", default=None)
+
+
+@dataclasses.dataclass
+class _Memo:
+    """What one API call has read from the cache already (`remembered`)."""
+
+    # key -> value: a payment asks for the merchant's configuration and the webhook subscriptions twice each, and
+    # would pay one round trip and one unpickling for each.
+    values: dict = dataclasses.field(default_factory=dict)
+    # key -> (its version, its entry) as `read_ahead` found them, for the key's first `cached` of the call.
+    found: dict = dataclasses.field(default_factory=dict)
+
+
+_remembered: contextvars.ContextVar[_Memo | None] = contextvars.ContextVar("config_cache_remembered", default=None)
+# Keys of what most calls of a merchant's terminals read about the merchant besides the terminal (its configuration,
+# its webhook subscriptions), each registered by the app that owns it (`read_with_the_terminal`).
+_merchant_keys: list[Callable[[int], str]] = []
 
 
 @contextlib.contextmanager
@@ -42,11 +56,41 @@ def remembered() -> Iterator[None]:
     if _remembered.get() is not None:
         yield
         return
-    token = _remembered.set({})
+    token = _remembered.set(_Memo())
     try:
         yield
     finally:
         _remembered.reset(token)
+
+
+def read_with_the_terminal(key_of: Callable[[int], str]) -> None:
+    """Have `key_of(merchant_id)` read with the terminal that authenticates an API call (`merchant_keys`)."""
+    _merchant_keys.append(key_of)
+
+
+def merchant_keys(merchant_id: int) -> list[str]:
+    """The keys registered with `read_with_the_terminal`, of this merchant."""
+    return [key_of(merchant_id) for key_of in _merchant_keys]
+
+
+def read_ahead(keys: Iterable[str]) -> None:
+    """Inside `remembered`, read these keys and their versions in one round trip now, for their first `cached` of
+    the block: a payment reads the terminal, the merchant's configuration and its webhook subscriptions, three
+    round trips one after the other otherwise. What is read is checked by `cached` as if read then; a key read
+    ahead and never asked for costs its share of the round trip only. Outside the block it does nothing."""
+    memo = _remembered.get()
+    if memo is None:
+        return
+    keys = [key for key in keys if key not in memo.values and key not in memo.found]
+    if not keys:
+        return
+    try:
+        found = cache.get_many([name for key in keys for name in (key, _version_key(key))])
+    except Exception:  # noqa: BLE001 - each `cached` tries again on its own, and falls back to the database
+        logger.warning("cache read of %s failed", keys, exc_info=True)
+        return
+    for key in keys:
+        memo.found[key] = (found.get(_version_key(key)), found.get(key))
 
 
 def shape(*kinds) -> str:
@@ -69,21 +113,25 @@ def cached(key: str, load: Callable[[], object], *, seconds: int = SECONDS):
     `load` that returns None, nothing found, is not kept). One round trip to the cache either way, none for a key
     already read inside `remembered`."""
     memo = _remembered.get()
-    if memo is not None and key in memo:
-        return memo[key]
-    value = _cached(key, load, seconds=seconds)
-    if memo is not None and value is not None:
-        memo[key] = value
+    if memo is None:
+        return _cached(key, load, seconds=seconds)
+    if key in memo.values:
+        return memo.values[key]
+    value = _cached(key, load, seconds=seconds, found=memo.found.pop(key, None))
+    if value is not None:
+        memo.values[key] = value
     return value
 
 
-def _cached(key: str, load: Callable[[], object], *, seconds: int):
-    try:
-        found = cache.get_many([key, _version_key(key)])
-    except Exception:  # noqa: BLE001 - an unreachable cache or a value that no longer unpickles: read the database
-        logger.warning("cache read of %s failed; reading the database", key, exc_info=True)
-        return load()
-    version, entry = found.get(_version_key(key)), found.get(key)
+def _cached(key: str, load: Callable[[], object], *, seconds: int, found: tuple | None = None):
+    if found is None:
+        try:
+            read = cache.get_many([key, _version_key(key)])
+        except Exception:  # noqa: BLE001 - an unreachable cache or a value that no longer unpickles: read the database
+            logger.warning("cache read of %s failed; reading the database", key, exc_info=True)
+            return load()
+        found = (read.get(_version_key(key)), read.get(key))
+    version, entry = found
     if entry is not None and entry[0] == version:
         return entry[1]
     loaded = load()
@@ -103,7 +151,8 @@ def forget(keys: Iterable[str]) -> None:
     memo = _remembered.get()
     if memo is not None:
         for key in keys:
-            memo.pop(key, None)
+            memo.values.pop(key, None)
+            memo.found.pop(key, None)
 
     def new_versions():
         try:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
 
-from loyalty.config_cache import cached
+from loyalty.config_cache import cached, merchant_keys, read_ahead
 from merchants import errors
 from merchants.models import Terminal
 from merchants.services.staff import hash_terminal_key, split_terminal_key, terminal_cache_key
@@ -21,14 +21,27 @@ from merchants.services.staff import hash_terminal_key, split_terminal_key, term
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # When this process last recorded each terminal's use: the cached terminal keeps the last_used_at it was read with.
 _recorded_use: dict[int, object] = {}
+# The merchant of each terminal this process has authenticated (by key prefix): the next call of the terminal reads
+# what it will need of its merchant with the terminal, in one cache round trip. Only a terminal found is noted.
+_merchant_of: dict[str, int] = {}
 
 
 def terminal_by_prefix(prefix: str) -> Terminal | None:
     """The terminal with this key prefix, with its store and merchant: a cached row (merchants.receivers forgets
     it when it, its store or its merchant changes), so a revoked key stops working on the next call. An unknown
-    prefix is not cached: guessing keys cannot fill the cache."""
-    return cached(terminal_cache_key(prefix),
-                  lambda: Terminal.objects.select_related("store", "merchant").filter(key_prefix=prefix).first())
+    prefix is not cached: guessing keys cannot fill the cache.
+
+    Inside an API call, the merchant's keys (`loyalty.config_cache.merchant_keys`) are read with it; a terminal
+    moved to another merchant since this process last saw it costs one more round trip for its new merchant's."""
+    key = terminal_cache_key(prefix)
+    merchant_id = _merchant_of.get(prefix)
+    read_ahead([key, *(merchant_keys(merchant_id) if merchant_id is not None else ())])
+    terminal = cached(key, lambda: Terminal.objects.select_related("store", "merchant").filter(
+        key_prefix=prefix).first())
+    if terminal is not None and terminal.merchant_id != merchant_id:
+        _merchant_of[prefix] = terminal.merchant_id
+        read_ahead(merchant_keys(terminal.merchant_id))
+    return terminal
 
 
 class TerminalPrincipal:

@@ -141,3 +141,45 @@ def test_inside_one_api_call_a_key_is_read_from_the_cache_once_and_forgetting_it
         forget([key])  # the call's own change: read afresh
         assert cached(key, lambda: {"value": 4}) == {"value": 4}
     assert cached(key, lambda: {"value": 5}) == {"value": 4}  # outside: the cache, as before
+
+
+def test_a_payment_reads_the_terminal_and_what_it_needs_of_the_merchant_in_one_cache_round_trip(gold, monkeypatch):
+    from django.core.cache import caches
+
+    from merchants.services.staff import split_terminal_key, terminal_cache_key
+    from webhooks.services.endpoints import subscriptions_key
+
+    def pay():
+        paid = gold.api().post(PAYMENTS, {"amount": "10.00", "member": {"phone": gold.member.phone},
+                                          "use_wallet": True}, format="json")
+        assert paid.status_code == 201
+
+    pay()  # this process learns the terminal's merchant
+    backend, reads = caches["default"], []
+    read = backend.get_many
+    monkeypatch.setattr(backend, "get_many", lambda keys, *args, **kwargs: reads.append(list(keys)) or read(
+        keys, *args, **kwargs))
+    pay()
+    assert len(reads) == 1
+    assert {terminal_cache_key(split_terminal_key(gold.terminal_key)), config_key(gold.merchant.pk),
+            subscriptions_key(gold.merchant.pk)} <= set(reads[0])
+
+
+@pytest.mark.django_db
+def test_a_key_read_ahead_is_checked_as_if_read_then_and_forgetting_it_reads_it_again():
+    from loyalty.config_cache import cached, forget, read_ahead, remembered
+
+    key = "test:read-ahead"
+    forget([key])
+    assert cached(key, lambda: {"value": 1}) == {"value": 1}
+    with remembered():
+        read_ahead([key])
+        # Changed after the read ahead: this call keeps what it read, as if it had asked then.
+        cache.set(f"{key}:version", "another")
+        assert cached(key, lambda: {"value": 2}) == {"value": 1}
+        forget([key])  # the call's own change: read afresh
+        assert cached(key, lambda: {"value": 3}) == {"value": 3}
+    with remembered():
+        read_ahead([key])
+        forget([key])
+        assert cached(key, lambda: {"value": 4}) == {"value": 4}
