@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import functools
 import hashlib
 import logging
 import secrets
@@ -93,8 +94,10 @@ def read_ahead(keys: Iterable[str]) -> None:
         memo.found[key] = (found.get(_version_key(key)), found.get(key))
 
 
+@functools.cache
 def shape(*kinds) -> str:
-    """A short fingerprint of the models and dataclasses a cached value is made of."""
+    """A short fingerprint of the models and dataclasses a cached value is made of (worked out once a process: keys
+    that are read on every payment are made of it)."""
     names = []
     for kind in kinds:
         if hasattr(kind, "_meta"):

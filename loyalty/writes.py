@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -95,7 +96,10 @@ def written_together() -> Iterator[None]:
         _held.reset(token)
 
 
+@functools.cache
 def _quote(name: str) -> str:
+    """A table or column name quoted for Postgres, the only database writes are held on (each `connection.ops` is
+    a lookup of the connection, and a payment's held writes quote two dozen names)."""
     return connection.ops.quote_name(name)
 
 
@@ -109,12 +113,25 @@ _PLAIN_TYPES = {models.AutoField: int, models.BigAutoField: int, models.IntegerF
                 models.DateTimeField: datetime.datetime}
 
 
+# What a field does to a value on its way to the database: a subclass of one of those fields that changes none of
+# them (`loyalty.money.MoneyField`, a payment's dozen amounts) sends its values as that field does.
+_PREPARING = ("pre_save", "get_db_prep_save", "get_db_prep_value", "get_prep_value", "to_python")
+
+
 def _plain_type(model_field: models.Field) -> type | None:
     if isinstance(model_field, models.ForeignKey):
-        return _PLAIN_TYPES.get(type(model_field.target_field))
+        return _plain_type_of(type(model_field.target_field))
     if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
         return None  # `pre_save` sets it
-    return _PLAIN_TYPES.get(type(model_field))
+    return _plain_type_of(type(model_field))
+
+
+def _plain_type_of(kind: type[models.Field]) -> type | None:
+    for base in kind.__mro__:
+        plain = _PLAIN_TYPES.get(base)
+        if plain is not None:
+            return plain if all(getattr(kind, name) is getattr(base, name) for name in _PREPARING) else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -124,9 +141,10 @@ class _Insertable:
     table: str
     pk: str
     pk_position: int
-    # Each concrete field: the field, its quoted column, whether it is a foreign key (it may name a row held in the
-    # same statement), and the one type a value of it is sent as the row holds it (None: always through the field).
-    fields: list[tuple[models.Field, str, bool, type | None]]
+    # Each concrete field: the field, its quoted column, the name its row is cached under on the row if it is a
+    # foreign key (it may name a row held in the same statement; None for any other field), and the one type a
+    # value of it is sent as the row holds it (None: always through the field).
+    fields: list[tuple[models.Field, str, str | None, type | None]]
 
 
 _insertables: dict[type[models.Model], _Insertable] = {}
@@ -139,7 +157,8 @@ def _insertable(model: type[models.Model]) -> _Insertable:
         found = _insertables[model] = _Insertable(
             table=_quote(model._meta.db_table), pk=_quote(model._meta.pk.column),
             pk_position=fields.index(model._meta.pk),
-            fields=[(f, _quote(f.column), isinstance(f, models.ForeignKey), _plain_type(f)) for f in fields])
+            fields=[(f, _quote(f.column), f.cache_name if isinstance(f, models.ForeignKey) else None, _plain_type(f))
+                    for f in fields])
     return found
 
 
@@ -186,13 +205,28 @@ def insert(rows: Sequence[models.Model]) -> list[models.Model]:
     for row in rows:
         values = []
         state = row.__dict__
-        for model_field, _column, foreign, plain in fields:
-            if plain is not None and not (foreign and model_field.is_cached(row)):
+        related = row._state.fields_cache
+        for model_field, _column, cached_as, plain in fields:
+            if plain is not None and cached_as in related:
+                # A foreign key to a row at hand: a saved one's pk as `save()` takes it (a row held in the same
+                # statement, or one without a pk of the plain type, as `_value` says).
+                parent = related[cached_as]
+                pk = parent.pk if parent is not None else None
+                if type(pk) is plain:
+                    state[model_field.attname] = pk
+                    values.append("%s")
+                    params.append(pk)
+                    continue
+            elif plain is not None:
                 value = state[model_field.attname]
                 # A naive time is made aware (with a warning) by the field.
                 if value is None or (type(value) is plain and (plain is not datetime.datetime or value.tzinfo)):
                     values.append("%s")
                     params.append(value)
+                    continue
+                if plain is str and isinstance(value, str):
+                    values.append("%s")  # a choice (`TextChoices`): the text it is
+                    params.append(str.__str__(value))
                     continue
             placeholder, value = _value(held, row, model_field, db)
             values.append(placeholder)

@@ -128,3 +128,26 @@ def test_a_held_insert_sends_plain_values_as_the_row_holds_them_and_others_throu
     stored = WalletDebit.objects.get(pk=debit.pk)
     assert (stored.reference, stored.amount) == ("1234", D("1.00"))
     assert WalletEntry.objects.get(pk=entry.pk).debit_id == debit.pk
+
+
+@requires_postgres()
+def test_a_held_insert_sends_a_choice_as_its_text_and_a_money_amount_as_its_decimal(wallet):
+    """`TextChoices` members and `MoneyField` amounts take the plain way too: what is sent is what the field would
+    have made of them."""
+    sent = []
+
+    def keep(execute, sql, params, many, context):
+        sent.append(params)
+        return execute(sql, params, many, context)
+
+    recharge = Recharge.objects.get(wallet=wallet)
+    with connection.execute_wrapper(keep), written_together():
+        move_lots(Recharge, {recharge.pk: {"principal_left": D("-1.00")}})
+        [debit] = writes.insert([_debit(wallet)])
+        wallet.principal -= D("1.00")
+        writes.update(wallet, ["principal"])
+        [entry] = writes.insert([_entry(wallet, debit, "-1.00", D("99.00"))])
+    [params] = sent
+    assert {type(value) for value in params if isinstance(value, str | Decimal)} == {str, Decimal}
+    stored = WalletEntry.objects.get(pk=entry.pk)
+    assert (stored.pocket, stored.reason, stored.delta) == (Pocket.PRINCIPAL, WalletEntry.Reason.PAYMENT, D("-1.00"))
