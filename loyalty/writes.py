@@ -68,7 +68,7 @@ def _holding(model: type[models.Model]) -> _Held | None:
     held = _held.get()
     if held is None or held.sending:
         return None
-    if any(signal.has_listeners(model) for signal in (signals.pre_save, signals.post_save)):
+    if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
         return None
     return held
 
@@ -251,9 +251,10 @@ def update(row: models.Model, fields: Sequence[str]) -> None:
     meta = row._meta
     key = (meta.db_table, row.pk)
     columns = {}
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, as in `insert`
     for name in fields:
         model_field = meta.get_field(name)
-        columns[model_field.column] = model_field.get_db_prep_save(model_field.pre_save(row, False), connection)
+        columns[model_field.column] = model_field.get_db_prep_save(model_field.pre_save(row, False), db)
     earlier = held.touched.get(key)
     if earlier is not None and earlier.columns is not None:
         earlier.columns.update(columns)
