@@ -14,6 +14,7 @@ and decimals to text) each call simply evaluates the queryset, so both paths giv
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -159,6 +160,31 @@ def _plain_instances(model: type[Model], attnames: list[str]) -> bool:
     return True
 
 
+# Constants written into a compiled read's SQL (psycopg2 quotes them as it would have sent them).
+_WRITTEN_IN = (bool, int, str, Decimal, datetime.date, datetime.datetime, type(None))
+_PLACEHOLDER = re.compile(r"(%%|%s)")
+
+
+def _constants_written_in(sql: str, slots: list[int | _Constant], alias: str) -> tuple[str, list[int | _Constant]]:
+    """The read's SQL with its own constants (`remaining > 0`, a state, a flag) written in and only the caller's
+    values left as parameters. A read is prepared (loyalty.prepared) and planned once for any values: the planner
+    then sees the constants, and so a partial index whose condition is one (`WHERE remaining > 0`) still serves
+    it, which it could not prove of a parameter."""
+    parts, kept, slot_of = [], [], iter(slots)
+    with connections[alias].cursor() as cursor:
+        for part in _PLACEHOLDER.split(sql):
+            if part != "%s":
+                parts.append(part)
+                continue
+            slot = next(slot_of)
+            if isinstance(slot, _Constant) and isinstance(slot.value, _WRITTEN_IN):
+                parts.append(cursor.mogrify("%s", [slot.value]).decode().replace("%", "%%"))
+            else:
+                parts.append("%s")
+                kept.append(slot)
+    return "".join(parts), kept
+
+
 class CompiledRead:
     """A read of model instances written as a queryset of some values (`build(*values)`), compiled once.
 
@@ -206,6 +232,7 @@ class CompiledRead:
         if missing:
             raise TypeError(f"values {sorted(missing)} of the read {self.build.__qualname__} (shape {shape!r}) do not "
                             "reach its SQL as they are given")
+        sql, slots = _constants_written_in(sql, slots, queryset.db)
         klass_info = compiler.klass_info
         first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         return _Compiled(

@@ -24,4 +24,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         # A new session has prepared nothing.
         self.prepared_statements = PreparedStatements() if settings.PREPARED_STATEMENTS else None
+        if self.prepared_statements is not None:
+            # Plan a prepared statement once, for any values. Postgres's own choice keeps planning the reads whose
+            # full-read fallback it costs though it never runs (`lots_covering(first=)`: 0.3 ms of plan a payment
+            # for 0.03 ms of execution); the ORM's statements are not prepared, and so not touched.
+            options = conn_params.get("options", "")
+            conn_params = {**conn_params, "options": f"{options} -c plan_cache_mode=force_generic_plan".strip()}
         return super().get_new_connection(conn_params)

@@ -11,6 +11,8 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from cards.membership.models import MembershipCard
+from cards.membership.services import ledger
 from loyalty import prepared
 from tests.checkout.helpers import PAYMENTS, body, fund_wallet, give_points, program_with_levels
 from wallet.models import WalletEntry
@@ -189,3 +191,29 @@ def test_with_prepared_statements_off_a_connection_sends_every_statement_as_writ
             assert sent == [sql] and rows == [(n + 1, "x")]
     finally:
         connection.close()  # the next test's connection prepares again
+
+
+@requires_postgres()
+def test_a_compiled_read_is_planned_once_for_any_values_and_sees_its_own_constants(tenant_a):
+    """A connection plans a prepared statement once (`plan_cache_mode`), and a compiled read's own constants are
+    written into its SQL, so the generic plan of the buckets a spend reaches still walks the partial index of
+    buckets with points left (`remaining > 0` as a parameter could not be proven to match its condition)."""
+    program_with_levels(tenant_a.merchant)
+    give_points(tenant_a.member, 1_000)
+    card_id = MembershipCard.objects.get(member=tenant_a.member).pk
+    read = ledger._spend_reach_compiled[False]
+    today = timezone.localdate()
+    with transaction.atomic():
+        for _time in range(2):
+            assert [bucket.remaining for bucket in read(card_id, 100, today, 116)] == [1_000]
+    compiled = read._compiled[("default", None)]
+    assert compiled.sql.count("%s") == len(compiled.slots) and all(isinstance(slot, int) for slot in compiled.slots)
+    assert '"remaining" > 0' in compiled.sql
+    [sent] = [sent for (sql, _types), sent in connection.prepared_statements.executes.items() if sql == compiled.sql]
+    params = [(card_id, 100, today, 116)[slot] for slot in compiled.slots]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("force_generic_plan",)
+        cursor.execute(f"EXPLAIN {sent}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "points_bucket_spend_order" in plan and "$1" in plan, plan  # the generic plan, on the partial index
