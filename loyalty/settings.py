@@ -96,8 +96,9 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["loyalty.replica.ReportReplicaRouter"]
-# Postgres through Django's backend with the pay path's prepared statements (loyalty/prepared.py); off behind a
-# pooler that hands a session's statements to other sessions (PgBouncer in transaction mode before 1.21).
+# Postgres through Django's backend with the pay path's prepared statements (loyalty/prepared.py, SQL PREPARE and
+# EXECUTE): off behind any pooler in transaction or statement mode, whatever its version (PgBouncer 1.21+ keeps
+# protocol-level prepared statements only), and where the pooler drops the `options` startup parameter.
 PREPARED_STATEMENTS = env.bool("PREPARED_STATEMENTS", default=True)
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.postgresql":

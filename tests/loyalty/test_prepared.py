@@ -2,6 +2,7 @@
 sees one, sent by name from then on, recorded as written, kept across rolled-back transactions, bounded, and
 sent as before where they cannot be."""
 
+import contextlib
 import datetime
 import uuid
 from decimal import Decimal
@@ -57,7 +58,9 @@ def test_a_statement_seen_twice_is_prepared_then_sent_by_name_and_recorded_as_wr
     first, second, third = (_run(sql, [n, "a'b%"]) for n in (1, 2, 3))
     assert [rows for rows, _sent, _recorded in (first, second, third)] == [[(2, "a'b%")], [(3, "a'b%")], [(4, "a'b%")]]
     assert first[1] == [sql]  # the first time, as written
-    assert second[1][0].startswith("PREPARE loyalty_") and "; EXECUTE loyalty_" in second[1][0]
+    # In a transaction (the test's) behind a savepoint: a PREPARE Postgres refused would fail it alone.
+    assert second[1][0].startswith("SAVEPOINT loyalty_prepare; PREPARE loyalty_")
+    assert "; RELEASE SAVEPOINT loyalty_prepare; EXECUTE loyalty_" in second[1][0]
     assert third[1][0].startswith("EXECUTE loyalty_") and "SELECT" not in third[1][0]
     name = third[1][0].split()[1].split("(")[0]
     assert "AS \"twice_" in _prepared_names()[name] and "$1::int + 1" in _prepared_names()[name]
@@ -72,7 +75,7 @@ def test_a_prepared_statement_outlives_a_rolled_back_transaction():
     _run(sql, [1, "x"])
     with pytest.raises(ZeroDivisionError), transaction.atomic():
         rows, sent, _recorded = _run(sql, [2, "x"])  # prepared inside the transaction
-        assert sent[0].startswith("PREPARE") and rows == [(3, "x")]
+        assert "; PREPARE loyalty_" in sent[0] and rows == [(3, "x")]
         raise ZeroDivisionError
     rows, sent, _recorded = _run(sql, [5, "x"])
     assert sent[0].startswith("EXECUTE") and rows == [(6, "x")]
@@ -133,17 +136,41 @@ def test_a_new_connection_has_prepared_nothing():
 
 @requires_postgres()
 @pytest.mark.django_db(transaction=True)
-def test_a_statement_postgres_cannot_prepare_fails_once_then_is_sent_as_written():
-    """`pg_typeof('text')` works with a quoted value but not with a parameter of no type: the try to prepare it
-    fails (in a transaction it would fail the transaction, as any failed statement does); from then on the
-    connection sends it as written."""
-    sql = f'SELECT pg_typeof(%s)::text AS "typeof_{uuid.uuid4().hex[:8]}"'
-    assert _run(sql, ["a"])[0] == [("unknown",)]
-    with pytest.raises(DatabaseError, match="could not determine data type"):
-        _run(sql, ["a"])
-    for _time in range(2):
-        rows, sent, _recorded = _run(sql, ["a"])
-        assert sent == [sql] and rows == [("unknown",)]
+def test_a_statement_postgres_cannot_prepare_is_sent_as_written_and_fails_nothing():
+    """`pg_typeof('text')` works with a quoted value but not with a parameter of no type: the try to prepare it is
+    refused, and the statement is sent as written, then and from then on. In a transaction the try is behind a
+    savepoint, so the transaction goes on."""
+    for in_transaction in (False, True):
+        sql = f'SELECT pg_typeof(%s)::text AS "typeof_{uuid.uuid4().hex[:8]}"'
+        with transaction.atomic() if in_transaction else contextlib.nullcontext():
+            for time in range(4):
+                rows, sent, _recorded = _run(sql, ["a"])
+                assert rows == [("unknown",)]
+                if time == 1:
+                    assert "PREPARE" in sent[0] and sent[-1] == sql
+                    assert ("ROLLBACK TO SAVEPOINT" in sent[1]) is in_transaction
+                else:
+                    assert sent == [sql]
+            assert _run('SELECT %s::int AS "still"', [1])[0] == [(1,)]
+
+
+@requires_postgres()
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_its_table_changed_under_is_forgotten_and_prepared_again():
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE prepared_changed (id int PRIMARY KEY, label varchar(10))")
+        cursor.execute("INSERT INTO prepared_changed VALUES (1, 'one')")
+    sql = 'SELECT "label" FROM prepared_changed WHERE "id" = %s'
+    for _time in range(3):
+        assert _run(sql, [1])[0] == [("one",)]
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE prepared_changed ALTER COLUMN label TYPE text")
+    with pytest.raises(DatabaseError, match="cached plan must not change result type"):
+        _run(sql, [1])
+    rows, sent, _recorded = _run(sql, [1])  # forgotten: seen once more as written, then prepared again
+    assert sent == [sql] and rows == [("one",)]
+    rows, sent, _recorded = _run(sql, [1])
+    assert "PREPARE" in sent[0] and rows == [("one",)]
 
 
 def test_elsewhere_every_statement_is_sent_as_written():
