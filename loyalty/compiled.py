@@ -14,7 +14,6 @@ and decimals to text) each call simply evaluates the queryset, so both paths giv
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -162,7 +161,6 @@ def _plain_instances(model: type[Model], attnames: list[str]) -> bool:
 
 # Constants written into a compiled read's SQL (psycopg2 quotes them as it would have sent them).
 _WRITTEN_IN = (bool, int, str, Decimal, datetime.date, datetime.datetime, type(None))
-_PLACEHOLDER = re.compile(r"(%%|%s)")
 
 
 def _constants_written_in(sql: str, slots: list[int | _Constant], alias: str) -> tuple[str, list[int | _Constant]]:
@@ -172,7 +170,7 @@ def _constants_written_in(sql: str, slots: list[int | _Constant], alias: str) ->
     it, which it could not prove of a parameter."""
     parts, kept, slot_of = [], [], iter(slots)
     with connections[alias].cursor() as cursor:
-        for part in _PLACEHOLDER.split(sql):
+        for part in prepared.PLACEHOLDER.split(sql):
             if part != "%s":
                 parts.append(part)
                 continue

@@ -89,7 +89,8 @@ def _type_of_kind(kind: type) -> str | None:
 
 
 _numbered: dict[str, str | None] = {}
-_PLACEHOLDER = re.compile(r"%.")
+# A psycopg2 placeholder (`%s`), a literal `%` (`%%`) or anything else after a `%` (split keeps them from the text).
+PLACEHOLDER = re.compile(r"(%.)")
 
 
 def _numbered_sql(sql: str) -> str | None:
@@ -114,7 +115,7 @@ def _numbered_sql(sql: str) -> str | None:
             return f"${count}"
 
         try:
-            numbered = _PLACEHOLDER.sub(number, sql)
+            numbered = PLACEHOLDER.sub(number, sql)
         except ValueError:
             numbered = None
     _numbered[sql] = numbered
